@@ -1,0 +1,44 @@
+/**
+ * Every failure the package reports on purpose is a KMeansSegError with a stable `code`, so callers
+ * can branch on the code and show the message (which names the bad value and the fix) as it is.
+ */
+export type ErrorCode =
+  | 'ERR_INVALID_OPTION' // an option has the wrong type, range, or name
+  | 'ERR_INVALID_IMAGE' // pixel data that does not match its width and height
+  | 'ERR_INPUT_NOT_FOUND' // the input path does not exist
+  | 'ERR_INPUT_NOT_FILE' // the input path is a directory or other non-file
+  | 'ERR_DECODE' // the input is not a readable image (empty, truncated, not an image)
+  | 'ERR_TOO_LARGE' // the image exceeds the pixel limit or what wasm32 memory can hold
+  | 'ERR_OUTPUT_FORMAT' // the output extension is not one we can write
+  | 'ERR_OUTPUT_DIR' // the output's folder does not exist or is not a folder
+  | 'ERR_OUTPUT_EXISTS' // the output exists (or is the input) and overwriting was not allowed
+  | 'ERR_WRITE' // writing the output failed (permissions, full disk)
+  | 'ERR_BACKEND'; // the requested backend cannot run here
+
+export class KMeansSegError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KMeansSegError';
+    this.code = code;
+  }
+}
+
+/** Render a received value for an error message: short, and unambiguous about its type. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value);
+  }
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
+  return `a value of type ${typeof value}`;
+}
+
+/** "Expected X for NAME but received Y" (sharp's wording), plus how to fix it. */
+export function invalidOption(name: string, expected: string, actual: unknown, fix?: string): KMeansSegError {
+  return new KMeansSegError(
+    'ERR_INVALID_OPTION',
+    `Expected ${expected} for ${name} but received ${describe(actual)}${fix ? `: ${fix}` : ''}`,
+  );
+}

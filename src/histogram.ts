@@ -1,0 +1,82 @@
+import type { Points } from './kernel.js';
+
+/**
+ * The exact colour histogram: every distinct opaque colour once, with its pixel count as weight.
+ * K-means over it gives exactly K-means over all pixels (sums of integer colours times integer counts
+ * are exact in f64), at a cost that scales with distinct colours, not pixels (libimagequant's idea).
+ * Colours are kept in ascending 0xRRGGBB order, the canonical order for initialisation draws.
+ */
+export interface Histogram {
+  /** Distinct colours as 0xRRGGBB, ascending. */
+  keys: Uint32Array;
+  counts: Uint32Array;
+  /** Number of distinct colours. */
+  n: number;
+  /** Pixels that take part (alpha > 0). */
+  opaque: number;
+  /** Maps 0xRRGGBB to the colour's index in keys; valid until release(). */
+  index: Uint32Array;
+  release(): void;
+}
+
+const TABLE_SIZE = 1 << 24;
+// One 64 MiB table reused across calls: clearing the touched entries is far cheaper than a new one.
+let spareTable: Uint32Array | undefined;
+
+export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: number): Histogram {
+  const table = spareTable ?? new Uint32Array(TABLE_SIZE);
+  spareTable = undefined; // borrowed: a concurrent call allocates its own
+  let n = 0;
+  let opaque = 0;
+  const firstSeen: number[] = [];
+  for (let p = 0, o = 0; p < pixels; p++, o += 4) {
+    if (data[o + 3] === 0) continue;
+    const key = (data[o]! << 16) | (data[o + 1]! << 8) | data[o + 2]!;
+    if (table[key]++ === 0) {
+      n++;
+      if (n <= 65536) firstSeen.push(key);
+    }
+    opaque++;
+  }
+  const keys = new Uint32Array(n);
+  const counts = new Uint32Array(n);
+  if (n <= 65536) {
+    // Few colours: sorting them beats scanning 16 M table entries.
+    keys.set(firstSeen);
+    keys.sort();
+    for (let i = 0; i < n; i++) { const key = keys[i]!; counts[i] = table[key]!; table[key] = i; }
+  } else {
+    for (let key = 0, i = 0; key < TABLE_SIZE; key++) {
+      const c = table[key]!;
+      if (c !== 0) { keys[i] = key; counts[i] = c; table[key] = i; i++; }
+    }
+  }
+  return {
+    keys, counts, n, opaque, index: table,
+    release() {
+      for (let i = 0; i < n; i++) table[keys[i]!] = 0;
+      spareTable = table;
+    },
+  };
+}
+
+/** The histogram as weighted points for the kernel. */
+export function histogramPoints(h: Histogram): Points {
+  const x = new Float32Array(h.n), y = new Float32Array(h.n), z = new Float32Array(h.n);
+  for (let i = 0; i < h.n; i++) {
+    const key = h.keys[i]!;
+    x[i] = key >>> 16; y[i] = (key >>> 8) & 255; z[i] = key & 255;
+  }
+  return { x, y, z, w: h.counts, n: h.n };
+}
+
+/** Every opaque pixel as a point of weight 1, in pixel order. */
+export function pixelPoints(data: Uint8Array | Uint8ClampedArray, pixels: number, opaque: number): Points {
+  const x = new Float32Array(opaque), y = new Float32Array(opaque), z = new Float32Array(opaque);
+  for (let p = 0, o = 0, i = 0; p < pixels; p++, o += 4) {
+    if (data[o + 3] === 0) continue;
+    x[i] = data[o]!; y[i] = data[o + 1]!; z[i] = data[o + 2]!;
+    i++;
+  }
+  return { x, y, z, w: null, n: opaque };
+}

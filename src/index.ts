@@ -1,0 +1,5 @@
+export { kmeans } from './kmeans.js';
+export { segment, type SegmentOptions, type SegmentResult } from './segment.js';
+export { KMeansSegError, type ErrorCode } from './errors.js';
+export { defaultOptions, MAX_K, type KMeansOptions, type Backend, type InitMethod } from './options.js';
+export type { KMeansResult, PaletteEntry, RGBAImage } from './types.js';

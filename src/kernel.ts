@@ -1,0 +1,38 @@
+/**
+ * The contract between the Lloyd loop and a distance-and-assign backend. A session holds one set of
+ * points (f32 planes x, y, z and optional integer weights); each `assign` call assigns every point
+ * to its nearest centroid, rewrites the labels and per-cluster sums in place, and reports the
+ * inertia (in units of 1/256, an exact integer) and how many labels changed. Backends must agree
+ * bit for bit: see assembly/assign.ts for the arithmetic.
+ */
+export interface Points {
+  x: Float32Array;
+  y: Float32Array;
+  z: Float32Array;
+  /** Integer weights (pixel counts), or null for weight 1 each. */
+  w: Uint32Array | null;
+  n: number;
+}
+
+export interface AssignOutcome {
+  /** Sum of w * floor(d * 256) over points, d the f32 squared distance. */
+  inertiaQ: number;
+  changed: number;
+}
+
+export interface KernelSession {
+  /** Labels of the points, 0xffff before the first pass. Views may be replaced after assign(). */
+  readonly labels: Uint16Array;
+  /** Per cluster: sum of w*x, w*y, w*z, and w (f64), filled by the last assign(). */
+  readonly sums: Float64Array;
+  assign(centroids: Float32Array): AssignOutcome;
+  dispose(): void;
+}
+
+export interface Kernel {
+  readonly name: 'wasm' | 'js';
+  open(points: Points, k: number): KernelSession;
+}
+
+/** Pixels that share a label share this sentinel before the first pass: no real label equals it for k < 65536. */
+export const UNASSIGNED = 0xffff;

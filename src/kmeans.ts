@@ -1,0 +1,96 @@
+import { getKernel } from './backend.js';
+import { KMeansSegError, describe, invalidOption } from './errors.js';
+import { buildHistogram, histogramPoints, pixelPoints } from './histogram.js';
+import { initKMeansPlusPlus, initRandom } from './init.js';
+import { UNASSIGNED, type Points } from './kernel.js';
+import { lloyd, type LloydResult } from './lloyd.js';
+import { resolveOptions, type KMeansOptions } from './options.js';
+import { Random } from './random.js';
+import { buildResult, pixelLabels } from './result.js';
+import type { KMeansResult, RGBAImage } from './types.js';
+
+const now = (): number => performance.now();
+
+/**
+ * K-means colour segmentation of RGBA pixels in memory. Fully transparent pixels take no part.
+ * Same image, options and seed give bit-identical results on every backend.
+ *
+ * @example
+ * const result = await kmeans({ data, width, height }, { k: 8, seed: 7 });
+ * result.palette[0].hex; // '#1f3a5c'
+ */
+export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise<KMeansResult> {
+  const t0 = now();
+  const opts = resolveOptions(options);
+  checkImage(image);
+  const kernel = await getKernel(opts.backend);
+  // From here on everything is synchronous: the shared histogram table and kernel memory are ours.
+  const { data, width, height } = image;
+  const pixels = width * height;
+  const hist = buildHistogram(data, pixels);
+  try {
+    if (hist.opaque === 0) {
+      throw new KMeansSegError('ERR_INVALID_IMAGE', `Every one of the ${pixels} pixels is fully transparent (alpha 0): there is no colour to cluster; pass an image with visible pixels`);
+    }
+    const warnings: string[] = [];
+    let k = opts.k;
+    if (!Array.isArray(opts.init) && hist.n < k) {
+      warnings.push(`k reduced from ${k} to ${hist.n}: the image has only ${hist.n} distinct colour${hist.n === 1 ? '' : 's'}`);
+      k = hist.n;
+    }
+    const useHistogram = opts.histogram === 'auto' ? hist.n <= hist.opaque * 0.75 : opts.histogram;
+    const histPoints = histogramPoints(hist);
+    const points: Points = useHistogram ? histPoints : pixelPoints(data, pixels, hist.opaque);
+    const t1 = now();
+
+    const rng = new Random(opts.seed);
+    let best: { fit: LloydResult; labels: Uint16Array; attempt: number } | undefined;
+    let initTime = 0;
+    const session = kernel.open(points, k);
+    try {
+      for (let attempt = 0; attempt < opts.attempts; attempt++) {
+        const ti = now();
+        // Initial centroids are always drawn from the histogram (distinct colours, weighted by
+        // count), so the pixel path and the histogram path start from the same draws.
+        const initial = Array.isArray(opts.init) ? Float32Array.from(opts.init.flat())
+          : opts.init === 'random' ? initRandom(histPoints, k, rng)
+          : initKMeansPlusPlus(histPoints, k, rng);
+        initTime += now() - ti;
+        session.labels.fill(UNASSIGNED);
+        const fit = lloyd(session, points, initial, k, opts.maxIterations, opts.tolerance);
+        if (!best || fit.inertia < best.fit.inertia) best = { fit, labels: session.labels.slice(), attempt };
+      }
+    } finally {
+      session.dispose();
+    }
+    const t2 = now();
+    const labels = pixelLabels(image, k, best!.labels, useHistogram ? hist : null, hist.opaque < pixels);
+    return buildResult(image, k, best!.fit, labels, {
+      backend: kernel.name,
+      attempt: best!.attempt,
+      warnings,
+      timings: { histogram: t1 - t0, init: initTime, lloyd: t2 - t1 - initTime, total: now() - t0 },
+    });
+  } finally {
+    hist.release();
+  }
+}
+
+function checkImage(image: RGBAImage): void {
+  if (image === null || typeof image !== 'object') {
+    throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected an image { data, width, height } but received ${describe(image)}`);
+  }
+  const { data, width, height } = image;
+  for (const [name, v] of [['width', width], ['height', height]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidOption(`image.${name}`, 'a positive integer', v);
+  }
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected image.data to be a Uint8Array or Uint8ClampedArray of RGBA bytes but received ${describe(data)}`);
+  }
+  if (data.length !== width * height * 4) {
+    throw new KMeansSegError(
+      'ERR_INVALID_IMAGE',
+      `image.data has ${data.length} bytes but ${width} x ${height} RGBA needs ${width * height * 4}: pass 4 bytes (r, g, b, a) per pixel, or fix width and height`,
+    );
+  }
+}

@@ -1,0 +1,115 @@
+import { dist2 } from './distance.js';
+import type { KernelSession, Points } from './kernel.js';
+
+export interface LloydResult {
+  centroids: Float32Array;
+  /** Weight (pixels) per cluster after the last assignment pass. */
+  counts: Float64Array;
+  inertia: number;
+  iterations: number;
+  converged: boolean;
+  history: number[];
+}
+
+/**
+ * Lloyd's iterations: assign, then move each centroid to the mean of its points. Stops at the first
+ * pass that changes no label, after the pass that follows a move of at most `tolerance` (so the labels
+ * returned are always the nearest-centroid labels of the centroids returned), or at `maxIterations`
+ * passes. Iterations count assignment passes, the last one included, as the reference does.
+ */
+export function lloyd(
+  session: KernelSession, points: Points, initial: Float32Array, k: number,
+  maxIterations: number, tolerance: number,
+): LloydResult {
+  let centroids: Float32Array = Float32Array.from(initial);
+  const history: number[] = [];
+  let converged = false;
+  let finalPass = false;
+  let iterations = 0;
+  const tol2 = tolerance * tolerance;
+  for (let it = 1; ; it++) {
+    const { inertiaQ, changed } = session.assign(centroids);
+    iterations = it;
+    history.push(inertiaQ / 256);
+    // Pass 1 compares with labels of nothing (or of an earlier attempt): its count means nothing.
+    if (it > 1 && changed === 0) { converged = true; break; }
+    if (finalPass || it >= maxIterations) break;
+    relocateEmptyClusters(session, points, centroids, k);
+    const next = means(session.sums, centroids, k);
+    let shift2 = 0;
+    for (let j = 0; j < k * 3; j += 3) {
+      const d = (next[j]! - centroids[j]!) ** 2 + (next[j + 1]! - centroids[j + 1]!) ** 2 + (next[j + 2]! - centroids[j + 2]!) ** 2;
+      if (d > shift2) shift2 = d;
+    }
+    centroids = next;
+    if (shift2 <= tol2) { converged = true; finalPass = true; }
+  }
+  const counts = new Float64Array(k);
+  for (let j = 0; j < k; j++) counts[j] = session.sums[j * 4 + 3]!;
+  return { centroids, counts, inertia: history[history.length - 1]!, iterations, converged, history };
+}
+
+/** Mean of each cluster, rounded once to f32; a cluster with no weight keeps its centroid. */
+function means(sums: Float64Array, previous: Float32Array, k: number): Float32Array {
+  const next = new Float32Array(k * 3);
+  for (let j = 0; j < k; j++) {
+    const w = sums[j * 4 + 3]!;
+    for (let d = 0; d < 3; d++) next[j * 3 + d] = w > 0 ? sums[j * 4 + d]! / w : previous[j * 3 + d]!;
+  }
+  return next;
+}
+
+/**
+ * An empty cluster takes the colour farthest from its centroid (scikit-learn's rule), with all its
+ * points, so the pixel path and the histogram path move the same weight. Ties go to the smaller colour
+ * (x, then y, then z), an order both paths share. A colour is taken only from a cluster that keeps
+ * another colour, so no cluster is emptied in turn. Labels and sums are updated in place.
+ */
+export function relocateEmptyClusters(session: KernelSession, points: Points, centroids: Float32Array, k: number): void {
+  const { sums, labels } = session;
+  const { x, y, z, n } = points;
+  let dist: Float64Array | undefined;
+  for (let e = 0; e < k; e++) {
+    if (sums[e * 4 + 3]! !== 0) continue;
+    if (!dist) {
+      dist = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const c = labels[i]! * 3;
+        dist[i] = dist2(x[i]!, y[i]!, z[i]!, centroids[c]!, centroids[c + 1]!, centroids[c + 2]!);
+      }
+    }
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < n; i++) {
+        if (dist[i]! < 0) continue;
+        if (best < 0 || dist[i]! > dist[best]! || (dist[i] === dist[best] && lessColour(points, i, best))) best = i;
+      }
+      if (best < 0) break; // nothing movable: the cluster stays empty, its centroid unchanged
+      const from = labels[best]!;
+      const bx = x[best]!, by = y[best]!, bz = z[best]!;
+      let keepsAnother = false;
+      for (let i = 0; i < n && !keepsAnother; i++) {
+        keepsAnother = labels[i] === from && (x[i] !== bx || y[i] !== by || z[i] !== bz);
+      }
+      let moved = 0;
+      for (let i = 0; i < n; i++) {
+        if (labels[i] !== from || x[i] !== bx || y[i] !== by || z[i] !== bz) continue;
+        // Either way this colour is settled for this pass: it becomes a centroid, or it cannot move.
+        dist[i] = -1;
+        if (!keepsAnother) continue;
+        labels[i] = e;
+        moved += points.w === null ? 1 : points.w[i]!;
+      }
+      if (!keepsAnother) continue;
+      sums[from * 4] -= bx * moved; sums[from * 4 + 1] -= by * moved; sums[from * 4 + 2] -= bz * moved; sums[from * 4 + 3] -= moved;
+      sums[e * 4] = bx * moved; sums[e * 4 + 1] = by * moved; sums[e * 4 + 2] = bz * moved; sums[e * 4 + 3] = moved;
+      break;
+    }
+  }
+}
+
+function lessColour(p: Points, i: number, j: number): boolean {
+  if (p.x[i] !== p.x[j]) return p.x[i]! < p.x[j]!;
+  if (p.y[i] !== p.y[j]) return p.y[i]! < p.y[j]!;
+  return p.z[i]! < p.z[j]!;
+}

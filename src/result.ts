@@ -1,0 +1,67 @@
+import type { Histogram } from './histogram.js';
+import type { LloydResult } from './lloyd.js';
+import type { KMeansResult, PaletteEntry, RGBAImage } from './types.js';
+
+export interface RunInfo {
+  backend: 'wasm' | 'js';
+  attempt: number;
+  warnings: string[];
+  timings: KMeansResult['timings'];
+}
+
+/**
+ * Per-pixel labels from point labels. Over the histogram a pixel's label is its colour's; over pixels
+ * the points are the opaque pixels in order. Fully transparent pixels get `k`.
+ */
+export function pixelLabels(
+  image: RGBAImage, k: number, pointLabels: Uint16Array, hist: Histogram | null, hasTransparent: boolean,
+): Uint8Array | Uint16Array {
+  const pixels = image.width * image.height;
+  const data = image.data;
+  const labels = k + (hasTransparent ? 1 : 0) <= 256 ? new Uint8Array(pixels) : new Uint16Array(pixels);
+  for (let p = 0, o = 0, i = 0; p < pixels; p++, o += 4) {
+    if (data[o + 3] === 0) { labels[p] = k; continue; }
+    labels[p] = hist ? pointLabels[hist.index[(data[o]! << 16) | (data[o + 1]! << 8) | data[o + 2]!]!]! : pointLabels[i++]!;
+  }
+  return labels;
+}
+
+export function buildResult(image: RGBAImage, k: number, fit: LloydResult, labels: Uint8Array | Uint16Array, info: RunInfo): KMeansResult {
+  const total = fit.counts.reduce((a, b) => a + b, 0);
+  const centroids: number[][] = [];
+  const palette: PaletteEntry[] = [];
+  for (let j = 0; j < k; j++) {
+    const c = [fit.centroids[j * 3]!, fit.centroids[j * 3 + 1]!, fit.centroids[j * 3 + 2]!];
+    centroids.push(c);
+    const rgb = c.map((v) => Math.min(255, Math.max(0, Math.round(v)))) as [number, number, number];
+    const count = fit.counts[j]!;
+    palette.push({ rgb, hex: '#' + rgb.map((v) => v.toString(16).padStart(2, '0')).join(''), count, share: total > 0 ? count / total : 0 });
+  }
+  // Keep the alpha channel only when it carries something; the caller's buffer is never kept or mutated.
+  const { width, height } = image;
+  const pixels = width * height;
+  let alpha: Uint8Array | null = null;
+  for (let p = 0; p < pixels; p++) {
+    if (image.data[p * 4 + 3] !== 255) {
+      alpha = new Uint8Array(pixels);
+      for (let q = 0; q < pixels; q++) alpha[q] = image.data[q * 4 + 3]!;
+      break;
+    }
+  }
+  return {
+    width, height, k, palette, labels, centroids,
+    inertia: fit.inertia, iterations: fit.iterations, converged: fit.converged, history: fit.history,
+    warnings: info.warnings, backend: info.backend, attempt: info.attempt, timings: info.timings,
+    toRGBA() {
+      const out = new Uint8ClampedArray(pixels * 4);
+      for (let p = 0; p < pixels; p++) {
+        const l = labels[p]!;
+        const a = alpha ? alpha[p]! : 255;
+        if (l >= k) continue; // transparent: all zero
+        const rgb = palette[l]!.rgb;
+        out[p * 4] = rgb[0]; out[p * 4 + 1] = rgb[1]; out[p * 4 + 2] = rgb[2]; out[p * 4 + 3] = a;
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { KMeansOptions } from './options.js';
+
+/** One colour of the result's palette. */
+export interface PaletteEntry {
+  /** The centroid as 8-bit sRGB, rounded and clipped to 0-255. */
+  rgb: [number, number, number];
+  /** `#rrggbb`. */
+  hex: string;
+  /** Pixels assigned to this colour. */
+  count: number;
+  /** count / clustered pixels (transparent pixels excluded), in [0, 1]. */
+  share: number;
+}
+
+export interface KMeansResult {
+  width: number;
+  height: number;
+  /** Clusters actually used: the requested k, or fewer when the image has fewer distinct colours (see warnings). */
+  k: number;
+  palette: PaletteEntry[];
+  /** One label per pixel, row-major. Fully transparent pixels get the label `k` (one past the last cluster). Uint8Array when every label fits in 8 bits, else Uint16Array. */
+  labels: Uint8Array | Uint16Array;
+  /** Final centroids in the clustering space (float32 values), one [x, y, z] per cluster. */
+  centroids: number[][];
+  /** Sum over clustered pixels of the squared distance to their centroid (in units of 1/256). */
+  inertia: number;
+  /** Assignment passes run, the last one included. */
+  iterations: number;
+  /** True when it stopped because no label changed or no centroid moved more than `tolerance`. */
+  converged: boolean;
+  /** Inertia after each assignment pass: the cost per iteration. */
+  history: number[];
+  warnings: string[];
+  /** What ran the distance-and-assign kernel. */
+  backend: 'wasm' | 'js';
+  /** Which of the `attempts` was kept (0-based). */
+  attempt: number;
+  /** Milliseconds spent per stage. */
+  timings: { histogram: number; init: number; lloyd: number; total: number };
+  /** The segmented image: every pixel painted with its cluster's colour, alpha kept. A new RGBA array each call. */
+  toRGBA(): Uint8ClampedArray;
+}
+
+/** Pixels in memory: RGBA bytes, row-major, width * height * 4 long. */
+export interface RGBAImage {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+export type { KMeansOptions };
