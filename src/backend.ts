@@ -3,6 +3,7 @@ import type { Kernel, Points } from './kernel.js';
 import { jsKernel } from './kernel-js.js';
 import type { Backend } from './options.js';
 import { WasmKernel, compileKernel, type WasmSource } from './kernel-wasm.js';
+import { ThreadPool, spawnNodeWorker, type SpawnWorker } from './pool.js';
 
 let wasmKernel: Promise<WasmKernel> | undefined;
 
@@ -41,33 +42,56 @@ function probePoints(): Points {
   return { x, y, z, w, n };
 }
 
-/** The kernel for a backend option. 'auto' falls back to TS when SIMD wasm is missing or fails its probe. */
-export async function getKernel(backend: Backend, source?: WasmSource): Promise<Kernel> {
-  if (backend === 'js') return jsKernel;
-  if (!wasmKernel || source !== undefined) {
-    const p = loadWasm(source);
-    if (source === undefined) {
-      wasmKernel = p;
-      p.catch(() => { wasmKernel = undefined; });
-    }
-    try {
-      return await p;
-    } catch (err) {
-      return fail(backend, err);
-    }
-  }
-  try {
-    return await wasmKernel;
-  } catch (err) {
-    return fail(backend, err);
-  }
+export interface KernelChoice {
+  kernel: Kernel;
+  /** Threads the kernel may use (1 for the TS backend). */
+  threads: number;
 }
 
-function fail(backend: Backend, err: unknown): Kernel {
-  if (backend === 'auto') return jsKernel;
-  throw new KMeansSegError(
-    'ERR_BACKEND',
-    `backend 'wasm' cannot run here (${(err as Error).message}): use backend 'auto' or 'js', or run npm run build to create build/kmeans.wasm`,
-    { cause: err },
-  );
+let spawnWorker: SpawnWorker | null = spawnNodeWorker;
+
+/** The browser entry installs its module-Worker factory here; null disables threads. */
+export function setWorkerFactory(spawn: SpawnWorker | null): void {
+  spawnWorker = spawn;
+}
+
+/**
+ * The kernel for a backend option. 'auto' falls back to TS when SIMD wasm is missing or fails its
+ * probe; 'wasm' then fails with ERR_BACKEND. threads > 1 starts (once) a pool of workers sharing the
+ * kernel's memory; where workers cannot start, the wasm kernel runs on one thread.
+ */
+export async function getKernel(backend: Backend, threads = 1, source?: WasmSource): Promise<KernelChoice> {
+  if (backend === 'js') return { kernel: jsKernel, threads: 1 };
+  let kernel: WasmKernel;
+  try {
+    if (source !== undefined) {
+      kernel = await loadWasm(source);
+    } else {
+      wasmKernel ??= loadWasm();
+      wasmKernel.catch(() => { wasmKernel = undefined; });
+      kernel = await wasmKernel;
+    }
+  } catch (err) {
+    if (backend === 'auto') return { kernel: jsKernel, threads: 1 };
+    throw new KMeansSegError(
+      'ERR_BACKEND',
+      `backend 'wasm' cannot run here (${(err as Error).message}): use backend 'auto' or 'js', or run npm run build to create build/kmeans.wasm`,
+      { cause: err },
+    );
+  }
+  if (threads > 1 && spawnWorker) {
+    try {
+      kernel.pool ??= new ThreadPool(kernel.module, kernel.memory, spawnWorker);
+      await kernel.pool.ensure(threads);
+    } catch {
+      threads = 1 + (kernel.pool?.size ?? 0);
+    }
+  }
+  return { kernel, threads: Math.min(threads, 1 + (kernel.pool?.size ?? 0)) };
+}
+
+/** Stop the pool's workers (they are unref'd, so an idle pool never holds a Node process open). */
+export async function terminateWorkers(): Promise<void> {
+  const k = wasmKernel && (await wasmKernel.catch(() => undefined));
+  await k?.pool?.terminate();
 }

@@ -1,19 +1,20 @@
 import { KMeansSegError } from './errors.js';
 import type { AssignOutcome, Kernel, KernelSession, Points } from './kernel.js';
 import { UNASSIGNED } from './kernel.js';
+import { DATA_BYTE, OUT_BYTE } from './pool-layout.js';
+import type { Job, ThreadPool } from './pool.js';
 
 /**
  * Host side of the SIMD kernel: compiles build/kmeans.wasm once, owns one shared WebAssembly.Memory
  * and lays it out for each session. The kernel allocates nothing; this file decides every offset.
  *
- * Layout (bytes, 16-aligned):  [0, 64) outcome slot | centroids, pre-splatted, k * 48 |
- *   sums, k * 32 | x plane | y plane | z plane | weights (u32) | labels (u16)
+ * Layout (bytes, 16-aligned): outcome slots and the pool's control block (pool-layout.ts) |
+ *   centroids, pre-splatted, k * 48 | sums, k * 32 per thread | x plane | y plane | z plane |
+ *   weights (u32) | labels (u16)
  */
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; the module is built with this maximum (asconfig.json). */
 const MAX_PAGES = 65536;
-const OUT = 0;
-const HEADER = 64;
 
 interface WasmExports {
   assign(x: number, y: number, z: number, w: number, n: number, c: number, k: number, labels: number, sums: number, out: number): void;
@@ -56,14 +57,21 @@ export function compileKernel(source?: WasmSource): Promise<WebAssembly.Module> 
   return p;
 }
 
-/** One memory and one instance per thread; the memory grows as sessions need and views are rebuilt after. */
+/**
+ * One memory and one instance on this thread, plus an optional pool of workers over the same
+ * memory. The memory grows as sessions need; views are rebuilt after (growth detaches none of a
+ * shared buffer's bytes, but old views keep the old length).
+ */
 export class WasmKernel implements Kernel {
   readonly name = 'wasm' as const;
   readonly memory: WebAssembly.Memory;
+  readonly module: WebAssembly.Module;
+  pool: ThreadPool | null = null;
   private readonly exports: WasmExports;
   private busy = false;
 
   constructor(module: WebAssembly.Module, memory?: WebAssembly.Memory) {
+    this.module = module;
     this.memory = memory ?? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
     const instance = new WebAssembly.Instance(module, {
       env: {
@@ -74,19 +82,21 @@ export class WasmKernel implements Kernel {
     this.exports = instance.exports as unknown as WasmExports;
   }
 
-  open(points: Points, k: number): KernelSession {
+  open(points: Points, k: number, threads = 1): KernelSession {
     if (this.busy) throw new Error('kmeans-seg: wasm kernel session already open');
     const { n } = points;
+    // Waking workers costs tens of microseconds a pass: below this much work one thread is faster.
+    const t = this.pool && n * k >= PARALLEL_MIN_WORK ? Math.max(1, Math.min(threads, this.pool.size + 1, Math.ceil(n / 4096))) : 1;
     const align = (v: number) => (v + 15) & ~15;
-    const cPtr = HEADER;
+    const cPtr = DATA_BYTE;
     const sumPtr = align(cPtr + k * 48);
-    const xPtr = align(sumPtr + k * 32);
+    const sumBytes = k * 32;
+    const xPtr = align(sumPtr + t * sumBytes);
     const yPtr = align(xPtr + n * 4);
     const zPtr = align(yPtr + n * 4);
     const wPtr = points.w ? align(zPtr + n * 4) : 0;
     const labelPtr = align((points.w ? wPtr : zPtr) + n * 4);
-    const end = labelPtr + n * 2;
-    ensureBytes(this.memory, end);
+    ensureBytes(this.memory, labelPtr + n * 2);
     const buf = this.memory.buffer;
     new Float32Array(buf, xPtr, n).set(points.x.subarray(0, n));
     new Float32Array(buf, yPtr, n).set(points.y.subarray(0, n));
@@ -94,10 +104,25 @@ export class WasmKernel implements Kernel {
     if (points.w) new Uint32Array(buf, wPtr, n).set(points.w.subarray(0, n));
     const labels = new Uint16Array(buf, labelPtr, n);
     labels.fill(UNASSIGNED);
-    const sums = new Float64Array(buf, sumPtr, k * 4);
+    const allSums = new Float64Array(buf, sumPtr, t * k * 4);
+    const sums = allSums.subarray(0, k * 4);
     const splat = new Float32Array(buf, cPtr, k * 12);
-    const out = new Float64Array(buf, OUT, 2);
+    const outs = new Float64Array(buf, OUT_BYTE, t * 2);
+
+    // Contiguous shares, multiples of 8 points (the SIMD body's step); thread i sums into its own area.
+    const share = Math.ceil(n / t / 8) * 8;
+    const jobs: Job[] = [];
+    for (let i = 0; i < t; i++) {
+      const start = Math.min(n, i * share);
+      jobs.push({
+        x: xPtr + start * 4, y: yPtr + start * 4, z: zPtr + start * 4, w: wPtr ? wPtr + start * 4 : 0,
+        n: Math.min(n, start + share) - start, c: cPtr, k, labels: labelPtr + start * 2,
+        sums: sumPtr + i * sumBytes, out: OUT_BYTE + i * 16,
+      });
+    }
     const ex = this.exports;
+    const runHere = (j: Job) => ex.assign(j.x, j.y, j.z, j.w, j.n, j.c, j.k, j.labels, j.sums, j.out);
+    const pool = this.pool;
     this.busy = true;
     return {
       labels,
@@ -110,14 +135,29 @@ export class WasmKernel implements Kernel {
             splat[s + d * 4] = v; splat[s + d * 4 + 1] = v; splat[s + d * 4 + 2] = v; splat[s + d * 4 + 3] = v;
           }
         }
-        sums.fill(0);
-        ex.assign(xPtr, yPtr, zPtr, wPtr, n, cPtr, k, labelPtr, sumPtr, OUT);
-        return { inertiaQ: out[0]!, changed: out[1]! };
+        allSums.fill(0);
+        if (t === 1) {
+          runHere(jobs[0]!);
+          return { inertiaQ: outs[0]!, changed: outs[1]! };
+        }
+        pool!.run(jobs, runHere);
+        // Reduce in thread order. The partial sums are integers (integer colours times integer
+        // weights), so every order and every thread count gives the same bits.
+        let inertiaQ = 0, changed = 0;
+        for (let i = 0; i < t; i++) {
+          inertiaQ += outs[i * 2]!;
+          changed += outs[i * 2 + 1]!;
+          if (i > 0) for (let q = 0; q < k * 4; q++) sums[q] += allSums[i * k * 4 + q]!;
+        }
+        return { inertiaQ, changed };
       },
       dispose: () => { this.busy = false; },
     };
   }
 }
+
+/** Distance evaluations per pass below which a pass stays on one thread. */
+const PARALLEL_MIN_WORK = 1 << 18;
 
 function ensureBytes(memory: WebAssembly.Memory, bytes: number): void {
   if (bytes > MAX_PAGES * PAGE) {

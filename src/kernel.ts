@@ -31,7 +31,8 @@ export interface KernelSession {
 
 export interface Kernel {
   readonly name: 'wasm' | 'js';
-  open(points: Points, k: number): KernelSession;
+  /** threads: an upper bound; a backend may use fewer (the TS one always uses one). */
+  open(points: Points, k: number, threads?: number): KernelSession;
 }
 
 /** Pixels that share a label share this sentinel before the first pass: no real label equals it for k < 65536. */

@@ -1,4 +1,5 @@
 import { getKernel } from './backend.js';
+import { availableThreads } from './pool.js';
 import { KMeansSegError, describe, invalidOption } from './errors.js';
 import { buildHistogram, histogramPoints, pixelPoints } from './histogram.js';
 import { initKMeansPlusPlus, initRandom } from './init.js';
@@ -23,7 +24,7 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
   const t0 = now();
   const opts = resolveOptions(options);
   checkImage(image);
-  const kernel = await getKernel(opts.backend);
+  const { kernel, threads } = await getKernel(opts.backend, opts.threads ?? (await availableThreads()));
   // From here on everything is synchronous: the shared histogram table and kernel memory are ours.
   const { data, width, height } = image;
   const pixels = width * height;
@@ -46,7 +47,7 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
     const rng = new Random(opts.seed);
     let best: { fit: LloydResult; labels: Uint16Array; attempt: number } | undefined;
     let initTime = 0;
-    const session = kernel.open(points, k);
+    const session = kernel.open(points, k, threads);
     try {
       for (let attempt = 0; attempt < opts.attempts; attempt++) {
         const ti = now();

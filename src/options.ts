@@ -1,4 +1,5 @@
 import { KMeansSegError, invalidOption } from './errors.js';
+import { MAX_THREADS } from './pool-layout.js';
 
 export type Backend = 'auto' | 'wasm' | 'js';
 export type InitMethod = 'kmeans++' | 'random';
@@ -21,6 +22,8 @@ export interface KMeansOptions {
   backend?: Backend;
   /** Cluster the distinct colours weighted by their counts instead of every pixel: same result, usually far faster. `'auto'` uses it when there are fewer distinct colours than 3/4 of the pixels. Default `'auto'`. */
   histogram?: 'auto' | boolean;
+  /** Threads for the wasm kernel, 1-32. Results do not depend on it. Default: every core (small images use one). */
+  threads?: number;
 }
 
 export interface ResolvedOptions {
@@ -32,6 +35,8 @@ export interface ResolvedOptions {
   attempts: number;
   backend: Backend;
   histogram: 'auto' | boolean;
+  /** undefined: every core, found at run time. */
+  threads: number | undefined;
 }
 
 export const MAX_K = 65536;
@@ -45,6 +50,7 @@ export const defaultOptions: Readonly<ResolvedOptions> = Object.freeze({
   attempts: 1,
   backend: 'auto',
   histogram: 'auto',
+  threads: undefined,
 });
 
 const KNOWN = Object.keys(defaultOptions);
@@ -113,6 +119,7 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
   if (o.histogram !== 'auto' && o.histogram !== true && o.histogram !== false) {
     throw invalidOption('histogram', "'auto', true or false", o.histogram);
   }
+  const threads = o.threads === undefined ? undefined : integer('threads', o.threads, 1, MAX_THREADS, 'use 1 to 32, or leave it out for every core');
   let init: InitMethod | number[][];
   if (o.init === 'kmeans++' || o.init === 'random') {
     init = o.init;
@@ -135,7 +142,7 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
   return {
     k: Array.isArray(init) ? init.length : k,
     seed, init, maxIterations, tolerance: o.tolerance, attempts: Array.isArray(init) ? 1 : attempts,
-    backend: o.backend, histogram: o.histogram,
+    backend: o.backend, histogram: o.histogram, threads,
   };
 }
 

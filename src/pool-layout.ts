@@ -1,0 +1,15 @@
+/**
+ * The control block shared by the host and the pool workers, at a fixed place in the kernel's
+ * memory (below every session's data). Int32 indices into it:
+ */
+export const CONTROL_BYTE = 1024;
+export const GEN = 0; // bumped by the host to start a pass; workers wait on it
+export const PENDING = 1; // workers still running; the last one to finish notifies
+export const STOP = 2; // non-zero: workers exit their loop
+export const JOBS = 4; // then one job of JOB_INTS per thread
+export const JOB_INTS = 10; // x, y, z, w, n, c, k, labels, sums, out (byte offsets and counts)
+export const MAX_THREADS = 32;
+/** Per-thread outcome slots (two f64) at [0, MAX_THREADS * 16). */
+export const OUT_BYTE = 0;
+/** Sessions lay out their data from here on. */
+export const DATA_BYTE = CONTROL_BYTE + (JOBS + MAX_THREADS * JOB_INTS) * 4 + 64;

@@ -1,0 +1,37 @@
+import { CONTROL_BYTE, GEN, JOBS, JOB_INTS, PENDING, STOP } from './pool-layout.js';
+
+/** What a pool worker needs from its host environment (worker_threads' parentPort, or a Worker's self). */
+export interface WorkerPort {
+  postMessage(message: unknown): void;
+}
+
+interface Init { module: WebAssembly.Module; memory: WebAssembly.Memory; index: number }
+
+type Assign = (x: number, y: number, z: number, w: number, n: number, c: number, k: number, l: number, s: number, o: number) => void;
+
+/**
+ * The body of a pool worker: instantiate the kernel over the host's shared memory, say ready, then
+ * sleep on the control block and run this worker's share of every pass. It never returns to the event
+ * loop after the first message: the host ends it with terminate() or STOP.
+ */
+export function runPoolWorker(init: Init, port: WorkerPort): void {
+  const { module, memory, index } = init;
+  const instance = new WebAssembly.Instance(module, {
+    env: { memory, abort: () => { throw new Error('kmeans-seg: wasm kernel aborted'); } },
+  });
+  const assign = instance.exports.assign as Assign;
+  port.postMessage({ ready: index });
+  let seen = 0;
+  for (;;) {
+    // Views are rebuilt every pass: the host may have grown the memory since the last one.
+    const ctl = new Int32Array(memory.buffer, CONTROL_BYTE, JOBS);
+    Atomics.wait(ctl, GEN, seen);
+    seen = Atomics.load(ctl, GEN);
+    if (Atomics.load(ctl, STOP) !== 0) return;
+    const job = new Int32Array(memory.buffer, CONTROL_BYTE + (JOBS + index * JOB_INTS) * 4, JOB_INTS);
+    if (job[4]! > 0) {
+      assign(job[0]!, job[1]!, job[2]!, job[3]!, job[4]!, job[5]!, job[6]!, job[7]!, job[8]!, job[9]!);
+    }
+    if (Atomics.sub(ctl, PENDING, 1) === 1) Atomics.notify(ctl, PENDING);
+  }
+}

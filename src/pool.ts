@@ -1,0 +1,95 @@
+import { CONTROL_BYTE, GEN, JOBS, JOB_INTS, MAX_THREADS, PENDING, STOP } from './pool-layout.js';
+
+/**
+ * A pool of workers that share the kernel's WebAssembly.Memory. A pass is started by bumping a
+ * generation counter in the control block and woken with Atomics.notify; the host thread takes the
+ * first share itself and sleeps on a pending counter until the workers are done. No message is
+ * posted per pass: the wake-up costs microseconds, not a structured clone.
+ */
+export interface WorkerHandle { terminate(): unknown }
+export interface WorkerInit { module: WebAssembly.Module; memory: WebAssembly.Memory; index: number }
+/** Start a worker running runPoolWorker (pool-worker-core.ts) and resolve once it says ready. */
+export type SpawnWorker = (init: WorkerInit) => Promise<WorkerHandle>;
+
+export interface Job { x: number; y: number; z: number; w: number; n: number; c: number; k: number; labels: number; sums: number; out: number }
+
+export class ThreadPool {
+  private readonly workers: WorkerHandle[] = [];
+  private growing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly memory: WebAssembly.Memory,
+    private readonly spawn: SpawnWorker,
+  ) {}
+
+  get size(): number { return this.workers.length; }
+
+  /** Make sure `threads - 1` workers run (the host thread is the other one). */
+  ensure(threads: number): Promise<void> {
+    this.growing = this.growing.then(async () => {
+      const want = Math.min(threads, MAX_THREADS) - 1;
+      while (this.workers.length < want) {
+        const index = this.workers.length;
+        this.workers.push(await this.spawn({ module: this.module, memory: this.memory, index }));
+      }
+    });
+    return this.growing;
+  }
+
+  /** Run jobs[0] on this thread and jobs[i] on worker i - 1, and return when all are done. */
+  run(jobs: Job[], runHere: (job: Job) => void): void {
+    const buf = this.memory.buffer;
+    const ctl = new Int32Array(buf, CONTROL_BYTE, JOBS + MAX_THREADS * JOB_INTS);
+    for (let i = 0; i < this.workers.length; i++) {
+      const j = jobs[i + 1];
+      const o = JOBS + i * JOB_INTS;
+      if (!j) { ctl[o + 4] = 0; continue; }
+      ctl[o] = j.x; ctl[o + 1] = j.y; ctl[o + 2] = j.z; ctl[o + 3] = j.w; ctl[o + 4] = j.n;
+      ctl[o + 5] = j.c; ctl[o + 6] = j.k; ctl[o + 7] = j.labels; ctl[o + 8] = j.sums; ctl[o + 9] = j.out;
+    }
+    // Every worker wakes and checks in, busy or idle, so the count is simply the pool's size.
+    Atomics.store(ctl, PENDING, this.workers.length);
+    Atomics.add(ctl, GEN, 1);
+    Atomics.notify(ctl, GEN);
+    runHere(jobs[0]!);
+    for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, p);
+  }
+
+  async terminate(): Promise<void> {
+    await this.growing;
+    const ctl = new Int32Array(this.memory.buffer, CONTROL_BYTE, JOBS);
+    Atomics.store(ctl, STOP, 1);
+    Atomics.add(ctl, GEN, 1);
+    Atomics.notify(ctl, GEN);
+    await Promise.all(this.workers.splice(0).map((w) => w.terminate()));
+    Atomics.store(ctl, STOP, 0);
+  }
+}
+
+/** worker_threads, started from the built .js, or from a tsx shim when running the TypeScript sources. */
+export const spawnNodeWorker: SpawnWorker = async (init) => {
+  const { Worker } = await import(/* @vite-ignore */ 'node:worker_threads');
+  const url = import.meta.url.endsWith('.ts')
+    ? new URL('./pool-worker-node.mjs', import.meta.url)
+    : new URL('./pool-worker-node.js', import.meta.url);
+  const worker = new Worker(url);
+  worker.unref(); // an idle pool must not keep the process alive
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+    worker.postMessage(init);
+  });
+  return worker;
+};
+
+/** Threads this machine offers: navigator.hardwareConcurrency in browsers and Node >= 21, os in Node 20. */
+export async function availableThreads(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  if ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) {
+    const os = await import(/* @vite-ignore */ 'node:os');
+    return os.availableParallelism();
+  }
+  return 1;
+}
