@@ -87,14 +87,14 @@ export async function main(argv: string[]): Promise<number> {
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv);
-  if (positionals.length === 0) throw new UsageError('missing the input image: usage: kmeans-seg <input> -o <output> [-k <K>]');
+  if (positionals.length === 0) throw new UsageError('Missing the input image: usage: kmeans-seg <input> -o <output> [-k <K>]');
   if (positionals.length > 1) {
-    throw new UsageError(`expected one input image but received ${positionals.length}: ${positionals.map((p) => JSON.stringify(p)).join(', ')}; quote paths that contain spaces`);
+    throw new UsageError(`Expected one input image but received ${positionals.length}: ${positionals.map((p) => JSON.stringify(p)).join(', ')}; quote a path that contains spaces, and put options before "--"`);
   }
   const input = positionals[0]!;
   const output = values.output;
   if (output === undefined || output === '') {
-    throw new UsageError('missing -o/--output: pass where to write the segmented image, e.g. -o out.png');
+    throw new UsageError('Missing -o/--output: pass where to write the segmented image, e.g. -o out.png');
   }
   const options = toOptions(values);
   const force = values.force === true;
@@ -125,8 +125,8 @@ async function run(argv: string[]): Promise<number> {
   } else {
     const stop = result.converged ? 'converged' : 'not converged: raise --max-iter';
     process.stdout.write(
-      `${input} -> ${output}: ${result.width}x${result.height}, ${result.k} colours, ` +
-      `${result.iterations} iterations (${stop}), ${result.backend}, ${Math.round(total)} ms\n` +
+      `${input} -> ${output}: ${result.width}x${result.height}, ${result.k} colour${result.k === 1 ? '' : 's'}, ` +
+      `${result.iterations} iteration${result.iterations === 1 ? '' : 's'} (${stop}), ${result.backend}, ${Math.round(total)} ms\n` +
       result.palette.map((p) => `  ${p.hex}  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.count} px\n`).join(''),
     );
   }
@@ -140,7 +140,7 @@ function parse(argv: string[]) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const name = /'([^']+)'/.exec((error as Error).message)?.[1] ?? 'option';
-      throw new UsageError(`unknown option ${JSON.stringify(name)}: run kmeans-seg --help for the options; a file name starting with "-" goes after "--"`);
+      throw new UsageError(`Unknown option ${JSON.stringify(name)}: run kmeans-seg --help for the options; a file name starting with "-" goes after "--"`);
     }
     if (code?.startsWith('ERR_PARSE_ARGS_')) {
       throw new UsageError(`${(error as Error).message.replace(/\s*\n\s*/g, ' ')} (run kmeans-seg --help)`);
@@ -211,7 +211,7 @@ function integer(name: keyof typeof INTEGERS, text: string): number {
 
 function oneOf<T extends string>(label: string, text: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(text)) return text as T;
-  throw new UsageError(`Invalid value ${JSON.stringify(text)} for ${label}: expected ${choices.join(' or ')}, e.g. ${label} ${choices[0]}`);
+  throw new UsageError(`Invalid value ${JSON.stringify(text)} for ${label}: expected ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}, e.g. ${label} ${choices[0]}`);
 }
 
 function report(error: unknown, verbose: boolean): number {

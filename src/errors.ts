@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'ERR_OUTPUT_DIR' // the output's folder does not exist or is not a folder
   | 'ERR_OUTPUT_EXISTS' // the output exists (or is the input) and overwriting was not allowed
   | 'ERR_WRITE' // writing the output failed (permissions, full disk)
-  | 'ERR_BACKEND'; // the requested backend cannot run here
+  | 'ERR_BACKEND' // the requested backend cannot run here
+  | 'ERR_ABORTED'; // options.signal was aborted
 
 export class KMeansSegError extends Error {
   readonly code: ErrorCode;

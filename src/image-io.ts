@@ -76,7 +76,9 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new KMeansSegError('ERR_DECODE',
-      `${name} is not an image kmeans-seg can read (${firstLine(error)})${looksLikeText(bytes) ? '; it starts with text, not image data' : ''}: ` +
+      // sharp's "Input buffer contains unsupported image format" would misname a file: say it our way.
+      `${name} is not an image kmeans-seg can read${/unsupported image format/.test(firstLine(error)) ? '' : ` (${firstLine(error)})`}` +
+      `${looksLikeText(bytes) ? '; it starts with text, not image data' : ''}: ` +
       `expected ${READABLE_NAMES}${typeof input === 'string' ? '' : '; for raw RGBA pixels call kmeans({ data, width, height }) instead'}`,
       { cause: error });
   }

@@ -24,6 +24,7 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
   const t0 = now();
   const opts = resolveOptions(options);
   checkImage(image);
+  if (opts.signal?.aborted) throw new KMeansSegError('ERR_ABORTED', 'Aborted before it started: options.signal was already aborted');
   const { kernel, threads } = await getKernel(opts.backend, opts.threads ?? (await availableThreads()));
   // From here on everything is synchronous: the shared histogram table and kernel memory are ours.
   const { data, width, height } = image;
@@ -58,7 +59,12 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
           : initKMeansPlusPlus(histPoints, k, rng);
         initTime += now() - ti;
         session.labels.fill(UNASSIGNED);
-        const fit = lloyd(session, points, initial, k, opts.maxIterations, opts.tolerance);
+        const fit = lloyd(session, points, initial, k, opts.maxIterations, opts.tolerance, (iteration, inertia, changed) => {
+          opts.onProgress?.({ attempt, iteration, inertia, changed });
+          if (opts.signal?.aborted) {
+            throw new KMeansSegError('ERR_ABORTED', `Aborted after pass ${iteration} of attempt ${attempt + 1}: the signal passed as options.signal was aborted`, { cause: opts.signal.reason });
+          }
+        });
         if (!best || fit.inertia < best.fit.inertia) best = { fit, labels: session.labels.slice(), attempt };
       }
     } finally {

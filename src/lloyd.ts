@@ -20,6 +20,7 @@ export interface LloydResult {
 export function lloyd(
   session: KernelSession, points: Points, initial: Float32Array, k: number,
   maxIterations: number, tolerance: number,
+  onPass?: (iteration: number, inertia: number, changed: number) => void,
 ): LloydResult {
   let centroids: Float32Array = Float32Array.from(initial);
   const history: number[] = [];
@@ -31,6 +32,7 @@ export function lloyd(
     const { inertiaQ, changed } = session.assign(centroids);
     iterations = it;
     history.push(inertiaQ / 256);
+    onPass?.(it, inertiaQ / 256, changed);
     // Pass 1 compares with labels of nothing (or of an earlier attempt): its count means nothing.
     if (it > 1 && changed === 0) { converged = true; break; }
     if (finalPass || it >= maxIterations) break;

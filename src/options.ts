@@ -24,6 +24,21 @@ export interface KMeansOptions {
   histogram?: 'auto' | boolean;
   /** Threads for the wasm kernel, 1-32. Results do not depend on it. Default: every core (small images use one). */
   threads?: number;
+  /** Called after every assignment pass. Runs on the thread doing the work; keep it cheap. */
+  onProgress?: (progress: Progress) => void;
+  /** Checked after every pass: an aborted signal stops the work with ERR_ABORTED. */
+  signal?: AbortSignal;
+}
+
+export interface Progress {
+  /** 0-based restart index (see attempts). */
+  attempt: number;
+  /** 1-based assignment pass. */
+  iteration: number;
+  /** Inertia after this pass. */
+  inertia: number;
+  /** Labels changed by this pass (points: distinct colours when clustering the histogram). */
+  changed: number;
 }
 
 export interface ResolvedOptions {
@@ -37,6 +52,8 @@ export interface ResolvedOptions {
   histogram: 'auto' | boolean;
   /** undefined: every core, found at run time. */
   threads: number | undefined;
+  onProgress: ((progress: Progress) => void) | undefined;
+  signal: AbortSignal | undefined;
 }
 
 export const MAX_K = 65536;
@@ -51,6 +68,8 @@ export const defaultOptions: Readonly<ResolvedOptions> = Object.freeze({
   backend: 'auto',
   histogram: 'auto',
   threads: undefined,
+  onProgress: undefined,
+  signal: undefined,
 });
 
 const KNOWN = Object.keys(defaultOptions);
@@ -120,6 +139,12 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
     throw invalidOption('histogram', "'auto', true or false", o.histogram);
   }
   const threads = o.threads === undefined ? undefined : integer('threads', o.threads, 1, MAX_THREADS, 'use 1 to 32, or leave it out for every core');
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
+    throw invalidOption('onProgress', 'a function', o.onProgress);
+  }
+  if (o.signal !== undefined && (o.signal === null || typeof (o.signal as AbortSignal).aborted !== 'boolean')) {
+    throw invalidOption('signal', 'an AbortSignal', o.signal);
+  }
   let init: InitMethod | number[][];
   if (o.init === 'kmeans++' || o.init === 'random') {
     init = o.init;
@@ -142,7 +167,7 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
   return {
     k: Array.isArray(init) ? init.length : k,
     seed, init, maxIterations, tolerance: o.tolerance, attempts: Array.isArray(init) ? 1 : attempts,
-    backend: o.backend, histogram: o.histogram, threads,
+    backend: o.backend, histogram: o.histogram, threads, onProgress: o.onProgress, signal: o.signal,
   };
 }
 
