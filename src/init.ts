@@ -27,40 +27,50 @@ export function initRandom(points: Points, k: number, rng: Random): Float32Array
  */
 export function initKMeansPlusPlus(points: Points, k: number, rng: Random): Float32Array {
   const { x, y, z, n } = points;
-  const weight = (i: number): number => (points.w === null ? 1 : points.w[i]!);
+  const w = points.w ?? new Uint32Array(n).fill(1);
   const out = new Float32Array(k * 3);
   const trials = 2 + Math.floor(Math.log(k));
 
   const cumulative = new Float64Array(n);
   let total = 0;
-  for (let i = 0; i < n; i++) { total += weight(i); cumulative[i] = total; }
+  for (let i = 0; i < n; i++) { total += w[i]!; cumulative[i] = total; }
   const first = search(cumulative, rng.nextFloat() * total);
-  const closest = new Float64Array(n);
+  const closest = new Float32Array(n);
   for (let i = 0; i < n; i++) closest[i] = dist2(x[i]!, y[i]!, z[i]!, x[first]!, y[first]!, z[first]!);
   out[0] = x[first]!; out[1] = y[first]!; out[2] = z[first]!;
 
-  const candidateDist = new Float64Array(n);
-  const bestDist = new Float64Array(n);
+  const candidate = new Float32Array(n);
+  const best = new Float32Array(n);
   for (let c = 1; c < k; c++) {
     total = 0;
-    for (let i = 0; i < n; i++) { total += closest[i]! * weight(i); cumulative[i] = total; }
+    for (let i = 0; i < n; i++) { total += closest[i]! * w[i]!; cumulative[i] = total; }
     let bestPotential = Infinity;
     let bestId = -1;
     for (let t = 0; t < trials; t++) {
       const id = search(cumulative, rng.nextFloat() * total);
-      const cx = x[id]!, cy = y[id]!, cz = z[id]!;
-      let pot = 0;
-      for (let i = 0; i < n; i++) {
-        const d = Math.min(closest[i]!, dist2(x[i]!, y[i]!, z[i]!, cx, cy, cz));
-        candidateDist[i] = d;
-        pot += d * weight(i);
-      }
-      if (pot < bestPotential) { bestPotential = pot; bestId = id; bestDist.set(candidateDist); }
+      const potential = minDistances(points, w, x[id]!, y[id]!, z[id]!, closest, candidate);
+      if (potential < bestPotential) { bestPotential = potential; bestId = id; best.set(candidate); }
     }
-    closest.set(bestDist);
+    closest.set(best);
     out[c * 3] = x[bestId]!; out[c * 3 + 1] = y[bestId]!; out[c * 3 + 2] = z[bestId]!;
   }
   return out;
+}
+
+/** out[i] = min(closest[i], d(point i, c)); returns sum of w * out. The hot loop of k-means++, kept flat. */
+function minDistances(p: Points, w: Uint32Array, cx: number, cy: number, cz: number, closest: Float32Array, out: Float32Array): number {
+  const { x, y, z, n } = p;
+  const f = Math.fround;
+  let potential = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = f(x[i]! - cx), dy = f(y[i]! - cy), dz = f(z[i]! - cz);
+    let d = f(f(f(dx * dx) + f(dy * dy)) + f(dz * dz));
+    const c = closest[i]!;
+    if (c < d) d = c;
+    out[i] = d;
+    potential += d * w[i]!;
+  }
+  return potential;
 }
 
 /**
