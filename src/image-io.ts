@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { KMeansSegError, invalidOption } from './errors.js';
 
 /** sharp's own default (0x3FFF x 0x3FFF): a decompression-bomb guard, kept unless the caller raises it. */
@@ -43,6 +43,24 @@ const WRITABLE_NAMES = '.png, .jpg, .jpeg or .webp';
 // Largest side each encoder accepts; checked up front so the error names the fix, not libvips internals.
 const MAX_SIDE: Record<OutputFormat, number> = { png: 0x7fffffff, jpeg: 65535, webp: 16383 };
 
+type Sharp = typeof import('sharp').default;
+let sharpModule: Promise<Sharp> | undefined;
+
+/**
+ * sharp is loaded on first use, not at import: `kmeans()` on pixels in memory (and so the package's
+ * main entry) must work where sharp's native binary cannot load, e.g. a browser or an unsupported
+ * platform.
+ */
+function loadSharp(): Promise<Sharp> {
+  sharpModule ??= import('sharp').then((m) => m.default, (error: unknown) => {
+    sharpModule = undefined;
+    throw new KMeansSegError('ERR_BACKEND',
+      `sharp, which reads and writes image files, could not be loaded (${firstLine(error)}): reinstall it with "npm install sharp", or decode the image yourself and call kmeans({ data, width, height })`,
+      { cause: error });
+  });
+  return sharpModule;
+}
+
 /** Validate `limitInputPixels` (undefined gives the default). Throws ERR_INVALID_OPTION. */
 export function resolveLimitInputPixels(value: unknown): number | false {
   if (value === undefined) return DEFAULT_LIMIT_INPUT_PIXELS;
@@ -70,6 +88,7 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
     throw invalidOption('input', 'a file path or a Uint8Array of encoded image bytes', input);
   }
 
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     // No limit here: the header alone is read, and we want to name the size in our own message.
@@ -218,6 +237,7 @@ export async function encodeImage(
       `Cannot write a ${width} x ${height} image as ${format.toUpperCase()} (at most ${MAX_SIDE[format]} pixels per side): use a .png output`);
   }
 
+  const sharp = await loadSharp();
   let image = sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width, height, channels: 4 } });
   if (isOpaque(rgba)) image = image.removeAlpha(); // smaller files, and JPEG would drop it anyway
   if (format === 'png') image = image.png();
