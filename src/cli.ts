@@ -25,6 +25,7 @@ Options:
   --tolerance <x>            stop when no centre moves more than x (0-255 units, default 0.01)
   --attempts <n>             seeded restarts, the best is kept (default 1)
   --backend <name>           auto (default), wasm or js: same result, different speed
+  --threads <n>              threads for the wasm kernel, 1-32 (default: all cores); same result
   --limit-input-pixels <n>   refuse larger images (default ${DEFAULT_LIMIT_INPUT_PIXELS}); 0 for no limit
   --force                    overwrite an existing output, even the input
   --json                     print a JSON summary on stdout
@@ -47,6 +48,7 @@ const OPTIONS = {
   tolerance: { type: 'string' },
   attempts: { type: 'string' },
   backend: { type: 'string' },
+  threads: { type: 'string' },
   'limit-input-pixels': { type: 'string' },
   force: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -64,6 +66,7 @@ const INTEGERS = {
   seed: { label: '--seed', min: 0, max: 4294967295, example: '--seed 42' },
   'max-iter': { label: '--max-iter', min: 1, max: 1e9, example: '--max-iter 300' },
   attempts: { label: '--attempts', min: 1, max: 10000, example: '--attempts 5' },
+  threads: { label: '--threads', min: 1, max: 32, example: '--threads 2' },
   'limit-input-pixels': { label: '--limit-input-pixels', min: 0, max: Number.MAX_SAFE_INTEGER, example: '--limit-input-pixels 500000000' },
 } satisfies Record<string, IntegerFlag>;
 
@@ -183,6 +186,7 @@ function toOptions(values: Values): SegmentOptions {
   if (values.seed !== undefined) options.seed = integer('seed', values.seed);
   if (values['max-iter'] !== undefined) options.maxIterations = integer('max-iter', values['max-iter']);
   if (values.attempts !== undefined) options.attempts = integer('attempts', values.attempts);
+  if (values.threads !== undefined) options.threads = integer('threads', values.threads);
   if (values['limit-input-pixels'] !== undefined) {
     const limit = integer('limit-input-pixels', values['limit-input-pixels']);
     options.limitInputPixels = limit === 0 ? false : limit; // 0 means no limit, as in sharp
