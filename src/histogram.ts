@@ -1,3 +1,4 @@
+import { pointOf, type ColorSpace } from './colorspace.js';
 import type { Points } from './kernel.js';
 
 /**
@@ -60,23 +61,30 @@ export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: num
   };
 }
 
-/** The histogram as weighted points for the kernel. */
-export function histogramPoints(h: Histogram): Points {
+/** The histogram as weighted points for the kernel, in the clustering space. */
+export function histogramPoints(h: Histogram, space: ColorSpace): Points {
   const x = new Float32Array(h.n), y = new Float32Array(h.n), z = new Float32Array(h.n);
   for (let i = 0; i < h.n; i++) {
     const key = h.keys[i]!;
-    x[i] = key >>> 16; y[i] = (key >>> 8) & 255; z[i] = key & 255;
+    const r = key >>> 16, g = (key >>> 8) & 255, b = key & 255;
+    if (space === 'rgb') { x[i] = r; y[i] = g; z[i] = b; continue; }
+    const p = pointOf(space, r, g, b);
+    x[i] = p[0]; y[i] = p[1]; z[i] = p[2];
   }
   return { x, y, z, w: h.counts, n: h.n };
 }
 
-/** Every opaque pixel as a point of weight 1, in pixel order. */
-export function pixelPoints(data: Uint8Array | Uint8ClampedArray, pixels: number, opaque: number): Points {
-  const x = new Float32Array(opaque), y = new Float32Array(opaque), z = new Float32Array(opaque);
+/**
+ * Every opaque pixel as a point of weight 1, in pixel order, its coordinates copied from its colour's
+ * histogram point so both paths see the very same values.
+ */
+export function pixelPoints(data: Uint8Array | Uint8ClampedArray, pixels: number, h: Histogram, colours: Points): Points {
+  const x = new Float32Array(h.opaque), y = new Float32Array(h.opaque), z = new Float32Array(h.opaque);
   for (let p = 0, o = 0, i = 0; p < pixels; p++, o += 4) {
     if (data[o + 3] === 0) continue;
-    x[i] = data[o]!; y[i] = data[o + 1]!; z[i] = data[o + 2]!;
+    const c = h.index[(data[o]! << 16) | (data[o + 1]! << 8) | data[o + 2]!]!;
+    x[i] = colours.x[c]!; y[i] = colours.y[c]!; z[i] = colours.z[c]!;
     i++;
   }
-  return { x, y, z, w: null, n: opaque };
+  return { x, y, z, w: null, n: h.opaque };
 }

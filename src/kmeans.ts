@@ -1,11 +1,12 @@
-import { getKernel } from './backend.js';
+import { getKernel, type KernelChoice } from './backend.js';
 import { availableThreads } from './pool.js';
 import { KMeansSegError, describe, invalidOption } from './errors.js';
+import { fromSrgb } from './colorspace.js';
 import { buildHistogram, histogramPoints, pixelPoints } from './histogram.js';
 import { initKMeansPlusPlus, initRandom } from './init.js';
 import { UNASSIGNED, type Points } from './kernel.js';
 import { lloyd, type LloydResult } from './lloyd.js';
-import { resolveOptions, type KMeansOptions } from './options.js';
+import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './options.js';
 import { Random } from './random.js';
 import { buildResult, pixelLabels } from './result.js';
 import type { KMeansResult, RGBAImage } from './types.js';
@@ -21,12 +22,19 @@ const now = (): number => performance.now();
  * result.palette[0].hex; // '#1f3a5c'
  */
 export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise<KMeansResult> {
-  const t0 = now();
   const opts = resolveOptions(options);
   checkImage(image);
   if (opts.signal?.aborted) throw new KMeansSegError('ERR_ABORTED', 'Aborted before it started: options.signal was already aborted');
-  const { kernel, threads } = await getKernel(opts.backend, opts.threads ?? (await availableThreads()));
-  // From here on everything is synchronous: the shared histogram table and kernel memory are ours.
+  return runKMeans(image, opts, await getKernel(opts.backend, opts.threads ?? (await availableThreads())));
+}
+
+/**
+ * The whole job on a kernel already chosen, for entries that choose their own (the browser worker).
+ * Synchronous on purpose: the shared histogram table and the kernel's memory are this call's alone.
+ * `image` and `opts` must have been checked (checkImage, resolveOptions).
+ */
+export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, threads }: KernelChoice): KMeansResult {
+  const t0 = now();
   const { data, width, height } = image;
   const pixels = width * height;
   const hist = buildHistogram(data, pixels);
@@ -41,8 +49,8 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
       k = hist.n;
     }
     const useHistogram = opts.histogram === 'auto' ? hist.n <= hist.opaque * 0.75 : opts.histogram;
-    const histPoints = histogramPoints(hist);
-    const points: Points = useHistogram ? histPoints : pixelPoints(data, pixels, hist.opaque);
+    const histPoints = histogramPoints(hist, opts.colorSpace);
+    const points: Points = useHistogram ? histPoints : pixelPoints(data, pixels, hist, histPoints);
     const t1 = now();
 
     const rng = new Random(opts.seed);
@@ -54,7 +62,7 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
         const ti = now();
         // Initial centroids are always drawn from the histogram (distinct colours, weighted by
         // count), so the pixel path and the histogram path start from the same draws.
-        const initial = Array.isArray(opts.init) ? Float32Array.from(opts.init.flat())
+        const initial = Array.isArray(opts.init) ? Float32Array.from(opts.init.flatMap((c) => fromSrgb(opts.colorSpace, c[0]!, c[1]!, c[2]!)))
           : opts.init === 'random' ? initRandom(histPoints, k, rng)
           : initKMeansPlusPlus(histPoints, k, rng);
         initTime += now() - ti;
@@ -72,7 +80,7 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
     }
     const t2 = now();
     const labels = pixelLabels(image, k, best!.labels, useHistogram ? hist : null, hist.opaque < pixels);
-    return buildResult(image, k, best!.fit, labels, {
+    return buildResult(image, k, best!.fit, labels, opts.colorSpace, {
       backend: kernel.name,
       attempt: best!.attempt,
       warnings,
@@ -83,7 +91,7 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
   }
 }
 
-function checkImage(image: RGBAImage): void {
+export function checkImage(image: RGBAImage): void {
   if (image === null || typeof image !== 'object') {
     throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected an image { data, width, height } but received ${describe(image)}`);
   }

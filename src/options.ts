@@ -1,5 +1,6 @@
 import { KMeansSegError, invalidOption } from './errors.js';
 import { MAX_THREADS } from './pool-layout.js';
+import { COLOR_SPACES, type ColorSpace } from './colorspace.js';
 
 export type Backend = 'auto' | 'wasm' | 'js';
 export type InitMethod = 'kmeans++' | 'random';
@@ -24,6 +25,8 @@ export interface KMeansOptions {
   histogram?: 'auto' | boolean;
   /** Threads for the wasm kernel, 1-32. Results do not depend on it. Default: every core (small images use one). */
   threads?: number;
+  /** Space to cluster in: 'rgb' (sRGB 0-255), 'linear-rgb' (linear light, 0-255), 'lab' (CIE Lab D65, L 0-100) or 'oklab' (OKLab x 100, L 0-100). `tolerance` and `centroids` are in its units; the palette is always sRGB. Default 'rgb'. */
+  colorSpace?: ColorSpace;
   /** Called after every assignment pass. Runs on the thread doing the work; keep it cheap. */
   onProgress?: (progress: Progress) => void;
   /** Checked after every pass: an aborted signal stops the work with ERR_ABORTED. */
@@ -52,6 +55,7 @@ export interface ResolvedOptions {
   histogram: 'auto' | boolean;
   /** undefined: every core, found at run time. */
   threads: number | undefined;
+  colorSpace: ColorSpace;
   onProgress: ((progress: Progress) => void) | undefined;
   signal: AbortSignal | undefined;
 }
@@ -68,6 +72,7 @@ export const defaultOptions: Readonly<ResolvedOptions> = Object.freeze({
   backend: 'auto',
   histogram: 'auto',
   threads: undefined,
+  colorSpace: 'rgb',
   onProgress: undefined,
   signal: undefined,
 });
@@ -139,6 +144,9 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
     throw invalidOption('histogram', "'auto', true or false", o.histogram);
   }
   const threads = o.threads === undefined ? undefined : integer('threads', o.threads, 1, MAX_THREADS, 'use 1 to 32, or leave it out for every core');
+  if (!COLOR_SPACES.includes(o.colorSpace)) {
+    throw invalidOption('colorSpace', COLOR_SPACES.map((c) => `'${c}'`).join(', '), o.colorSpace);
+  }
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
     throw invalidOption('onProgress', 'a function', o.onProgress);
   }
@@ -167,7 +175,7 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
   return {
     k: Array.isArray(init) ? init.length : k,
     seed, init, maxIterations, tolerance: o.tolerance, attempts: Array.isArray(init) ? 1 : attempts,
-    backend: o.backend, histogram: o.histogram, threads, onProgress: o.onProgress, signal: o.signal,
+    backend: o.backend, histogram: o.histogram, threads, colorSpace: o.colorSpace, onProgress: o.onProgress, signal: o.signal,
   };
 }
 

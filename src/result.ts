@@ -1,3 +1,4 @@
+import { toSrgb, type ColorSpace } from './colorspace.js';
 import type { Histogram } from './histogram.js';
 import type { LloydResult } from './lloyd.js';
 import type { KMeansResult, PaletteEntry, RGBAImage } from './types.js';
@@ -26,14 +27,17 @@ export function pixelLabels(
   return labels;
 }
 
-export function buildResult(image: RGBAImage, k: number, fit: LloydResult, labels: Uint8Array | Uint16Array, info: RunInfo): KMeansResult {
+export function buildResult(
+  image: RGBAImage, k: number, fit: LloydResult, labels: Uint8Array | Uint16Array, space: ColorSpace, info: RunInfo,
+): KMeansResult {
   const total = fit.counts.reduce((a, b) => a + b, 0);
   const centroids: number[][] = [];
   const palette: PaletteEntry[] = [];
   for (let j = 0; j < k; j++) {
     const c = [fit.centroids[j * 3]!, fit.centroids[j * 3 + 1]!, fit.centroids[j * 3 + 2]!];
     centroids.push(c);
-    const rgb = c.map((v) => Math.min(255, Math.max(0, Math.round(v)))) as [number, number, number];
+    // Clipped to the sRGB gamut: a Lab or OKLab mean can fall just outside it.
+    const rgb = toSrgb(space, c[0]!, c[1]!, c[2]!).map((v) => Math.min(255, Math.max(0, Math.round(v)))) as [number, number, number];
     const count = fit.counts[j]!;
     palette.push({ rgb, hex: '#' + rgb.map((v) => v.toString(16).padStart(2, '0')).join(''), count, share: total > 0 ? count / total : 0 });
   }
