@@ -13,40 +13,42 @@
 // cPtr + j * 48, so the inner loop is three loads and no shuffles.
 const CENTROID_BYTES: usize = 48;
 
+/** Add point i (weight w) to cluster `label`'s sums: f64 x*w, y*w, z*w, w at sumPtr + label * 32. */
 @inline
-function accumulate(
-  i: i32, label: i32, d: f32,
-  xPtr: usize, yPtr: usize, zPtr: usize, wPtr: usize,
-  labelPtr: usize, sumPtr: usize,
-): f64 {
-  const w: f64 = wPtr ? <f64>load<u32>(wPtr + (<usize>i << 2)) : 1.0;
+function addToSums(i: i32, label: i32, w: f64, xPtr: usize, yPtr: usize, zPtr: usize, sumPtr: usize): void {
   const s = sumPtr + (<usize>label << 5);
   const o = <usize>i << 2;
   store<f64>(s, load<f64>(s) + <f64>load<f32>(xPtr + o) * w);
   store<f64>(s, load<f64>(s, 8) + <f64>load<f32>(yPtr + o) * w, 8);
   store<f64>(s, load<f64>(s, 16) + <f64>load<f32>(zPtr + o) * w, 16);
   store<f64>(s, load<f64>(s, 24) + w, 24);
-  const lp = labelPtr + (<usize>i << 1);
-  const changed: f64 = load<u16>(lp) != <u16>label ? 1.0 : 0.0;
-  store<u16>(lp, <u16>label);
-  // Pack "changed" into the return so the caller keeps one accumulator per quantity.
-  changedCount += changed;
-  return <f64>floor<f32>(d * 256.0) * w;
 }
 
-let changedCount: f64 = 0;
+@inline
+function weightOf(wPtr: usize, i: i32): f64 {
+  return wPtr ? <f64>load<u32>(wPtr + (<usize>i << 2)) : 1.0;
+}
+
+/** f64x2 of the upper two lanes of a f32x4 or u32x4, for the promote/convert instructions. */
+@inline
+function high(v: v128): v128 {
+  return i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+}
 
 /**
  * Assign points [0, n) to their nearest centroid; add each point's coordinates and weight to its
- * cluster's sums (f64 x, y, z, w at sumPtr + label * 32); write the label (u16); and write to outPtr
+ * cluster's sums (f64 x, y, z, w at sumPtr + label * 32; the host zeroes them and a second bank
+ * of the same size right after, used as scratch); write the label (u16); and write to outPtr
  * the inertia in units of 1/256 (f64) and the number of labels that changed (f64).
  */
 export function assign(
   xPtr: usize, yPtr: usize, zPtr: usize, wPtr: usize, n: i32,
   cPtr: usize, k: i32, labelPtr: usize, sumPtr: usize, outPtr: usize,
 ): void {
-  changedCount = 0;
-  let inertia: f64 = 0;
+  const bank = <usize>k << 5;
+  let changed = 0;
+  let cost = f64x2.splat(0);
+  const scale = f32x4.splat(256);
   let i = 0;
   const ones = i32x4.splat(1);
   for (; i + 8 <= n; i += 8) {
@@ -76,15 +78,28 @@ export function assign(
       bestA = f32x4.pmin(bestA, da);
       bestB = f32x4.pmin(bestB, db);
     }
-    inertia += accumulate(i, i32x4.extract_lane(idxA, 0), f32x4.extract_lane(bestA, 0), xPtr, yPtr, zPtr, wPtr, labelPtr, sumPtr);
-    inertia += accumulate(i + 1, i32x4.extract_lane(idxA, 1), f32x4.extract_lane(bestA, 1), xPtr, yPtr, zPtr, wPtr, labelPtr, sumPtr);
-    inertia += accumulate(i + 2, i32x4.extract_lane(idxA, 2), f32x4.extract_lane(bestA, 2), xPtr, yPtr, zPtr, wPtr, labelPtr, sumPtr);
-    inertia += accumulate(i + 3, i32x4.extract_lane(idxA, 3), f32x4.extract_lane(bestA, 3), xPtr, yPtr, zPtr, wPtr, labelPtr, sumPtr);
-    inertia += accumulate(i + 4, i32x4.extract_lane(idxB, 0), f32x4.extract_lane(bestB, 0), xPtr, yPtr, zPtr, wPtr, labelPtr, sumPtr);
-    inertia += accumulate(i + 5, i32x4.extract_lane(idxB, 1), f32x4.extract_lane(bestB, 1), xPtr, yPtr, zPtr, wPtr, labelPtr, sumPtr);
-    inertia += accumulate(i + 6, i32x4.extract_lane(idxB, 2), f32x4.extract_lane(bestB, 2), xPtr, yPtr, zPtr, wPtr, labelPtr, sumPtr);
-    inertia += accumulate(i + 7, i32x4.extract_lane(idxB, 3), f32x4.extract_lane(bestB, 3), xPtr, yPtr, zPtr, wPtr, labelPtr, sumPtr);
+    // Labels: eight u16 in one store; the changed ones counted by a lane compare.
+    const lp = labelPtr + (<usize>i << 1);
+    const fresh = i16x8.narrow_i32x4_u(idxA, idxB);
+    changed += popcnt<i32>(i16x8.bitmask(i16x8.ne(v128.load(lp), fresh)));
+    v128.store(lp, fresh);
+    // Costs floor(d * 256) (times the weight): integers, so these f64 lanes sum exactly in any order.
+    const qa = f32x4.floor(f32x4.mul(bestA, scale)), qb = f32x4.floor(f32x4.mul(bestB, scale));
+    let c0 = f64x2.promote_low_f32x4(qa), c1 = f64x2.promote_low_f32x4(high(qa));
+    let c2 = f64x2.promote_low_f32x4(qb), c3 = f64x2.promote_low_f32x4(high(qb));
+    if (wPtr) {
+      const wa = v128.load(wPtr + o), wb = v128.load(wPtr + o, 16);
+      c0 = f64x2.mul(c0, f64x2.convert_low_i32x4_u(wa)); c1 = f64x2.mul(c1, f64x2.convert_low_i32x4_u(high(wa)));
+      c2 = f64x2.mul(c2, f64x2.convert_low_i32x4_u(wb)); c3 = f64x2.mul(c3, f64x2.convert_low_i32x4_u(high(wb)));
+    }
+    cost = f64x2.add(cost, f64x2.add(f64x2.add(c0, c1), f64x2.add(c2, c3)));
+    // Odd points add into a second bank: neighbouring pixels often share a label, and one bank
+    // would chain every add behind the previous point's store.
+    for (let l = 0; l < 8; l++) {
+      addToSums(i + l, <i32>load<u16>(lp + (<usize>l << 1)), weightOf(wPtr, i + l), xPtr, yPtr, zPtr, sumPtr + (<usize>(l & 1)) * bank);
+    }
   }
+  let inertia = f64x2.extract_lane(cost, 0) + f64x2.extract_lane(cost, 1);
   // Tail: scalar f32 arithmetic, identical to one SIMD lane.
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -97,8 +112,59 @@ export function assign(
       const d = (dx * dx + dy * dy) + dz * dz;
       if (jj == 0 || d < best) { best = d; bi = jj; }
     }
-    inertia += accumulate(i, bi, best, xPtr, yPtr, zPtr, wPtr, labelPtr, sumPtr);
+    const w = weightOf(wPtr, i);
+    inertia += <f64>floor<f32>(best * 256.0) * w;
+    const lp = labelPtr + (<usize>i << 1);
+    if (load<u16>(lp) != <u16>bi) changed++;
+    store<u16>(lp, <u16>bi);
+    addToSums(i, bi, w, xPtr, yPtr, zPtr, sumPtr);
+  }
+  // Fold the second bank into the first (exact: integer sums), leaving it zero for the host.
+  for (let q: usize = 0; q < bank; q += 16) {
+    v128.store(sumPtr + q, f64x2.add(v128.load(sumPtr + q), v128.load(sumPtr + bank + q)));
   }
   store<f64>(outPtr, inertia);
-  store<f64>(outPtr, changedCount, 8);
+  store<f64>(outPtr, <f64>changed, 8);
+}
+
+/**
+ * One k-means++ candidate: out[i] = min(closest[i], d(point i, c)) (f32), and return the potential,
+ * the sum of floor(out[i] * 256) * w[i] (integers, so exact in any order, like the inertia).
+ */
+export function mindist(
+  xPtr: usize, yPtr: usize, zPtr: usize, wPtr: usize, n: i32,
+  cx: f32, cy: f32, cz: f32, closestPtr: usize, outPtr: usize,
+): f64 {
+  const vx = f32x4.splat(cx), vy = f32x4.splat(cy), vz = f32x4.splat(cz);
+  const scale = f32x4.splat(256);
+  let acc = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const dx = f32x4.sub(v128.load(xPtr + o), vx);
+    const dy = f32x4.sub(v128.load(yPtr + o), vy);
+    const dz = f32x4.sub(v128.load(zPtr + o), vz);
+    const d = f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz));
+    const m = f32x4.pmin(d, v128.load(closestPtr + o)); // closest < d ? closest : d
+    v128.store(outPtr + o, m);
+    const q = f32x4.floor(f32x4.mul(m, scale));
+    let lo = f64x2.promote_low_f32x4(q), hi = f64x2.promote_low_f32x4(high(q));
+    if (wPtr) {
+      const w = v128.load(wPtr + o);
+      lo = f64x2.mul(lo, f64x2.convert_low_i32x4_u(w));
+      hi = f64x2.mul(hi, f64x2.convert_low_i32x4_u(high(w)));
+    }
+    acc = f64x2.add(acc, f64x2.add(lo, hi));
+  }
+  let potential = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const dx = load<f32>(xPtr + o) - cx, dy = load<f32>(yPtr + o) - cy, dz = load<f32>(zPtr + o) - cz;
+    let d = (dx * dx + dy * dy) + dz * dz;
+    const c = load<f32>(closestPtr + o);
+    if (c < d) d = c;
+    store<f32>(outPtr + o, d);
+    potential += <f64>floor<f32>(d * 256.0) * weightOf(wPtr, i);
+  }
+  return potential;
 }

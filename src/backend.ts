@@ -1,5 +1,5 @@
 import { KMeansSegError } from './errors.js';
-import type { Kernel, Points } from './kernel.js';
+import type { Kernel, KernelSession, Points } from './kernel.js';
 import { jsKernel } from './kernel-js.js';
 import type { Backend } from './options.js';
 import { WasmKernel, compileKernel, type WasmSource } from './kernel-wasm.js';
@@ -18,15 +18,17 @@ async function loadWasm(source?: WasmSource): Promise<WasmKernel> {
   const kernel = new WasmKernel(await compileKernel(source));
   const probe = probePoints();
   const centroids = new Float32Array([10, 20, 30, 0, 0, 0, 10, 20, 30, 200, 100, 50]);
-  const a = kernel.open(probe, 4);
-  const wasmOut = a.assign(centroids);
-  const wasmLabels = Array.from(a.labels);
-  const wasmSums = Array.from(a.sums);
-  a.dispose();
-  const b = jsKernel.open(probe, 4);
-  const jsOut = b.assign(centroids);
-  const same = wasmOut.inertiaQ === jsOut.inertiaQ && wasmOut.changed === jsOut.changed &&
-    wasmLabels.every((l, i) => l === b.labels[i]) && wasmSums.every((s, i) => s === b.sums[i]);
+  const run = (session: KernelSession): number[] => {
+    const { inertiaQ, changed } = session.assign(centroids);
+    session.seeding.closest.set(probe.z);
+    const potential = session.seeding.minDistances(100.5, 7, 33);
+    const answer = [inertiaQ, changed, ...session.labels, ...session.sums, potential, ...session.seeding.candidate];
+    session.dispose();
+    return answer;
+  };
+  const wasmAnswer = run(kernel.open(probe, 4));
+  const jsAnswer = run(jsKernel.open(probe, 4));
+  const same = wasmAnswer.length === jsAnswer.length && wasmAnswer.every((v, i) => Object.is(v, jsAnswer[i]));
   if (!same) throw new Error('the SIMD kernel gave a wrong answer on the probe');
   return kernel;
 }

@@ -1,5 +1,5 @@
 import { dist2 } from './distance.js';
-import type { Points } from './kernel.js';
+import type { Points, Seeding } from './kernel.js';
 import type { Random } from './random.js';
 
 /**
@@ -23,11 +23,14 @@ export function initRandom(points: Points, k: number, rng: Random): Float32Array
  * Greedy k-means++ as scikit-learn does it (sklearn.cluster._kmeans._kmeans_plusplus): the first
  * centre drawn with probability proportional to weight, each next one the best of 2 + floor(ln k)
  * candidates drawn proportionally to weight x squared distance, "best" meaning the lowest total
- * potential. Distances in f32 like the kernel; potentials summed in f64 in point order.
+ * potential. Distances in f32 like the kernel; a potential sums floor(d * 256) * weight, integers,
+ * so the kernel may add them in any order. `seeding` runs the candidates' hot loop (the SIMD kernel
+ * when the points are in wasm memory).
  */
-export function initKMeansPlusPlus(points: Points, k: number, rng: Random): Float32Array {
+export function initKMeansPlusPlus(points: Points, k: number, rng: Random, seeding: Seeding = jsSeeding(points)): Float32Array {
   const { x, y, z, n } = points;
   const w = points.w ?? new Uint32Array(n).fill(1);
+  const { closest, candidate } = seeding;
   const out = new Float32Array(k * 3);
   const trials = 2 + Math.floor(Math.log(k));
 
@@ -35,11 +38,11 @@ export function initKMeansPlusPlus(points: Points, k: number, rng: Random): Floa
   let total = 0;
   for (let i = 0; i < n; i++) { total += w[i]!; cumulative[i] = total; }
   const first = search(cumulative, rng.nextFloat() * total);
-  const closest = new Float32Array(n);
-  for (let i = 0; i < n; i++) closest[i] = dist2(x[i]!, y[i]!, z[i]!, x[first]!, y[first]!, z[first]!);
+  closest.fill(Infinity);
+  seeding.minDistances(x[first]!, y[first]!, z[first]!);
+  closest.set(candidate);
   out[0] = x[first]!; out[1] = y[first]!; out[2] = z[first]!;
 
-  const candidate = new Float32Array(n);
   const best = new Float32Array(n);
   for (let c = 1; c < k; c++) {
     total = 0;
@@ -48,7 +51,7 @@ export function initKMeansPlusPlus(points: Points, k: number, rng: Random): Floa
     let bestId = -1;
     for (let t = 0; t < trials; t++) {
       const id = search(cumulative, rng.nextFloat() * total);
-      const potential = minDistances(points, w, x[id]!, y[id]!, z[id]!, closest, candidate);
+      const potential = seeding.minDistances(x[id]!, y[id]!, z[id]!);
       if (potential < bestPotential) { bestPotential = potential; bestId = id; best.set(candidate); }
     }
     closest.set(best);
@@ -57,20 +60,25 @@ export function initKMeansPlusPlus(points: Points, k: number, rng: Random): Floa
   return out;
 }
 
-/** out[i] = min(closest[i], d(point i, c)); returns sum of w * out. The hot loop of k-means++, kept flat. */
-function minDistances(p: Points, w: Uint32Array, cx: number, cy: number, cz: number, closest: Float32Array, out: Float32Array): number {
+/** The TS twin of the kernel's `mindist`: same f32 distances, same floor(d * 256) potential. */
+export function jsSeeding(p: Points): Seeding {
   const { x, y, z, n } = p;
-  const f = Math.fround;
-  let potential = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = f(x[i]! - cx), dy = f(y[i]! - cy), dz = f(z[i]! - cz);
-    let d = f(f(f(dx * dx) + f(dy * dy)) + f(dz * dz));
-    const c = closest[i]!;
-    if (c < d) d = c;
-    out[i] = d;
-    potential += d * w[i]!;
-  }
-  return potential;
+  const w = p.w;
+  const closest = new Float32Array(n), candidate = new Float32Array(n);
+  return {
+    closest, candidate,
+    minDistances(cx, cy, cz) {
+      let potential = 0;
+      for (let i = 0; i < n; i++) {
+        let d = dist2(x[i]!, y[i]!, z[i]!, cx, cy, cz);
+        const c = closest[i]!;
+        if (c < d) d = c;
+        candidate[i] = d;
+        potential += Math.floor(d * 256) * (w === null ? 1 : w[i]!);
+      }
+      return potential;
+    },
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { AssignOutcome, Kernel, KernelSession, Points } from './kernel.js';
 import { UNASSIGNED } from './kernel.js';
 import { dist2 } from './distance.js';
+import { jsSeeding } from './init.js';
 
 
 /**
@@ -42,6 +43,7 @@ export const jsKernel: Kernel = {
     return {
       labels,
       sums,
+      seeding: jsSeeding(points),
       assign: (centroids) => assignJS(points, centroids, k, labels, sums),
       dispose() {},
     };

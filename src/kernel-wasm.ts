@@ -9,8 +9,8 @@ import type { Job, ThreadPool } from './pool.js';
  * and lays it out for each session. The kernel allocates nothing; this file decides every offset.
  *
  * Layout (bytes, 16-aligned): outcome slots and the pool's control block (pool-layout.ts) |
- *   centroids, pre-splatted, k * 48 | sums, k * 32 per thread | x plane | y plane | z plane |
- *   weights (u32) | labels (u16)
+ *   centroids, pre-splatted, k * 48 | sums, 2 banks of k * 32 per thread | x plane | y plane | z plane |
+ *   weights (u32) | k-means++ closest and candidate distances (f32) | labels (u16)
  */
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; the module is built with this maximum (asconfig.json). */
@@ -18,6 +18,7 @@ const MAX_PAGES = 65536;
 
 interface WasmExports {
   assign(x: number, y: number, z: number, w: number, n: number, c: number, k: number, labels: number, sums: number, out: number): void;
+  mindist(x: number, y: number, z: number, w: number, n: number, cx: number, cy: number, cz: number, closest: number, out: number): number;
 }
 
 export type WasmSource = WebAssembly.Module | URL | string | ArrayBuffer | Uint8Array;
@@ -90,12 +91,14 @@ export class WasmKernel implements Kernel {
     const align = (v: number) => (v + 15) & ~15;
     const cPtr = DATA_BYTE;
     const sumPtr = align(cPtr + k * 48);
-    const sumBytes = k * 32;
+    const sumBytes = k * 64; // two banks: see assembly/assign.ts
     const xPtr = align(sumPtr + t * sumBytes);
     const yPtr = align(xPtr + n * 4);
     const zPtr = align(yPtr + n * 4);
     const wPtr = points.w ? align(zPtr + n * 4) : 0;
-    const labelPtr = align((points.w ? wPtr : zPtr) + n * 4);
+    const closestPtr = align((points.w ? wPtr : zPtr) + n * 4);
+    const candidatePtr = align(closestPtr + n * 4);
+    const labelPtr = align(candidatePtr + n * 4);
     ensureBytes(this.memory, labelPtr + n * 2);
     const buf = this.memory.buffer;
     new Float32Array(buf, xPtr, n).set(points.x.subarray(0, n));
@@ -104,7 +107,7 @@ export class WasmKernel implements Kernel {
     if (points.w) new Uint32Array(buf, wPtr, n).set(points.w.subarray(0, n));
     const labels = new Uint16Array(buf, labelPtr, n);
     labels.fill(UNASSIGNED);
-    const allSums = new Float64Array(buf, sumPtr, t * k * 4);
+    const allSums = new Float64Array(buf, sumPtr, t * k * 8);
     const sums = allSums.subarray(0, k * 4);
     const splat = new Float32Array(buf, cPtr, k * 12);
     const outs = new Float64Array(buf, OUT_BYTE, t * 2);
@@ -127,6 +130,11 @@ export class WasmKernel implements Kernel {
     return {
       labels,
       sums,
+      seeding: {
+        closest: new Float32Array(buf, closestPtr, n),
+        candidate: new Float32Array(buf, candidatePtr, n),
+        minDistances: (cx, cy, cz) => ex.mindist(xPtr, yPtr, zPtr, wPtr, n, cx, cy, cz, closestPtr, candidatePtr),
+      },
       assign(centroids: Float32Array): AssignOutcome {
         for (let j = 0; j < k; j++) {
           const s = j * 12;
@@ -147,7 +155,7 @@ export class WasmKernel implements Kernel {
         for (let i = 0; i < t; i++) {
           inertiaQ += outs[i * 2]!;
           changed += outs[i * 2 + 1]!;
-          if (i > 0) for (let q = 0; q < k * 4; q++) sums[q] += allSums[i * k * 4 + q]!;
+          if (i > 0) for (let q = 0; q < k * 4; q++) sums[q] += allSums[i * k * 8 + q]!;
         }
         return { inertiaQ, changed };
       },

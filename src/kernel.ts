@@ -20,7 +20,17 @@ export interface AssignOutcome {
   changed: number;
 }
 
+/** k-means++'s hot loop over the session's points (see init.ts); arrays of n f32. */
+export interface Seeding {
+  closest: Float32Array;
+  candidate: Float32Array;
+  /** candidate[i] = min(closest[i], d(point i, c)); returns the sum of floor(candidate[i] * 256) * w[i]. */
+  minDistances(cx: number, cy: number, cz: number): number;
+}
+
 export interface KernelSession {
+  /** k-means++ over this session's points. */
+  readonly seeding: Seeding;
   /** Labels of the points, 0xffff before the first pass. Views may be replaced after assign(). */
   readonly labels: Uint16Array;
   /** Per cluster: sum of w*x, w*y, w*z, and w (f64), filled by the last assign(). */

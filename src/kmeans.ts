@@ -64,7 +64,7 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
         // count), so the pixel path and the histogram path start from the same draws.
         const initial = Array.isArray(opts.init) ? Float32Array.from(opts.init.flatMap((c) => fromSrgb(opts.colorSpace, c[0]!, c[1]!, c[2]!)))
           : opts.init === 'random' ? initRandom(histPoints, k, rng)
-          : initKMeansPlusPlus(histPoints, k, rng);
+          : initKMeansPlusPlus(histPoints, k, rng, useHistogram ? session.seeding : undefined);
         initTime += now() - ti;
         session.labels.fill(UNASSIGNED);
         const fit = lloyd(session, points, initial, k, opts.maxIterations, opts.tolerance, (iteration, inertia, changed) => {
