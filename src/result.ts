@@ -1,5 +1,5 @@
 import { toSrgb, type ColorSpace } from './colorspace.js';
-import type { Histogram } from './histogram.js';
+import { labelPixels, type Histogram } from './histogram.js';
 import type { LloydResult } from './lloyd.js';
 import type { KMeansResult, PaletteEntry, RGBAImage } from './types.js';
 
@@ -16,19 +16,22 @@ export interface RunInfo {
  */
 export function pixelLabels(
   image: RGBAImage, k: number, pointLabels: Uint16Array, hist: Histogram | null, hasTransparent: boolean,
-): Uint8Array | Uint16Array {
+): Uint8Array | Uint16Array | Uint32Array {
   const pixels = image.width * image.height;
   const data = image.data;
-  const labels = k + (hasTransparent ? 1 : 0) <= 256 ? new Uint8Array(pixels) : new Uint16Array(pixels);
-  for (let p = 0, o = 0, i = 0; p < pixels; p++, o += 4) {
-    if (data[o + 3] === 0) { labels[p] = k; continue; }
-    labels[p] = hist ? pointLabels[hist.index[(data[o]! << 16) | (data[o + 1]! << 8) | data[o + 2]!]!]! : pointLabels[i++]!;
+  const labelCount = k + (hasTransparent ? 1 : 0);
+  // Only k = 65536 with transparent pixels needs 32 bits (the transparent label is 65536).
+  const labels = labelCount <= 256 ? new Uint8Array(pixels) : labelCount <= 65536 ? new Uint16Array(pixels) : new Uint32Array(pixels);
+  if (hist) {
+    labelPixels(data, pixels, hist, pointLabels, k, labels);
+    return labels;
   }
+  for (let p = 0, o = 0, i = 0; p < pixels; p++, o += 4) labels[p] = data[o + 3] === 0 ? k : pointLabels[i++]!;
   return labels;
 }
 
 export function buildResult(
-  image: RGBAImage, k: number, fit: LloydResult, labels: Uint8Array | Uint16Array, space: ColorSpace, info: RunInfo,
+  image: RGBAImage, k: number, fit: LloydResult, labels: Uint8Array | Uint16Array | Uint32Array, space: ColorSpace, info: RunInfo,
 ): KMeansResult {
   const total = fit.counts.reduce((a, b) => a + b, 0);
   const centroids: number[][] = [];

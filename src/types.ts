@@ -12,14 +12,17 @@ export interface PaletteEntry {
   share: number;
 }
 
+/** Per-pixel labels: the narrowest array that holds k (and the transparent label k). */
+export type Labels = Uint8Array | Uint16Array | Uint32Array;
+
 export interface KMeansResult {
   width: number;
   height: number;
   /** Clusters actually used: the requested k, or fewer when the image has fewer distinct colours (see warnings). */
   k: number;
   palette: PaletteEntry[];
-  /** One label per pixel, row-major. Fully transparent pixels get the label `k` (one past the last cluster). Uint8Array when every label fits in 8 bits, else Uint16Array. */
-  labels: Uint8Array | Uint16Array;
+  /** One label per pixel, row-major. Fully transparent pixels get the label `k` (one past the last cluster). Uint8Array when every label fits in 8 bits, else Uint16Array (Uint32Array only for k = 65536 with transparent pixels). */
+  labels: Labels;
   /** Final centroids in the clustering space (float32 values), one [x, y, z] per cluster. */
   centroids: number[][];
   /** Sum over clustered pixels of the squared distance to their centroid (in units of 1/256). */
