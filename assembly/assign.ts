@@ -168,3 +168,122 @@ export function mindist(
   }
   return potential;
 }
+
+// Five dimensions: colour plus scaled position (spatial segmentation). Centroid j is five splatted
+// v128 at cPtr + j * 80; sums are six f64 (x, y, z, u, v, w) at sumPtr + label * 48, in two banks.
+// d = ((((dx*dx + dy*dy) + dz*dz) + du*du) + dv*dv). Four points per step: the five coordinate
+// vectors of eight points would not fit in the sixteen registers of a 128-bit x86 target.
+const CENTROID5_BYTES: usize = 80;
+
+@inline
+function addToSums5(i: i32, label: i32, xPtr: usize, yPtr: usize, zPtr: usize, uPtr: usize, vPtr: usize, sumPtr: usize): void {
+  const s = sumPtr + <usize>label * 48;
+  const o = <usize>i << 2;
+  store<f64>(s, load<f64>(s) + <f64>load<f32>(xPtr + o));
+  store<f64>(s, load<f64>(s, 8) + <f64>load<f32>(yPtr + o), 8);
+  store<f64>(s, load<f64>(s, 16) + <f64>load<f32>(zPtr + o), 16);
+  store<f64>(s, load<f64>(s, 24) + <f64>load<f32>(uPtr + o), 24);
+  store<f64>(s, load<f64>(s, 32) + <f64>load<f32>(vPtr + o), 32);
+  store<f64>(s, load<f64>(s, 40) + 1.0, 40);
+}
+
+/** assign() for five-dimensional points of weight 1 (positions are unique: no histogram). */
+export function assign5(
+  xPtr: usize, yPtr: usize, zPtr: usize, uPtr: usize, vPtr: usize, n: i32,
+  cPtr: usize, k: i32, labelPtr: usize, sumPtr: usize, outPtr: usize,
+): void {
+  const bank = <usize>k * 48;
+  let changed = 0;
+  let cost = f64x2.splat(0);
+  const scale = f32x4.splat(256);
+  const ones = i32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const px = v128.load(xPtr + o), py = v128.load(yPtr + o), pz = v128.load(zPtr + o);
+    const pu = v128.load(uPtr + o), pv = v128.load(vPtr + o);
+    let best = f32x4.splat(0);
+    let idx = i32x4.splat(0);
+    let j = i32x4.splat(0);
+    let c = cPtr;
+    for (let jj = 0; jj < k; jj++, c += CENTROID5_BYTES) {
+      const dx = f32x4.sub(px, v128.load(c)), dy = f32x4.sub(py, v128.load(c, 16)), dz = f32x4.sub(pz, v128.load(c, 32));
+      const du = f32x4.sub(pu, v128.load(c, 48)), dv = f32x4.sub(pv, v128.load(c, 64));
+      const d = f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz)), f32x4.mul(du, du)), f32x4.mul(dv, dv));
+      if (jj == 0) { best = d; } else {
+        idx = v128.bitselect(j, idx, f32x4.lt(d, best));
+        best = f32x4.pmin(best, d);
+      }
+      j = i32x4.add(j, ones);
+    }
+    const q = f32x4.floor(f32x4.mul(best, scale));
+    cost = f64x2.add(cost, f64x2.add(f64x2.promote_low_f32x4(q), f64x2.promote_low_f32x4(high(q))));
+    for (let l = 0; l < 4; l++) {
+      const label = i32x4.extract_lane(idx, 0);
+      idx = i8x16.shuffle(idx, idx, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
+      const lp = labelPtr + (<usize>(i + l) << 1);
+      if (load<u16>(lp) != <u16>label) changed++;
+      store<u16>(lp, <u16>label);
+      addToSums5(i + l, label, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr + (<usize>(l & 1)) * bank);
+    }
+  }
+  let inertia = f64x2.extract_lane(cost, 0) + f64x2.extract_lane(cost, 1);
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(xPtr + o), y = load<f32>(yPtr + o), z = load<f32>(zPtr + o);
+    const u = load<f32>(uPtr + o), v = load<f32>(vPtr + o);
+    let best: f32 = 0;
+    let bi = 0;
+    for (let jj = 0; jj < k; jj++) {
+      const c = cPtr + <usize>jj * CENTROID5_BYTES;
+      const dx = x - load<f32>(c), dy = y - load<f32>(c, 16), dz = z - load<f32>(c, 32);
+      const du = u - load<f32>(c, 48), dv = v - load<f32>(c, 64);
+      const d = (((dx * dx + dy * dy) + dz * dz) + du * du) + dv * dv;
+      if (jj == 0 || d < best) { best = d; bi = jj; }
+    }
+    inertia += <f64>floor<f32>(best * 256.0);
+    const lp = labelPtr + (<usize>i << 1);
+    if (load<u16>(lp) != <u16>bi) changed++;
+    store<u16>(lp, <u16>bi);
+    addToSums5(i, bi, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr);
+  }
+  for (let q: usize = 0; q < bank; q += 16) {
+    v128.store(sumPtr + q, f64x2.add(v128.load(sumPtr + q), v128.load(sumPtr + bank + q)));
+  }
+  store<f64>(outPtr, inertia);
+  store<f64>(outPtr, <f64>changed, 8);
+}
+
+/** mindist() for five-dimensional points of weight 1. */
+export function mindist5(
+  xPtr: usize, yPtr: usize, zPtr: usize, uPtr: usize, vPtr: usize, n: i32,
+  cx: f32, cy: f32, cz: f32, cu: f32, cv: f32, closestPtr: usize, outPtr: usize,
+): f64 {
+  const vx = f32x4.splat(cx), vy = f32x4.splat(cy), vz = f32x4.splat(cz), vu = f32x4.splat(cu), vv = f32x4.splat(cv);
+  const scale = f32x4.splat(256);
+  let acc = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const dx = f32x4.sub(v128.load(xPtr + o), vx), dy = f32x4.sub(v128.load(yPtr + o), vy);
+    const dz = f32x4.sub(v128.load(zPtr + o), vz), du = f32x4.sub(v128.load(uPtr + o), vu);
+    const dv = f32x4.sub(v128.load(vPtr + o), vv);
+    const d = f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz)), f32x4.mul(du, du)), f32x4.mul(dv, dv));
+    const m = f32x4.pmin(d, v128.load(closestPtr + o));
+    v128.store(outPtr + o, m);
+    const q = f32x4.floor(f32x4.mul(m, scale));
+    acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(q), f64x2.promote_low_f32x4(high(q))));
+  }
+  let potential = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const dx = load<f32>(xPtr + o) - cx, dy = load<f32>(yPtr + o) - cy, dz = load<f32>(zPtr + o) - cz;
+    const du = load<f32>(uPtr + o) - cu, dv = load<f32>(vPtr + o) - cv;
+    let d = (((dx * dx + dy * dy) + dz * dz) + du * du) + dv * dv;
+    const c = load<f32>(closestPtr + o);
+    if (c < d) d = c;
+    store<f32>(outPtr + o, d);
+    potential += <f64>floor<f32>(d * 256.0);
+  }
+  return potential;
+}

@@ -21,7 +21,7 @@ async function loadWasm(source?: WasmSource): Promise<WasmKernel> {
   const run = (session: KernelSession): number[] => {
     const { inertiaQ, changed } = session.assign(centroids);
     session.seeding.closest.set(probe.z);
-    const potential = session.seeding.minDistances(100.5, 7, 33);
+    const potential = session.seeding.minDistances(5);
     const answer = [inertiaQ, changed, ...session.labels, ...session.sums, potential, ...session.seeding.candidate];
     session.dispose();
     return answer;

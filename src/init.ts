@@ -1,5 +1,5 @@
-import { dist2 } from './distance.js';
-import type { Points, Seeding } from './kernel.js';
+import { dist2, distN } from './distance.js';
+import { planesOf, type Points, type Seeding } from './kernel.js';
 import type { Random } from './random.js';
 
 /**
@@ -9,14 +9,19 @@ import type { Random } from './random.js';
  */
 export function initRandom(points: Points, k: number, rng: Random): Float32Array {
   const swapped = new Map<number, number>();
-  const out = new Float32Array(k * 3);
+  const planes = planesOf(points);
+  const out = new Float32Array(k * planes.length);
   for (let j = 0; j < k; j++) {
     const r = j + rng.nextInt(points.n - j);
     const pick = swapped.get(r) ?? r;
     swapped.set(r, swapped.get(j) ?? j);
-    out[j * 3] = points.x[pick]!; out[j * 3 + 1] = points.y[pick]!; out[j * 3 + 2] = points.z[pick]!;
+    copyPoint(planes, pick, out, j);
   }
   return out;
+}
+
+function copyPoint(planes: Float32Array[], i: number, out: Float32Array, j: number): void {
+  for (let q = 0; q < planes.length; q++) out[j * planes.length + q] = planes[q]![i]!;
 }
 
 /**
@@ -28,10 +33,11 @@ export function initRandom(points: Points, k: number, rng: Random): Float32Array
  * when the points are in wasm memory).
  */
 export function initKMeansPlusPlus(points: Points, k: number, rng: Random, seeding: Seeding = jsSeeding(points)): Float32Array {
-  const { x, y, z, n } = points;
+  const { n } = points;
+  const planes = planesOf(points);
   const w = points.w ?? new Uint32Array(n).fill(1);
   const { closest, candidate } = seeding;
-  const out = new Float32Array(k * 3);
+  const out = new Float32Array(k * planes.length);
   const trials = 2 + Math.floor(Math.log(k));
 
   const cumulative = new Float64Array(n);
@@ -39,9 +45,9 @@ export function initKMeansPlusPlus(points: Points, k: number, rng: Random, seedi
   for (let i = 0; i < n; i++) { total += w[i]!; cumulative[i] = total; }
   const first = search(cumulative, rng.nextFloat() * total);
   closest.fill(Infinity);
-  seeding.minDistances(x[first]!, y[first]!, z[first]!);
+  seeding.minDistances(first);
   closest.set(candidate);
-  out[0] = x[first]!; out[1] = y[first]!; out[2] = z[first]!;
+  copyPoint(planes, first, out, 0);
 
   const best = new Float32Array(n);
   for (let c = 1; c < k; c++) {
@@ -51,11 +57,11 @@ export function initKMeansPlusPlus(points: Points, k: number, rng: Random, seedi
     let bestId = -1;
     for (let t = 0; t < trials; t++) {
       const id = search(cumulative, rng.nextFloat() * total);
-      const potential = seeding.minDistances(x[id]!, y[id]!, z[id]!);
+      const potential = seeding.minDistances(id);
       if (potential < bestPotential) { bestPotential = potential; bestId = id; best.set(candidate); }
     }
     closest.set(best);
-    out[c * 3] = x[bestId]!; out[c * 3 + 1] = y[bestId]!; out[c * 3 + 2] = z[bestId]!;
+    copyPoint(planes, bestId, out, c);
   }
   return out;
 }
@@ -64,13 +70,17 @@ export function initKMeansPlusPlus(points: Points, k: number, rng: Random, seedi
 export function jsSeeding(p: Points): Seeding {
   const { x, y, z, n } = p;
   const w = p.w;
+  const planes = planesOf(p);
+  const centre = new Float32Array(planes.length);
   const closest = new Float32Array(n), candidate = new Float32Array(n);
   return {
     closest, candidate,
-    minDistances(cx, cy, cz) {
+    minDistances(id) {
+      copyPoint(planes, id, centre, 0);
+      const [cx, cy, cz] = centre as unknown as [number, number, number];
       let potential = 0;
       for (let i = 0; i < n; i++) {
-        let d = dist2(x[i]!, y[i]!, z[i]!, cx, cy, cz);
+        let d = planes.length === 3 ? dist2(x[i]!, y[i]!, z[i]!, cx, cy, cz) : distN(planes, i, centre, 0);
         const c = closest[i]!;
         if (c < d) d = c;
         candidate[i] = d;

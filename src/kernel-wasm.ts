@@ -1,6 +1,6 @@
 import { KMeansSegError } from './errors.js';
 import type { AssignOutcome, Kernel, KernelSession, Points } from './kernel.js';
-import { UNASSIGNED } from './kernel.js';
+import { UNASSIGNED, planesOf } from './kernel.js';
 import { DATA_BYTE, OUT_BYTE } from './pool-layout.js';
 import type { Job, ThreadPool } from './pool.js';
 
@@ -9,8 +9,8 @@ import type { Job, ThreadPool } from './pool.js';
  * and lays it out for each session. The kernel allocates nothing; this file decides every offset.
  *
  * Layout (bytes, 16-aligned): outcome slots and the pool's control block (pool-layout.ts) |
- *   centroids, pre-splatted, k * 48 | sums, 2 banks of k * 32 per thread | x plane | y plane | z plane |
- *   weights (u32) | k-means++ closest and candidate distances (f32) | labels (u16)
+ *   centroids, pre-splatted, k * dims * 16 | sums, 2 banks of k * (dims + 1) f64 per thread |
+ *   x, y, z (and u, v) planes | weights (u32) | k-means++ closest and candidate distances (f32) | labels (u16)
  */
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; the module is built with this maximum (asconfig.json). */
@@ -19,6 +19,8 @@ const MAX_PAGES = 65536;
 interface WasmExports {
   assign(x: number, y: number, z: number, w: number, n: number, c: number, k: number, labels: number, sums: number, out: number): void;
   mindist(x: number, y: number, z: number, w: number, n: number, cx: number, cy: number, cz: number, closest: number, out: number): number;
+  assign5(x: number, y: number, z: number, u: number, v: number, n: number, c: number, k: number, labels: number, sums: number, out: number): void;
+  mindist5(x: number, y: number, z: number, u: number, v: number, n: number, cx: number, cy: number, cz: number, cu: number, cv: number, closest: number, out: number): number;
 }
 
 export type WasmSource = WebAssembly.Module | URL | string | ArrayBuffer | Uint8Array;
@@ -86,45 +88,50 @@ export class WasmKernel implements Kernel {
   open(points: Points, k: number, threads = 1): KernelSession {
     if (this.busy) throw new Error('kmeans-seg: wasm kernel session already open');
     const { n } = points;
+    const planes = planesOf(points);
+    const dims = planes.length;
     // Waking workers costs tens of microseconds a pass: below this much work one thread is faster.
     const t = this.pool && n * k >= PARALLEL_MIN_WORK ? Math.max(1, Math.min(threads, this.pool.size + 1, Math.ceil(n / 4096))) : 1;
     const align = (v: number) => (v + 15) & ~15;
     const cPtr = DATA_BYTE;
-    const sumPtr = align(cPtr + k * 48);
-    const sumBytes = k * 64; // two banks: see assembly/assign.ts
-    const xPtr = align(sumPtr + t * sumBytes);
-    const yPtr = align(xPtr + n * 4);
-    const zPtr = align(yPtr + n * 4);
-    const wPtr = points.w ? align(zPtr + n * 4) : 0;
-    const closestPtr = align((points.w ? wPtr : zPtr) + n * 4);
+    const sumStride = dims + 1; // f64 per cluster
+    const sumBytes = 2 * k * sumStride * 8; // two banks: see assembly/assign.ts
+    let end = align(cPtr + k * dims * 16) + t * sumBytes;
+    const sumPtr = align(cPtr + k * dims * 16);
+    const planePtrs = planes.map(() => { const p = align(end); end = p + n * 4; return p; });
+    const wPtr = points.w ? align(end) : 0;
+    if (points.w) end = wPtr + n * 4;
+    const closestPtr = align(end);
     const candidatePtr = align(closestPtr + n * 4);
     const labelPtr = align(candidatePtr + n * 4);
     ensureBytes(this.memory, labelPtr + n * 2);
     const buf = this.memory.buffer;
-    new Float32Array(buf, xPtr, n).set(points.x.subarray(0, n));
-    new Float32Array(buf, yPtr, n).set(points.y.subarray(0, n));
-    new Float32Array(buf, zPtr, n).set(points.z.subarray(0, n));
+    planes.forEach((plane, q) => new Float32Array(buf, planePtrs[q]!, n).set(plane.subarray(0, n)));
     if (points.w) new Uint32Array(buf, wPtr, n).set(points.w.subarray(0, n));
     const labels = new Uint16Array(buf, labelPtr, n);
     labels.fill(UNASSIGNED);
-    const allSums = new Float64Array(buf, sumPtr, t * k * 8);
-    const sums = allSums.subarray(0, k * 4);
-    const splat = new Float32Array(buf, cPtr, k * 12);
+    const allSums = new Float64Array(buf, sumPtr, t * 2 * k * sumStride);
+    const sums = allSums.subarray(0, k * sumStride);
+    const splat = new Float32Array(buf, cPtr, k * dims * 4);
     const outs = new Float64Array(buf, OUT_BYTE, t * 2);
+    const [xPtr, yPtr, zPtr, uPtr = 0, vPtr = 0] = planePtrs as [number, number, number, number?, number?];
 
     // Contiguous shares, multiples of 8 points (the SIMD body's step); thread i sums into its own area.
     const share = Math.ceil(n / t / 8) * 8;
     const jobs: Job[] = [];
     for (let i = 0; i < t; i++) {
       const start = Math.min(n, i * share);
+      const at = (ptr: number) => (ptr ? ptr + start * 4 : 0);
       jobs.push({
-        x: xPtr + start * 4, y: yPtr + start * 4, z: zPtr + start * 4, w: wPtr ? wPtr + start * 4 : 0,
+        x: at(xPtr), y: at(yPtr), z: at(zPtr), w: at(wPtr), u: at(uPtr), v: at(vPtr),
         n: Math.min(n, start + share) - start, c: cPtr, k, labels: labelPtr + start * 2,
-        sums: sumPtr + i * sumBytes, out: OUT_BYTE + i * 16,
+        sums: sumPtr + i * sumBytes, out: OUT_BYTE + i * 16, dims,
       });
     }
     const ex = this.exports;
-    const runHere = (j: Job) => ex.assign(j.x, j.y, j.z, j.w, j.n, j.c, j.k, j.labels, j.sums, j.out);
+    const runHere = dims === 5
+      ? (j: Job) => ex.assign5(j.x, j.y, j.z, j.u, j.v, j.n, j.c, j.k, j.labels, j.sums, j.out)
+      : (j: Job) => ex.assign(j.x, j.y, j.z, j.w, j.n, j.c, j.k, j.labels, j.sums, j.out);
     const pool = this.pool;
     this.busy = true;
     return {
@@ -133,16 +140,13 @@ export class WasmKernel implements Kernel {
       seeding: {
         closest: new Float32Array(buf, closestPtr, n),
         candidate: new Float32Array(buf, candidatePtr, n),
-        minDistances: (cx, cy, cz) => ex.mindist(xPtr, yPtr, zPtr, wPtr, n, cx, cy, cz, closestPtr, candidatePtr),
+        minDistances: dims === 5
+          ? (c) => ex.mindist5(xPtr, yPtr, zPtr, uPtr, vPtr, n, planes[0]![c]!, planes[1]![c]!, planes[2]![c]!, planes[3]![c]!, planes[4]![c]!, closestPtr, candidatePtr)
+          : (c) => ex.mindist(xPtr, yPtr, zPtr, wPtr, n, planes[0]![c]!, planes[1]![c]!, planes[2]![c]!, closestPtr, candidatePtr),
       },
       assign(centroids: Float32Array): AssignOutcome {
-        for (let j = 0; j < k; j++) {
-          const s = j * 12;
-          for (let d = 0; d < 3; d++) {
-            const v = centroids[j * 3 + d]!;
-            splat[s + d * 4] = v; splat[s + d * 4 + 1] = v; splat[s + d * 4 + 2] = v; splat[s + d * 4 + 3] = v;
-          }
-        }
+        // Centroid j as `dims` splatted vectors, so the kernel's inner loop loads without shuffles.
+        for (let j = 0; j < k * dims; j++) splat.fill(centroids[j]!, j * 4, j * 4 + 4);
         allSums.fill(0);
         if (t === 1) {
           runHere(jobs[0]!);
@@ -150,12 +154,12 @@ export class WasmKernel implements Kernel {
         }
         pool!.run(jobs, runHere);
         // Reduce in thread order. The partial sums are integers (integer colours times integer
-        // weights), so every order and every thread count gives the same bits.
+        // weights, or values on a 1/256 grid), so every order and thread count gives the same bits.
         let inertiaQ = 0, changed = 0;
         for (let i = 0; i < t; i++) {
           inertiaQ += outs[i * 2]!;
           changed += outs[i * 2 + 1]!;
-          if (i > 0) for (let q = 0; q < k * 4; q++) sums[q] += allSums[i * k * 8 + q]!;
+          if (i > 0) for (let q = 0; q < k * sumStride; q++) sums[q] += allSums[i * 2 * k * sumStride + q]!;
         }
         return { inertiaQ, changed };
       },

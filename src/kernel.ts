@@ -9,9 +9,17 @@ export interface Points {
   x: Float32Array;
   y: Float32Array;
   z: Float32Array;
+  /** Scaled position planes, present together for spatial segmentation (five dimensions). */
+  u?: Float32Array;
+  v?: Float32Array;
   /** Integer weights (pixel counts), or null for weight 1 each. */
   w: Uint32Array | null;
   n: number;
+}
+
+/** The coordinate planes: x, y, z, and u, v for spatial points. */
+export function planesOf(p: Points): Float32Array[] {
+  return p.u && p.v ? [p.x, p.y, p.z, p.u, p.v] : [p.x, p.y, p.z];
 }
 
 export interface AssignOutcome {
@@ -24,8 +32,8 @@ export interface AssignOutcome {
 export interface Seeding {
   closest: Float32Array;
   candidate: Float32Array;
-  /** candidate[i] = min(closest[i], d(point i, c)); returns the sum of floor(candidate[i] * 256) * w[i]. */
-  minDistances(cx: number, cy: number, cz: number): number;
+  /** candidate[i] = min(closest[i], d(point i, point c)); returns the sum of floor(candidate[i] * 256) * w[i]. */
+  minDistances(c: number): number;
 }
 
 export interface KernelSession {
@@ -33,7 +41,7 @@ export interface KernelSession {
   readonly seeding: Seeding;
   /** Labels of the points, 0xffff before the first pass. Views may be replaced after assign(). */
   readonly labels: Uint16Array;
-  /** Per cluster: sum of w*x, w*y, w*z, and w (f64), filled by the last assign(). */
+  /** Per cluster, dims + 1 values: sums of w * each coordinate, then of w (f64), filled by the last assign(). */
   readonly sums: Float64Array;
   assign(centroids: Float32Array): AssignOutcome;
   dispose(): void;

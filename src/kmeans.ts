@@ -43,14 +43,21 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
       throw new KMeansSegError('ERR_INVALID_IMAGE', `Every one of the ${pixels} pixels is fully transparent (alpha 0): there is no colour to cluster; pass an image with visible pixels`);
     }
     const warnings: string[] = [];
+    const spatial = opts.spatialWeight > 0;
+    // With positions every pixel is a distinct point; without, every distinct colour is.
+    const distinct = spatial ? hist.opaque : hist.n;
     let k = opts.k;
-    if (!Array.isArray(opts.init) && hist.n < k) {
-      warnings.push(`k reduced from ${k} to ${hist.n}: the image has only ${hist.n} distinct colour${hist.n === 1 ? '' : 's'}`);
-      k = hist.n;
+    if (!Array.isArray(opts.init) && distinct < k) {
+      warnings.push(`k reduced from ${k} to ${distinct}: the image has only ${distinct} distinct ${spatial ? 'visible pixel' : 'colour'}${distinct === 1 ? '' : 's'}`);
+      k = distinct;
     }
-    const useHistogram = opts.histogram === 'auto' ? hist.n <= hist.opaque * 0.75 : opts.histogram;
+    const useHistogram = !spatial && (opts.histogram === 'auto' ? hist.n <= hist.opaque * 0.75 : opts.histogram);
     const histPoints = histogramPoints(hist, opts.colorSpace);
     const points: Points = useHistogram ? histPoints : pixelPoints(data, pixels, hist, histPoints);
+    if (spatial) addPositions(points, data, width, height, opts.spatialWeight);
+    // Initial centroids are drawn from the distinct colours weighted by count, so the pixel path and
+    // the histogram path start from the same draws; spatial points are all distinct: drawn directly.
+    const seedPoints = spatial ? points : histPoints;
     const t1 = now();
 
     const rng = new Random(opts.seed);
@@ -60,11 +67,9 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
     try {
       for (let attempt = 0; attempt < opts.attempts; attempt++) {
         const ti = now();
-        // Initial centroids are always drawn from the histogram (distinct colours, weighted by
-        // count), so the pixel path and the histogram path start from the same draws.
         const initial = Array.isArray(opts.init) ? Float32Array.from(opts.init.flatMap((c) => fromSrgb(opts.colorSpace, c[0]!, c[1]!, c[2]!)))
-          : opts.init === 'random' ? initRandom(histPoints, k, rng)
-          : initKMeansPlusPlus(histPoints, k, rng, useHistogram ? session.seeding : undefined);
+          : opts.init === 'random' ? initRandom(seedPoints, k, rng)
+          : initKMeansPlusPlus(seedPoints, k, rng, seedPoints === points ? session.seeding : undefined);
         initTime += now() - ti;
         session.labels.fill(UNASSIGNED);
         const fit = lloyd(session, points, initial, k, opts.maxIterations, opts.tolerance, (iteration, inertia, changed) => {
@@ -89,6 +94,24 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
   } finally {
     hist.release();
   }
+}
+
+/**
+ * Spatial segmentation (the idea of SLIC): each pixel also carries its position, scaled so that the
+ * image's longer side spans `weight` x 255 units (one colour channel's range at weight 1), snapped
+ * to the same 1/256 grid as colours so the sums stay exact.
+ */
+function addPositions(points: Points, data: RGBAImage['data'], width: number, height: number, weight: number): void {
+  const scale = (weight * 255) / Math.max(width, height);
+  const u = new Float32Array(points.n), v = new Float32Array(points.n);
+  for (let p = 0, i = 0; p < width * height; p++) {
+    if (data[p * 4 + 3] === 0) continue;
+    u[i] = Math.round((p % width) * scale * 256) / 256;
+    v[i] = Math.round(Math.floor(p / width) * scale * 256) / 256;
+    i++;
+  }
+  points.u = u;
+  points.v = v;
 }
 
 export function checkImage(image: RGBAImage): void {

@@ -1,5 +1,5 @@
-import { dist2 } from './distance.js';
-import type { KernelSession, Points } from './kernel.js';
+import { distN } from './distance.js';
+import { planesOf, type KernelSession, type Points } from './kernel.js';
 
 export interface LloydResult {
   centroids: Float32Array;
@@ -23,6 +23,7 @@ export function lloyd(
   onPass?: (iteration: number, inertia: number, changed: number) => void,
 ): LloydResult {
   let centroids: Float32Array = Float32Array.from(initial);
+  const dims = planesOf(points).length;
   const history: number[] = [];
   let converged = false;
   let finalPass = false;
@@ -37,26 +38,28 @@ export function lloyd(
     if (it > 1 && changed === 0) { converged = true; break; }
     if (finalPass || it >= maxIterations) break;
     relocateEmptyClusters(session, points, centroids, k);
-    const next = means(session.sums, centroids, k);
+    const next = means(session.sums, centroids, k, dims);
     let shift2 = 0;
-    for (let j = 0; j < k * 3; j += 3) {
-      const d = (next[j]! - centroids[j]!) ** 2 + (next[j + 1]! - centroids[j + 1]!) ** 2 + (next[j + 2]! - centroids[j + 2]!) ** 2;
+    for (let j = 0; j < k * dims; j += dims) {
+      let d = 0;
+      for (let q = 0; q < dims; q++) d += (next[j + q]! - centroids[j + q]!) ** 2;
       if (d > shift2) shift2 = d;
     }
     centroids = next;
     if (shift2 <= tol2) { converged = true; finalPass = true; }
   }
   const counts = new Float64Array(k);
-  for (let j = 0; j < k; j++) counts[j] = session.sums[j * 4 + 3]!;
+  for (let j = 0; j < k; j++) counts[j] = session.sums[j * (dims + 1) + dims]!;
   return { centroids, counts, inertia: history[history.length - 1]!, iterations, converged, history };
 }
 
 /** Mean of each cluster, rounded once to f32; a cluster with no weight keeps its centroid. */
-function means(sums: Float64Array, previous: Float32Array, k: number): Float32Array {
-  const next = new Float32Array(k * 3);
+function means(sums: Float64Array, previous: Float32Array, k: number, dims: number): Float32Array {
+  const next = new Float32Array(k * dims);
+  const stride = dims + 1;
   for (let j = 0; j < k; j++) {
-    const w = sums[j * 4 + 3]!;
-    for (let d = 0; d < 3; d++) next[j * 3 + d] = w > 0 ? sums[j * 4 + d]! / w : previous[j * 3 + d]!;
+    const w = sums[j * stride + dims]!;
+    for (let d = 0; d < dims; d++) next[j * dims + d] = w > 0 ? sums[j * stride + d]! / w : previous[j * dims + d]!;
   }
   return next;
 }
@@ -69,33 +72,31 @@ function means(sums: Float64Array, previous: Float32Array, k: number): Float32Ar
  */
 export function relocateEmptyClusters(session: KernelSession, points: Points, centroids: Float32Array, k: number): void {
   const { sums, labels } = session;
-  const { x, y, z, n } = points;
+  const { n } = points;
+  const planes = planesOf(points);
+  const dims = planes.length;
+  const stride = dims + 1;
+  const same = (i: number, j: number): boolean => planes.every((p) => p[i] === p[j]);
   let dist: Float64Array | undefined;
   for (let e = 0; e < k; e++) {
-    if (sums[e * 4 + 3]! !== 0) continue;
+    if (sums[e * stride + dims]! !== 0) continue;
     if (!dist) {
       dist = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const c = labels[i]! * 3;
-        dist[i] = dist2(x[i]!, y[i]!, z[i]!, centroids[c]!, centroids[c + 1]!, centroids[c + 2]!);
-      }
+      for (let i = 0; i < n; i++) dist[i] = distN(planes, i, centroids, labels[i]! * dims);
     }
     for (;;) {
       let best = -1;
       for (let i = 0; i < n; i++) {
         if (dist[i]! < 0) continue;
-        if (best < 0 || dist[i]! > dist[best]! || (dist[i] === dist[best] && lessColour(points, i, best))) best = i;
+        if (best < 0 || dist[i]! > dist[best]! || (dist[i] === dist[best] && lessPoint(planes, i, best))) best = i;
       }
       if (best < 0) break; // nothing movable: the cluster stays empty, its centroid unchanged
       const from = labels[best]!;
-      const bx = x[best]!, by = y[best]!, bz = z[best]!;
       let keepsAnother = false;
-      for (let i = 0; i < n && !keepsAnother; i++) {
-        keepsAnother = labels[i] === from && (x[i] !== bx || y[i] !== by || z[i] !== bz);
-      }
+      for (let i = 0; i < n && !keepsAnother; i++) keepsAnother = labels[i] === from && !same(i, best);
       let moved = 0;
       for (let i = 0; i < n; i++) {
-        if (labels[i] !== from || x[i] !== bx || y[i] !== by || z[i] !== bz) continue;
+        if (labels[i] !== from || !same(i, best)) continue;
         // Either way this colour is settled for this pass: it becomes a centroid, or it cannot move.
         dist[i] = -1;
         if (!keepsAnother) continue;
@@ -103,15 +104,20 @@ export function relocateEmptyClusters(session: KernelSession, points: Points, ce
         moved += points.w === null ? 1 : points.w[i]!;
       }
       if (!keepsAnother) continue;
-      sums[from * 4] -= bx * moved; sums[from * 4 + 1] -= by * moved; sums[from * 4 + 2] -= bz * moved; sums[from * 4 + 3] -= moved;
-      sums[e * 4] = bx * moved; sums[e * 4 + 1] = by * moved; sums[e * 4 + 2] = bz * moved; sums[e * 4 + 3] = moved;
+      for (let q = 0; q < dims; q++) {
+        const v = planes[q]![best]! * moved;
+        sums[from * stride + q] -= v;
+        sums[e * stride + q] = v;
+      }
+      sums[from * stride + dims] -= moved;
+      sums[e * stride + dims] = moved;
       break;
     }
   }
 }
 
-function lessColour(p: Points, i: number, j: number): boolean {
-  if (p.x[i] !== p.x[j]) return p.x[i]! < p.x[j]!;
-  if (p.y[i] !== p.y[j]) return p.y[i]! < p.y[j]!;
-  return p.z[i]! < p.z[j]!;
+/** The order that breaks distance ties: coordinates compared left to right. */
+function lessPoint(planes: Float32Array[], i: number, j: number): boolean {
+  for (const p of planes) if (p[i] !== p[j]) return p[i]! < p[j]!;
+  return false;
 }

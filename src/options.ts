@@ -27,6 +27,8 @@ export interface KMeansOptions {
   threads?: number;
   /** Space to cluster in: 'rgb' (sRGB 0-255), 'linear-rgb' (linear light, 0-255), 'lab' (CIE Lab D65, L 0-100) or 'oklab' (OKLab x 100, L 0-100). `tolerance` and `centroids` are in its units; the palette is always sRGB. Default 'rgb'. */
   colorSpace?: ColorSpace;
+  /** Adds each pixel's position to its colour, so segments become spatially coherent (the idea of SLIC). 0 (default) clusters colour alone; at 1 the image's longer side spans as many units as one colour channel (255). Disables the histogram (every pixel is distinct), so it costs more. */
+  spatialWeight?: number;
   /** Called after every assignment pass. Runs on the thread doing the work; keep it cheap. */
   onProgress?: (progress: Progress) => void;
   /** Checked after every pass: an aborted signal stops the work with ERR_ABORTED. */
@@ -56,6 +58,7 @@ export interface ResolvedOptions {
   /** undefined: every core, found at run time. */
   threads: number | undefined;
   colorSpace: ColorSpace;
+  spatialWeight: number;
   onProgress: ((progress: Progress) => void) | undefined;
   signal: AbortSignal | undefined;
 }
@@ -73,6 +76,7 @@ export const defaultOptions: Readonly<ResolvedOptions> = Object.freeze({
   histogram: 'auto',
   threads: undefined,
   colorSpace: 'rgb',
+  spatialWeight: 0,
   onProgress: undefined,
   signal: undefined,
 });
@@ -147,6 +151,12 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
   if (!COLOR_SPACES.includes(o.colorSpace)) {
     throw invalidOption('colorSpace', COLOR_SPACES.map((c) => `'${c}'`).join(', '), o.colorSpace);
   }
+  if (typeof o.spatialWeight !== 'number' || !Number.isFinite(o.spatialWeight) || o.spatialWeight < 0) {
+    throw invalidOption('spatialWeight', 'a finite number >= 0', o.spatialWeight, 'try 0.5 to 2; 0 clusters colour alone');
+  }
+  if (o.spatialWeight > 0 && o.histogram === true) {
+    throw invalidOption('histogram', "'auto' or false with spatialWeight > 0 (positions make every pixel distinct)", o.histogram);
+  }
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
     throw invalidOption('onProgress', 'a function', o.onProgress);
   }
@@ -166,6 +176,9 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
     if (init.length < 1 || init.length > MAX_K) {
       throw invalidOption('init', `between 1 and ${MAX_K} centroids`, o.init);
     }
+    if (o.spatialWeight > 0) {
+      throw invalidOption('init', "'kmeans++' or 'random' with spatialWeight > 0 (given centroids have no position)", `${init.length} centroids`);
+    }
     if (options.k !== undefined && options.k !== init.length) {
       throw invalidOption('k', `${init.length} (the number of centroids given in init)`, options.k, 'leave k out when init gives the centroids');
     }
@@ -175,7 +188,7 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
   return {
     k: Array.isArray(init) ? init.length : k,
     seed, init, maxIterations, tolerance: o.tolerance, attempts: Array.isArray(init) ? 1 : attempts,
-    backend: o.backend, histogram: o.histogram, threads, colorSpace: o.colorSpace, onProgress: o.onProgress, signal: o.signal,
+    backend: o.backend, histogram: o.histogram, threads, colorSpace: o.colorSpace, spatialWeight: o.spatialWeight, onProgress: o.onProgress, signal: o.signal,
   };
 }
 

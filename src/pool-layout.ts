@@ -7,7 +7,9 @@ export const GEN = 0; // bumped by the host to start a pass; workers wait on it
 export const PENDING = 1; // workers still running; the last one to finish notifies
 export const STOP = 2; // non-zero: workers exit their loop
 export const JOBS = 4; // then one job of JOB_INTS per thread
-export const JOB_INTS = 10; // x, y, z, w, n, c, k, labels, sums, out (byte offsets and counts)
+export const JOB_INTS = 13; // x, y, z, w, u, v, n, c, k, labels, sums, out, dims (offsets, counts)
+/** Index of the point count in a job; 0 means this worker sits the pass out. */
+export const N_FIELD = 6;
 export const MAX_THREADS = 32;
 /** Per-thread outcome slots (two f64) at [0, MAX_THREADS * 16). */
 export const OUT_BYTE = 0;

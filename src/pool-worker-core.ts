@@ -1,4 +1,4 @@
-import { CONTROL_BYTE, GEN, JOBS, JOB_INTS, PENDING, STOP } from './pool-layout.js';
+import { CONTROL_BYTE, GEN, JOBS, JOB_INTS, N_FIELD, PENDING, STOP } from './pool-layout.js';
 
 /** What a pool worker needs from its host environment (worker_threads' parentPort, or a Worker's self). */
 export interface WorkerPort {
@@ -8,6 +8,7 @@ export interface WorkerPort {
 interface Init { module: WebAssembly.Module; memory: WebAssembly.Memory; index: number }
 
 type Assign = (x: number, y: number, z: number, w: number, n: number, c: number, k: number, l: number, s: number, o: number) => void;
+type Assign5 = (x: number, y: number, z: number, u: number, v: number, n: number, c: number, k: number, l: number, s: number, o: number) => void;
 
 /**
  * The body of a pool worker: instantiate the kernel over the host's shared memory, say ready, then
@@ -20,6 +21,7 @@ export function runPoolWorker(init: Init, port: WorkerPort): void {
     env: { memory, abort: () => { throw new Error('kmeans-seg: wasm kernel aborted'); } },
   });
   const assign = instance.exports.assign as Assign;
+  const assign5 = instance.exports.assign5 as Assign5;
   port.postMessage({ ready: index });
   let seen = 0;
   for (;;) {
@@ -29,8 +31,10 @@ export function runPoolWorker(init: Init, port: WorkerPort): void {
     seen = Atomics.load(ctl, GEN);
     if (Atomics.load(ctl, STOP) !== 0) return;
     const job = new Int32Array(memory.buffer, CONTROL_BYTE + (JOBS + index * JOB_INTS) * 4, JOB_INTS);
-    if (job[4]! > 0) {
-      assign(job[0]!, job[1]!, job[2]!, job[3]!, job[4]!, job[5]!, job[6]!, job[7]!, job[8]!, job[9]!);
+    // Fields in the order of pool.ts's JOB_FIELDS: x y z w u v n c k labels sums out dims.
+    if (job[N_FIELD]! > 0) {
+      if (job[12] === 5) assign5(job[0]!, job[1]!, job[2]!, job[4]!, job[5]!, job[6]!, job[7]!, job[8]!, job[9]!, job[10]!, job[11]!);
+      else assign(job[0]!, job[1]!, job[2]!, job[3]!, job[6]!, job[7]!, job[8]!, job[9]!, job[10]!, job[11]!);
     }
     if (Atomics.sub(ctl, PENDING, 1) === 1) Atomics.notify(ctl, PENDING);
   }

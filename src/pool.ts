@@ -1,4 +1,4 @@
-import { CONTROL_BYTE, GEN, JOBS, JOB_INTS, MAX_THREADS, PENDING, STOP } from './pool-layout.js';
+import { CONTROL_BYTE, GEN, JOBS, JOB_INTS, MAX_THREADS, N_FIELD, PENDING, STOP } from './pool-layout.js';
 
 /**
  * A pool of workers that share the kernel's WebAssembly.Memory. A pass is started by bumping a
@@ -11,7 +11,12 @@ export interface WorkerInit { module: WebAssembly.Module; memory: WebAssembly.Me
 /** Start a worker running runPoolWorker (pool-worker-core.ts) and resolve once it says ready. */
 export type SpawnWorker = (init: WorkerInit) => Promise<WorkerHandle>;
 
-export interface Job { x: number; y: number; z: number; w: number; n: number; c: number; k: number; labels: number; sums: number; out: number }
+/** One thread's share of a pass: byte offsets into the memory, counts, and 3 or 5 dimensions. */
+export interface Job {
+  x: number; y: number; z: number; w: number; u: number; v: number; n: number;
+  c: number; k: number; labels: number; sums: number; out: number; dims: number;
+}
+const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims'] as const;
 
 export class ThreadPool {
   private readonly workers: WorkerHandle[] = [];
@@ -44,9 +49,8 @@ export class ThreadPool {
     for (let i = 0; i < this.workers.length; i++) {
       const j = jobs[i + 1];
       const o = JOBS + i * JOB_INTS;
-      if (!j) { ctl[o + 4] = 0; continue; }
-      ctl[o] = j.x; ctl[o + 1] = j.y; ctl[o + 2] = j.z; ctl[o + 3] = j.w; ctl[o + 4] = j.n;
-      ctl[o + 5] = j.c; ctl[o + 6] = j.k; ctl[o + 7] = j.labels; ctl[o + 8] = j.sums; ctl[o + 9] = j.out;
+      if (!j) { ctl[o + N_FIELD] = 0; continue; }
+      for (let f = 0; f < JOB_FIELDS.length; f++) ctl[o + f] = j[JOB_FIELDS[f]!];
     }
     // Every worker wakes and checks in, busy or idle, so the count is simply the pool's size.
     Atomics.store(ctl, PENDING, this.workers.length);

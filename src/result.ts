@@ -34,10 +34,11 @@ export function buildResult(
   image: RGBAImage, k: number, fit: LloydResult, labels: Uint8Array | Uint16Array | Uint32Array, space: ColorSpace, info: RunInfo,
 ): KMeansResult {
   const total = fit.counts.reduce((a, b) => a + b, 0);
+  const dims = fit.centroids.length / k; // 3, or 5 with positions
   const centroids: number[][] = [];
   const palette: PaletteEntry[] = [];
   for (let j = 0; j < k; j++) {
-    const c = [fit.centroids[j * 3]!, fit.centroids[j * 3 + 1]!, fit.centroids[j * 3 + 2]!];
+    const c = Array.from(fit.centroids.subarray(j * dims, j * dims + dims));
     centroids.push(c);
     // Clipped to the sRGB gamut: a Lab or OKLab mean can fall just outside it.
     const rgb = toSrgb(space, c[0]!, c[1]!, c[2]!).map((v) => Math.min(255, Math.max(0, Math.round(v)))) as [number, number, number];
