@@ -3,16 +3,22 @@ import type { Kernel, KernelSession, Points } from './kernel.js';
 import { jsKernel } from './kernel-js.js';
 import type { Backend } from './options.js';
 import { WasmKernel, compileKernel, type WasmSource } from './kernel-wasm.js';
-import { ThreadPool, spawnNodeWorker, type SpawnWorker } from './pool.js';
+import { platform, setPlatform } from './platform.js';
+import { ThreadPool, type SpawnWorker } from './pool.js';
 
-let wasmKernel: Promise<WasmKernel> | undefined;
+const DEFAULT_SOURCE = {};
+const kernels = new Map<WasmSource | object, Promise<WasmKernel>>();
 
 /**
  * Instantiate the SIMD kernel and check its answer on a small case with ties against the TS twin:
  * an engine that instantiates the module but computes something else must not be used.
  */
 async function loadWasm(source?: WasmSource): Promise<WasmKernel> {
-  if (typeof WebAssembly !== 'object' || typeof SharedArrayBuffer !== 'function') {
+  // Try the memory itself: Chromium hides the SharedArrayBuffer global on pages without
+  // cross-origin isolation, yet shared wasm memory still works there.
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  } catch {
     throw new Error('WebAssembly with shared memory is not available here');
   }
   const kernel = new WasmKernel(await compileKernel(source));
@@ -50,11 +56,9 @@ export interface KernelChoice {
   threads: number;
 }
 
-let spawnWorker: SpawnWorker | null = spawnNodeWorker;
-
 /** The browser entry installs its module-Worker factory here; null disables threads. */
 export function setWorkerFactory(spawn: SpawnWorker | null): void {
-  spawnWorker = spawn;
+  setPlatform({ spawnWorker: spawn ?? undefined });
 }
 
 /**
@@ -66,13 +70,15 @@ export async function getKernel(backend: Backend, threads = 1, source?: WasmSour
   if (backend === 'js') return { kernel: jsKernel, threads: 1 };
   let kernel: WasmKernel;
   try {
-    if (source !== undefined) {
-      kernel = await loadWasm(source);
-    } else {
-      wasmKernel ??= loadWasm();
-      wasmKernel.catch(() => { wasmKernel = undefined; });
-      kernel = await wasmKernel;
+    // One kernel (memory, instance, pool) per source, for the life of the thread.
+    const key = source ?? DEFAULT_SOURCE;
+    let p = kernels.get(key);
+    if (!p) {
+      p = loadWasm(source);
+      kernels.set(key, p);
+      p.catch(() => kernels.delete(key));
     }
+    kernel = await p;
   } catch (err) {
     if (backend === 'auto') return { kernel: jsKernel, threads: 1 };
     throw new KMeansSegError(
@@ -81,9 +87,10 @@ export async function getKernel(backend: Backend, threads = 1, source?: WasmSour
       { cause: err },
     );
   }
-  if (threads > 1 && spawnWorker) {
+  const spawn = platform.spawnWorker;
+  if (threads > 1 && spawn) {
     try {
-      kernel.pool ??= new ThreadPool(kernel.module, kernel.memory, spawnWorker);
+      kernel.pool ??= new ThreadPool(kernel.module, kernel.memory, spawn);
       await kernel.pool.ensure(threads);
     } catch {
       threads = 1 + (kernel.pool?.size ?? 0);
@@ -94,6 +101,8 @@ export async function getKernel(backend: Backend, threads = 1, source?: WasmSour
 
 /** Stop the pool's workers (they are unref'd, so an idle pool never holds a Node process open). */
 export async function terminateWorkers(): Promise<void> {
-  const k = wasmKernel && (await wasmKernel.catch(() => undefined));
-  await k?.pool?.terminate();
+  for (const p of kernels.values()) {
+    const k = await p.catch(() => undefined);
+    await k?.pool?.terminate();
+  }
 }

@@ -2,33 +2,54 @@
  * The `kmeans-seg` command. `main` returns the exit code and never exits the process itself, so tests
  * and embedders can call it: 0 done, 1 failed (reading, decoding, clustering, writing), 2 usage error.
  * Results go to stdout; errors and warnings to stderr, one line each.
+ *
+ * `kmeans-seg sweep|apply|batch ...` hand the rest of the command line to that subcommand's module,
+ * loaded only when used. The parsing helpers below are exported for them, so every subcommand reads
+ * flags, numbers and errors the same way.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { COLOR_SPACES, type ColorSpace } from './colorspace.js';
+import { nearestName } from './suggest.js';
 import { KMeansSegError } from './errors.js';
-import { checkOutputPath, DEFAULT_LIMIT_INPUT_PIXELS } from './image-io.js';
-import { MAX_K } from './options.js';
-import { segment, type SegmentOptions } from './segment.js';
+import { checkOutputPath, decodeImage, DEFAULT_LIMIT_INPUT_PIXELS, encodeImage, resolveLimitInputPixels } from './image-io.js';
+import { kmeans } from './kmeans.js';
+import { MAX_K, resolveOptions } from './options.js';
+import { checkFile, checkMaskDir, saveLabels, saveMasks, saveOverlay, savePalette } from './outputs.js';
+import { qualityOf, type Quality } from './quality.js';
+import { nameInput, type SegmentOptions } from './segment.js';
 
 const USAGE = `Usage: kmeans-seg <input> -o <output> [-k <K>] [options]
+       kmeans-seg sweep <input> -k <K,K,...> -o <sheet>   (kmeans-seg sweep --help)
+       kmeans-seg apply --palette <file> <images...> -o <out>   (kmeans-seg apply --help)
+       kmeans-seg batch <images...> -k <K> -o <folder>   (kmeans-seg batch --help)
 
 Segment an image into K flat colours with K-means.
 
   <input>                    image to read: JPEG, PNG, WebP, AVIF, TIFF or GIF
-  -o, --output <file>        image to write: .png, .jpg, .jpeg or .webp (required)
+  -o, --output <file>        segmented image to write: .png, .jpg, .jpeg or .webp
   -k, --k <K>                number of colours, 1-${MAX_K} (default 8)
 
+Other outputs (any of them may replace -o):
+  --labels <file.png>        label map: grayscale PNG, pixel value = label (8-bit, or 16-bit when K > 255)
+  --masks <folder>           one mask per colour: mask-00.png, mask-01.png, ... (folder created if missing)
+  --palette <file>           the palette: JSON (hex, rgb, count, share), or a GIMP palette if it ends in .gpl
+  --overlay <file>           the segment borders drawn over the original (.png, .jpg, .webp)
+  --border-color <#rrggbb>   colour of those borders (default #ffff00)
+
 Options:
+  --color-space <space>      rgb (default), linear-rgb, lab or oklab: the space to cluster in
   --seed <n>                 seed, 0-4294967295 (default 0): same seed, same output
   --init <method>            kmeans++ (default) or random
   --max-iter <n>             at most n iterations per attempt (default 300)
-  --tolerance <x>            stop when no centre moves more than x (0-255 units, default 0.01)
+  --tolerance <x>            stop when no centre moves more than x, in the colour space's units (default 0.01)
   --attempts <n>             seeded restarts, the best is kept (default 1)
   --backend <name>           auto (default), wasm or js: same result, different speed
   --threads <n>              threads for the wasm kernel, 1-32 (default: all cores); same result
   --limit-input-pixels <n>   refuse larger images (default ${DEFAULT_LIMIT_INPUT_PIXELS}); 0 for no limit
-  --force                    overwrite an existing output, even the input
-  --json                     print a JSON summary on stdout
+  --force                    overwrite existing outputs, even the input
+  --json                     print a JSON summary on stdout (palette, inertia, quality: PSNR and ΔE)
   --verbose                  print stack traces with errors
   -h, --help                 show this help
   --version                  print the version
@@ -36,12 +57,12 @@ Options:
 Exit codes: 0 done, 1 failed (read, decode, write), 2 usage error.
 
 Example:
-  kmeans-seg photo.jpg -k 6 -o photo-6.png --seed 42
+  kmeans-seg photo.jpg -k 6 -o photo-6.png --seed 42 --palette photo-6.gpl --overlay photo-6-borders.png
 `;
 
-const OPTIONS = {
+/** Flags every clustering command shares (the options of kmeans, plus the CLI's own). */
+export const KMEANS_FLAGS = {
   k: { type: 'string', short: 'k' },
-  output: { type: 'string', short: 'o' },
   seed: { type: 'string' },
   init: { type: 'string' },
   'max-iter': { type: 'string' },
@@ -49,6 +70,7 @@ const OPTIONS = {
   attempts: { type: 'string' },
   backend: { type: 'string' },
   threads: { type: 'string' },
+  'color-space': { type: 'string' },
   'limit-input-pixels': { type: 'string' },
   force: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -57,22 +79,29 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const;
 
-/** A mistake in the command line: exit code 2. */
-class UsageError extends Error {}
+const OPTIONS = {
+  ...KMEANS_FLAGS,
+  output: { type: 'string', short: 'o' },
+  labels: { type: 'string' },
+  masks: { type: 'string' },
+  palette: { type: 'string' },
+  overlay: { type: 'string' },
+  'border-color': { type: 'string' },
+} as const;
 
-interface IntegerFlag { label: string; min: number; max: number; example: string }
-const INTEGERS = {
-  k: { label: '-k/--k', min: 1, max: MAX_K, example: '-k 8' },
-  seed: { label: '--seed', min: 0, max: 4294967295, example: '--seed 42' },
-  'max-iter': { label: '--max-iter', min: 1, max: 1e9, example: '--max-iter 300' },
-  attempts: { label: '--attempts', min: 1, max: 10000, example: '--attempts 5' },
-  threads: { label: '--threads', min: 1, max: 32, example: '--threads 2' },
-  'limit-input-pixels': { label: '--limit-input-pixels', min: 0, max: Number.MAX_SAFE_INTEGER, example: '--limit-input-pixels 500000000' },
-} satisfies Record<string, IntegerFlag>;
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+/** A mistake in the command line: exit code 2. */
+export class UsageError extends Error {}
+
+const SUBCOMMANDS: Record<string, string> = { sweep: './cli-sweep.js', apply: './cli-apply.js', batch: './cli-batch.js' };
 
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   try {
+    const sub = argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? argv[0] : undefined;
+    if (sub !== undefined) return await subcommand(sub, argv.slice(1));
     const beforeDashes = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
     if (beforeDashes.includes('-h') || beforeDashes.includes('--help')) {
       process.stdout.write(USAGE);
@@ -84,72 +113,167 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await run(argv);
   } catch (error) {
-    return report(error, verbose);
+    return reportError(error, verbose);
   }
 }
 
+async function subcommand(name: string, argv: string[]): Promise<number> {
+  let mod: { main(argv: string[]): Promise<number> };
+  try {
+    mod = (await import(SUBCOMMANDS[name]!)) as typeof mod;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(SUBCOMMANDS[name]!.slice(2))) {
+      throw new KMeansSegError('ERR_BACKEND', `kmeans-seg ${name} is not part of this build (${SUBCOMMANDS[name]} is missing): reinstall kmeans-seg, or rebuild it with npm run build; a file named "${name}" is read with kmeans-seg ./${name}`, { cause: error });
+    }
+    throw error;
+  }
+  return mod.main(argv);
+}
+
+interface Outputs { output?: string; labels?: string; masks?: string; palette?: string; overlay?: string }
+
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv);
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'kmeans-seg');
   if (positionals.length === 0) throw new UsageError('Missing the input image: usage: kmeans-seg <input> -o <output> [-k <K>]');
   if (positionals.length > 1) {
     throw new UsageError(`Expected one input image but received ${positionals.length}: ${positionals.map((p) => JSON.stringify(p)).join(', ')}; quote a path that contains spaces, and put options before "--"`);
   }
   const input = positionals[0]!;
-  const output = values.output;
-  if (output === undefined || output === '') {
-    throw new UsageError('Missing -o/--output: pass where to write the segmented image, e.g. -o out.png');
+  const outputs: Outputs = {};
+  for (const name of ['output', 'labels', 'masks', 'palette', 'overlay'] as const) {
+    const v = values[name];
+    if (v === '') throw new UsageError(`Empty value for --${name}: pass a path, e.g. --${name} ${exampleOf[name]}`);
+    if (typeof v === 'string') outputs[name] = v;
   }
-  const options = toOptions(values);
+  if (Object.keys(outputs).length === 0) {
+    throw new UsageError('Missing -o/--output: pass where to write the segmented image, e.g. -o out.png (or another output: --labels, --masks, --palette, --overlay)');
+  }
+  distinctPaths(outputs);
+  const options = kmeansOptionsFrom(values);
+  if (values.k !== undefined) options.k = integerFlag('-k/--k', values.k as string, 1, MAX_K, '-k 8');
+  const borderColor = values['border-color'] === undefined ? undefined : hexColour('--border-color', values['border-color'] as string);
   const force = values.force === true;
 
   const t0 = performance.now();
-  // The output is checked before the input is decoded and clustered, so a bad -o fails at once.
-  await checkOutputPath(output, { force, inputPath: input });
-  const result = await segment(input, options);
+  // Every option, then every output path, is checked before the input is decoded and clustered,
+  // so a bad flag or path fails at once and nothing is written.
+  const { limitInputPixels, ...kmeansOptions } = options;
+  resolveOptions(kmeansOptions);
+  const limit = resolveLimitInputPixels(limitInputPixels);
+  const check = { force, inputPath: input };
+  if (outputs.output !== undefined) await checkOutputPath(outputs.output, check);
+  if (outputs.labels !== undefined) await checkFile(outputs.labels, { ...check, extensions: ['.png'], what: 'label map' });
+  if (outputs.palette !== undefined) await checkFile(outputs.palette, { ...check, what: 'palette' });
+  if (outputs.overlay !== undefined) await checkOutputPath(outputs.overlay, check);
+  if (outputs.masks !== undefined) await checkMaskDir(outputs.masks, undefined, check);
+
+  const image = await decodeImage(input, { limitInputPixels: limit });
+  const decode = performance.now() - t0;
+  let result;
+  try {
+    result = await kmeans(image, kmeansOptions);
+  } catch (error) {
+    throw nameInput(error, input); // as segment() does: the core's image errors name the file
+  }
+  const warnings = [...image.warnings, ...result.warnings];
   const t1 = performance.now();
-  await result.save(output, { force });
+  // K is known now (it may have been reduced): the mask names can be checked before the first write.
+  if (outputs.masks !== undefined) await checkMaskDir(outputs.masks, result.k, check);
+  if (outputs.output !== undefined) await encodeImage(result.toRGBA(), result.width, result.height, outputs.output, check);
+  if (outputs.labels !== undefined) await saveLabels(result, outputs.labels, check);
+  const masks = outputs.masks === undefined ? undefined : await saveMasks(result, outputs.masks, check);
+  if (outputs.palette !== undefined) await savePalette(result, outputs.palette, { ...check, colorSpace: kmeansOptions.colorSpace ?? 'rgb' });
+  if (outputs.overlay !== undefined) await saveOverlay(image, result, outputs.overlay, { ...check, color: borderColor });
   const encode = performance.now() - t1;
+  const quality = qualityOf(image, result);
   const total = performance.now() - t0;
 
-  for (const warning of result.warnings) process.stderr.write(`kmeans-seg: warning: ${warning}\n`);
+  for (const warning of warnings) process.stderr.write(`kmeans-seg: warning: ${warning}\n`);
   const ms = (x: number): number => Math.round(x * 100) / 100;
   if (values.json) {
     const summary = {
-      input, output, width: result.width, height: result.height, k: result.k,
+      input, output: outputs.output ?? null, width: result.width, height: result.height, k: result.k,
       palette: result.palette.map((p) => ({ hex: p.hex, share: p.share, count: p.count })),
       inertia: result.inertia, iterations: result.iterations, converged: result.converged,
-      backend: result.backend, warnings: result.warnings,
+      backend: result.backend, warnings,
+      colorSpace: kmeansOptions.colorSpace ?? 'rgb',
+      quality: qualityJSON(quality),
+      outputs: { labels: outputs.labels ?? null, masks: masks ?? null, palette: outputs.palette ?? null, overlay: outputs.overlay ?? null },
       timings: {
-        decode: ms(result.timings.decode), histogram: ms(result.timings.histogram), init: ms(result.timings.init),
+        decode: ms(decode), histogram: ms(result.timings.histogram), init: ms(result.timings.init),
         lloyd: ms(result.timings.lloyd), encode: ms(encode), total: ms(total),
       },
     };
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
   } else {
     const stop = result.converged ? 'converged' : 'not converged: raise --max-iter';
+    const written = [
+      outputs.labels && `  labels  -> ${outputs.labels}\n`,
+      masks && `  masks   -> ${path.join(outputs.masks!, path.basename(masks[0]!))} ... ${path.basename(masks.at(-1)!)} (${masks.length})\n`,
+      outputs.palette && `  palette -> ${outputs.palette}\n`,
+      outputs.overlay && `  overlay -> ${outputs.overlay}\n`,
+    ].filter(Boolean).join('');
     process.stdout.write(
-      `${input} -> ${output}: ${result.width}x${result.height}, ${result.k} colour${result.k === 1 ? '' : 's'}, ` +
+      `${input}${outputs.output !== undefined ? ` -> ${outputs.output}` : ''}: ${result.width}x${result.height}, ${result.k} colour${result.k === 1 ? '' : 's'}, ` +
       `${result.iterations} iteration${result.iterations === 1 ? '' : 's'} (${stop}), ${result.backend}, ${Math.round(total)} ms\n` +
-      result.palette.map((p) => `  ${p.hex}  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.count} px\n`).join(''),
+      result.palette.map((p) => `  ${p.hex}  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.count} px\n`).join('') +
+      `  ${qualityLine(quality)}\n` + written,
     );
   }
   return 0;
 }
 
-function parse(argv: string[]) {
+const exampleOf = { output: 'out.png', labels: 'labels.png', masks: 'masks', palette: 'palette.json', overlay: 'borders.png' };
+
+/** Two outputs naming one file would overwrite each other: refuse it up front. */
+function distinctPaths(outputs: Outputs): void {
+  const seen = new Map<string, string>();
+  for (const [name, file] of Object.entries(outputs)) {
+    const key = path.resolve(file as string);
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw new UsageError(`--${other} and --${name} both name ${JSON.stringify(file)}: give each output its own path`);
+    }
+    seen.set(key, name);
+  }
+}
+
+/** Quality for JSON: an infinite PSNR (identical pixels) is written as null, which JSON can hold. */
+export function qualityJSON(q: Quality): { psnr: number | null; mse: number; deltaE: Quality['deltaE'] } {
+  return { psnr: Number.isFinite(q.psnr) ? q.psnr : null, mse: q.mse, deltaE: q.deltaE };
+}
+
+export function qualityLine(q: Quality): string {
+  return `PSNR ${Number.isFinite(q.psnr) ? `${q.psnr.toFixed(2)} dB` : 'infinite (identical)'}, ` +
+    `ΔE OKLab×100 mean ${q.deltaE.mean.toFixed(2)}, p95 ${q.deltaE.p95.toFixed(2)}, max ${q.deltaE.max.toFixed(2)}`;
+}
+
+/**
+ * parseArgs with our error messages: an unknown flag or a missing value is a UsageError that names
+ * it and points at `<command> --help`.
+ */
+export function parseCommandLine(argv: string[], options: FlagSpec, command: string): { values: FlagValues; positionals: string[] } {
   try {
-    return parseArgs({ args: normalise(argv), options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: normalise(argv, options), options, allowPositionals: true, strict: true });
+    return { values: values as FlagValues, positionals };
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const name = /'([^']+)'/.exec((error as Error).message)?.[1] ?? 'option';
-      throw new UsageError(`Unknown option ${JSON.stringify(name)}: run kmeans-seg --help for the options; a file name starting with "-" goes after "--"`);
+      const near = nearestFlag(name, options);
+      throw new UsageError(`Unknown option ${JSON.stringify(name)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}: run ${command} --help for the options; a file name starting with "-" goes after "--"`);
     }
     if (code?.startsWith('ERR_PARSE_ARGS_')) {
-      throw new UsageError(`${(error as Error).message.replace(/\s*\n\s*/g, ' ')} (run kmeans-seg --help)`);
+      throw new UsageError(`${(error as Error).message.replace(/\s*\n\s*/g, ' ')} (run ${command} --help)`);
     }
     throw error;
   }
+}
+
+/** The flag nearest to a mistyped one ("--max-iters" -> "--max-iter"), if it is near enough to be the likely intent. */
+function nearestFlag(typed: string, options: FlagSpec): string | undefined {
+  const near = nearestName(typed.replace(/^-+/, '').replace(/=.*$/s, ''), Object.keys(options));
+  return near === undefined ? undefined : `--${near}`;
 }
 
 /**
@@ -157,16 +281,17 @@ function parse(argv: string[]) {
  * negative number would be reported as a missing value instead of a bad one; join such pairs
  * ("--k=-1") so the range check can name the value. "-k=4" becomes "--k=4" for the same reason.
  */
-function normalise(argv: string[]): string[] {
-  const short: Record<string, string> = { '-k': 'k', '-o': 'output' };
+function normalise(argv: string[], options: FlagSpec): string[] {
+  const short: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(options)) if (spec.short) short[`-${spec.short}`] = name;
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') { out.push(...argv.slice(i)); break; }
-    const shortEq = /^(-[ko])=(.*)$/s.exec(arg);
-    if (shortEq) { out.push(`--${short[shortEq[1]!]}=${shortEq[2]}`); continue; }
+    const shortEq = /^(-[a-zA-Z])=(.*)$/s.exec(arg);
+    if (shortEq && short[shortEq[1]!] !== undefined) { out.push(`--${short[shortEq[1]!]}=${shortEq[2]}`); continue; }
     const long = short[arg] ?? (arg.startsWith('--') ? arg.slice(2) : undefined);
-    const takesValue = long !== undefined && (OPTIONS as Record<string, { type: string }>)[long]?.type === 'string';
+    const takesValue = long !== undefined && options[long]?.type === 'string';
     const next = argv[i + 1];
     if (takesValue && next !== undefined && /^-[\d.]/.test(next)) {
       out.push(`--${long}=${next}`);
@@ -178,34 +303,35 @@ function normalise(argv: string[]): string[] {
   return out;
 }
 
-type Values = ReturnType<typeof parse>['values'];
-
-function toOptions(values: Values): SegmentOptions {
+/** The kmeans options of KMEANS_FLAGS (all but -k, whose form differs between commands), checked as text. */
+export function kmeansOptionsFrom(values: FlagValues): SegmentOptions {
   const options: SegmentOptions = {};
-  if (values.k !== undefined) options.k = integer('k', values.k);
-  if (values.seed !== undefined) options.seed = integer('seed', values.seed);
-  if (values['max-iter'] !== undefined) options.maxIterations = integer('max-iter', values['max-iter']);
-  if (values.attempts !== undefined) options.attempts = integer('attempts', values.attempts);
-  if (values.threads !== undefined) options.threads = integer('threads', values.threads);
-  if (values['limit-input-pixels'] !== undefined) {
-    const limit = integer('limit-input-pixels', values['limit-input-pixels']);
-    options.limitInputPixels = limit === 0 ? false : limit; // 0 means no limit, as in sharp
+  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] as string : undefined);
+  const seed = text('seed'), maxIter = text('max-iter'), attempts = text('attempts'), threads = text('threads');
+  const limit = text('limit-input-pixels'), tolerance = text('tolerance'), init = text('init'), backend = text('backend');
+  const space = text('color-space');
+  if (seed !== undefined) options.seed = integerFlag('--seed', seed, 0, 4294967295, '--seed 42');
+  if (maxIter !== undefined) options.maxIterations = integerFlag('--max-iter', maxIter, 1, 1e9, '--max-iter 300');
+  if (attempts !== undefined) options.attempts = integerFlag('--attempts', attempts, 1, 10000, '--attempts 5');
+  if (threads !== undefined) options.threads = integerFlag('--threads', threads, 1, 32, '--threads 2');
+  if (limit !== undefined) {
+    const n = integerFlag('--limit-input-pixels', limit, 0, Number.MAX_SAFE_INTEGER, '--limit-input-pixels 500000000');
+    options.limitInputPixels = n === 0 ? false : n; // 0 means no limit, as in sharp
   }
-  if (values.tolerance !== undefined) {
-    const text = values.tolerance;
-    if (!/^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i.test(text) || !Number.isFinite(Number(text))) {
-      throw new UsageError(`Invalid value ${JSON.stringify(text)} for --tolerance: expected a number >= 0, e.g. --tolerance 0.01`);
+  if (tolerance !== undefined) {
+    if (!/^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i.test(tolerance) || !Number.isFinite(Number(tolerance))) {
+      throw new UsageError(`Invalid value ${JSON.stringify(tolerance)} for --tolerance: expected a number >= 0, e.g. --tolerance 0.01`);
     }
-    options.tolerance = Number(text);
+    options.tolerance = Number(tolerance);
   }
-  if (values.init !== undefined) options.init = oneOf('--init', values.init, ['kmeans++', 'random'] as const);
-  if (values.backend !== undefined) options.backend = oneOf('--backend', values.backend, ['auto', 'wasm', 'js'] as const);
+  if (init !== undefined) options.init = oneOf('--init', init, ['kmeans++', 'random'] as const);
+  if (backend !== undefined) options.backend = oneOf('--backend', backend, ['auto', 'wasm', 'js'] as const);
+  if (space !== undefined) options.colorSpace = oneOf<ColorSpace>('--color-space', space, COLOR_SPACES);
   return options;
 }
 
 /** Plain decimal digits only: "2.5", "1e3", "+4", "0x10" and "" are refused rather than guessed at. */
-function integer(name: keyof typeof INTEGERS, text: string): number {
-  const { label, min, max, example } = INTEGERS[name];
+export function integerFlag(label: string, text: string, min: number, max: number, example: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) {
     throw new UsageError(`Invalid value ${JSON.stringify(text)} for ${label}: expected an integer between ${min} and ${max}, e.g. ${example}`);
@@ -213,12 +339,20 @@ function integer(name: keyof typeof INTEGERS, text: string): number {
   return value;
 }
 
-function oneOf<T extends string>(label: string, text: string, choices: readonly T[]): T {
+export function oneOf<T extends string>(label: string, text: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(text)) return text as T;
   throw new UsageError(`Invalid value ${JSON.stringify(text)} for ${label}: expected ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}, e.g. ${label} ${choices[0]}`);
 }
 
-function report(error: unknown, verbose: boolean): number {
+function hexColour(label: string, text: string): [number, number, number] {
+  const m = /^#?([0-9a-f]{6})$/i.exec(text);
+  if (!m) throw new UsageError(`Invalid value ${JSON.stringify(text)} for ${label}: expected a colour #rrggbb, e.g. ${label} '#ff0000'`);
+  const n = parseInt(m[1]!, 16);
+  return [n >>> 16, (n >>> 8) & 255, n & 255];
+}
+
+/** Print one error line (and the stack with --verbose); returns the exit code: 2 for usage, 1 otherwise. */
+export function reportError(error: unknown, verbose: boolean): number {
   const usage = error instanceof UsageError ||
     (error instanceof KMeansSegError && (error.code === 'ERR_INVALID_OPTION' || error.code === 'ERR_OUTPUT_FORMAT'));
   const message = error instanceof Error ? error.message : String(error);
@@ -229,7 +363,7 @@ function report(error: unknown, verbose: boolean): number {
   return usage ? 2 : 1;
 }
 
-function version(): string {
+export function version(): string {
   // cli.ts sits one folder below the package root both as src/ (tests) and dist/ (installed).
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;

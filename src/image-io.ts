@@ -2,8 +2,9 @@
  * Image files in and out, through sharp (libvips). Every check that can fail cheaply runs before any
  * pixel is decoded or encoded, and every failure is a KMeansSegError naming the path and the fix.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Metadata } from 'sharp';
 import { KMeansSegError, invalidOption } from './errors.js';
@@ -25,6 +26,10 @@ export interface DecodedImage {
   hasAlpha: boolean;
   /** The container: 'jpeg', 'png', 'webp', 'avif', 'heif', 'tiff' or 'gif'. */
   format: string;
+  /** Frames (animated GIF/WebP) or pages (multi-page TIFF) in the file; only the first is decoded. */
+  pages: number;
+  /** What the caller should be told about the decoding (e.g. that frames were left out), one line each. */
+  warnings: string[];
 }
 
 export interface EncodeOptions {
@@ -75,6 +80,7 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
   let bytes: Buffer;
   let name: string;
   if (typeof input === 'string' && input !== '') {
+    if (input.includes('\0')) throw invalidOption('input', 'a file path without NUL characters', input);
     name = `Input file ${JSON.stringify(input)}`;
     bytes = await readInput(input, name);
   } else if (input instanceof Uint8Array) {
@@ -111,6 +117,13 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
       `${name} is ${meta.width} x ${meta.height} = ${pixels} pixels, more than the limit of ${limit}: ` +
       `if you trust the file, raise the limit with --limit-input-pixels ${pixels} (CLI) or limitInputPixels: ${pixels} (API)`);
   }
+  // With the limit raised or off, the RGBA pixels must still fit one Node buffer (4 GiB on 64-bit
+  // Node 20, about 1.07 G pixels). Said here, from the header, before libvips allocates anything.
+  if (pixels * 4 > bufferConstants.MAX_LENGTH) {
+    throw new KMeansSegError('ERR_TOO_LARGE',
+      `${name} is ${meta.width} x ${meta.height} = ${pixels} pixels, whose RGBA (${(pixels * 4 / 2 ** 30).toFixed(2)} GiB) ` +
+      `exceeds the largest buffer Node can allocate (${(bufferConstants.MAX_LENGTH / 2 ** 30).toFixed(2)} GiB): downscale or tile the image first`);
+  }
 
   try {
     // failOn 'error' rejects truncated or broken pixel data (sharp's default 'warning' would also
@@ -128,8 +141,18 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
       height: info.height,
       hasAlpha: meta.hasAlpha === true,
       format,
+      pages: meta.pages ?? 1,
+      warnings: (meta.pages ?? 1) > 1
+        ? [`only the first of the ${meta.pages} frames (or pages) of the ${format.toUpperCase()} was segmented`]
+        : [],
     };
   } catch (error) {
+    if (/exceeds pixel limit/i.test(firstLine(error))) {
+      // The header lied (or sharp counts pages we did not): the second guard fired. Same code, same fix.
+      throw new KMeansSegError('ERR_TOO_LARGE',
+        `${name} decodes to more pixels than the limit of ${limit}: if you trust the file, raise --limit-input-pixels (CLI) or limitInputPixels (API)`,
+        { cause: error });
+    }
     throw new KMeansSegError('ERR_DECODE',
       `${name} could not be decoded as ${format.toUpperCase()} (${firstLine(error)}): the file is truncated or corrupt; re-export or re-download it`,
       { cause: error });
@@ -151,7 +174,7 @@ async function readInput(file: string, name: string): Promise<Buffer> {
       throw new KMeansSegError('ERR_INPUT_NOT_FOUND',
         `${name} not found (looked for ${path.resolve(file)}): check the path and the current folder`, { cause: error });
     }
-    throw new KMeansSegError('ERR_INPUT_NOT_FOUND', `${name} cannot be accessed (${code ?? firstLine(error)}): check the path and its permissions`, { cause: error });
+    throw new KMeansSegError('ERR_READ', `${name} cannot be accessed (${code ?? firstLine(error)}): ${readFix(code)}`, { cause: error });
   }
   if (stat.isDirectory()) {
     throw new KMeansSegError('ERR_INPUT_NOT_FILE', `${name} is a directory, not an image file: pass an image inside it, e.g. ${JSON.stringify(path.join(file, 'photo.jpg'))}`);
@@ -165,7 +188,18 @@ async function readInput(file: string, name: string): Promise<Buffer> {
   try {
     return await fs.readFile(file);
   } catch (error) {
-    throw new KMeansSegError('ERR_DECODE', `${name} could not be read (${errnoCode(error) ?? firstLine(error)}): check its permissions`, { cause: error });
+    const code = errnoCode(error);
+    throw new KMeansSegError('ERR_READ', `${name} could not be read (${code ?? firstLine(error)}): ${readFix(code)}`, { cause: error });
+  }
+}
+
+function readFix(code: string | undefined): string {
+  switch (code) {
+    case 'EACCES': case 'EPERM': return 'check its permissions and those of its folders';
+    case 'ELOOP': return 'a symbolic link in the path points back to itself; fix the link';
+    case 'ENAMETOOLONG': return 'the path (or one of its names) is too long; move or rename the file';
+    case 'EIO': return 'the disk or network share reported an I/O error; copy the file elsewhere and retry';
+    default: return 'check the path, its permissions, and the disk';
   }
 }
 
@@ -174,8 +208,8 @@ async function readInput(file: string, name: string): Promise<Buffer> {
  * no existing file (or the input itself) unless `force`. Returns the format the extension selects.
  */
 export async function checkOutputPath(outPath: string, opts: EncodeOptions = {}): Promise<OutputFormat> {
-  if (typeof outPath !== 'string' || outPath === '') {
-    throw invalidOption('outPath', 'a non-empty file path such as "out.png"', outPath);
+  if (typeof outPath !== 'string' || outPath === '' || outPath.includes('\0')) {
+    throw invalidOption('outPath', 'a non-empty file path (without NUL characters) such as "out.png"', outPath);
   }
   const ext = path.extname(outPath).toLowerCase();
   const format = WRITABLE[ext];
@@ -255,12 +289,15 @@ export async function encodeImage(
 /**
  * Write `data` to a temporary file in the target's folder, flush it, then rename it over `file`:
  * readers see the old file or the whole new one, never a partial write, and a failure leaves no
- * temporary file behind. Failures throw ERR_WRITE. Overwrites `file` if it exists.
+ * temporary file behind, nor does SIGINT, SIGTERM, SIGHUP or process.exit() during the write (see
+ * trackTemp). Only SIGKILL or a crash can leave the hidden `.name.pid.random.tmp`, never a partial
+ * `file`. Failures throw ERR_WRITE. Overwrites `file` if it exists.
  */
 export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   // Same folder so rename() stays on one filesystem; a random part so concurrent writers never share a name.
   const tmp = path.join(dir, `.${path.basename(file).slice(0, 200)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const untrack = trackTemp(tmp);
   try {
     const handle = await fs.open(tmp, 'wx');
     try {
@@ -273,9 +310,60 @@ export async function writeFileAtomic(file: string, data: Uint8Array): Promise<v
   } catch (error) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw new KMeansSegError('ERR_WRITE',
-      `Could not write ${JSON.stringify(file)} (${errnoCode(error) ?? firstLine(error)}): check that the folder is writable, the path is not a directory, and the disk has space`,
+      `Could not write ${JSON.stringify(file)} (${errnoCode(error) ?? firstLine(error)}): ${writeFix(errnoCode(error))}`,
       { cause: error });
+  } finally {
+    untrack();
   }
+}
+
+function writeFix(code: string | undefined): string {
+  switch (code) {
+    case 'ENOSPC': case 'EDQUOT': return 'the disk (or your quota) is full; free some space or write elsewhere';
+    case 'EFBIG': return 'the file exceeds the size limit for this process or filesystem (ulimit -f); write elsewhere';
+    case 'EROFS': return 'the folder is on a read-only filesystem; write elsewhere';
+    case 'EACCES': case 'EPERM': return 'the folder is not writable by this user; write elsewhere or fix its permissions';
+    default: return 'check that the folder is writable, the path is not a directory, and the disk has space';
+  }
+}
+
+/**
+ * Temporary files being written now. A signal whose default action ends the process would skip the
+ * `finally` above and leave one behind, so while any exists we listen for SIGINT, SIGTERM and SIGHUP
+ * (and 'exit', for process.exit()), remove them synchronously, and, when no one else listens for the
+ * signal, raise it again so the process ends exactly as it would have (npm's write-file-atomic does
+ * the same through signal-exit). When the application has its own listener we only clean up on
+ * 'exit': the application decides whether the process goes on, and the write with it.
+ */
+const pendingTemps = new Set<string>();
+const CLEANUP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function trackTemp(tmp: string): () => void {
+  if (pendingTemps.size === 0) {
+    for (const signal of CLEANUP_SIGNALS) process.on(signal, onSignal);
+    process.on('exit', removePendingTemps);
+  }
+  pendingTemps.add(tmp);
+  return () => {
+    if (!pendingTemps.delete(tmp) || pendingTemps.size > 0) return;
+    for (const signal of CLEANUP_SIGNALS) process.off(signal, onSignal);
+    process.off('exit', removePendingTemps);
+  };
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  removePendingTemps();
+  for (const s of CLEANUP_SIGNALS) process.off(s, onSignal);
+  process.off('exit', removePendingTemps);
+  process.kill(process.pid, signal);
+}
+
+function removePendingTemps(): void {
+  for (const tmp of pendingTemps) {
+    try { rmSync(tmp, { force: true }); } catch { /* the process is ending: nothing better to do */ }
+  }
+  pendingTemps.clear();
 }
 
 function isOpaque(rgba: Uint8Array | Uint8ClampedArray): boolean {

@@ -1,6 +1,14 @@
+import './platform-node.js';
 export { kmeans } from './kmeans.js';
 export { segment, type SegmentOptions, type SegmentResult } from './segment.js';
 export { KMeansSegError, type ErrorCode } from './errors.js';
 export { defaultOptions, MAX_K, type KMeansOptions, type Backend, type InitMethod, type Progress } from './options.js';
 export { terminateWorkers } from './backend.js';
 export type { KMeansResult, Labels, PaletteEntry, RGBAImage } from './types.js';
+export { sweep, saveSweep, sweepFiles, checkKs, type SweepOptions, type SweepResult, type SweepEntry, type SweepSummary, type SweepFiles, type SaveSweepOptions } from './sweep.js';
+export { findKnee, distortionChartSVG, costChartSVG, svgToPNG, contactSheet, sheetGeometry, type Knee, type ChartOptions, type SheetOptions, type SheetTile, type SheetGeometry } from './charts.js';
+export { labelsPNG, saveLabels, masksPNG, saveMasks, maskName, paletteJSON, paletteGPL, savePalette, overlayBorders, saveOverlay, type WriteOptions, type PaletteFileOptions, type OverlayOptions } from './outputs.js';
+export { qualityOf, compareImages, type Quality } from './quality.js';
+export { COLOR_SPACES, fromSrgb, toSrgb, type ColorSpace } from './colorspace.js';
+export { applyPalette, readPalette, parsePalette, checkPalette, MAX_PALETTE, type ApplyOptions, type ApplyResult, type Palette, type PaletteSource, type PaletteColour } from './apply.js';
+export { batch, BATCH_FORMATS, type BatchOptions, type BatchReport, type BatchFileReport, type BatchFileSummary, type BatchProgress, type BatchStatus, type BatchFormat } from './batch.js';

@@ -67,6 +67,7 @@ export const jsKernel: Kernel = {
     return {
       labels,
       sums,
+      threads: 1,
       seeding: jsSeeding(points),
       assign: (centroids) => assignJS(points, centroids, k, labels, sums),
       dispose() {},

@@ -1,6 +1,7 @@
 import { KMeansSegError } from './errors.js';
 import type { AssignOutcome, Kernel, KernelSession, Points } from './kernel.js';
 import { UNASSIGNED, planesOf } from './kernel.js';
+import { platform } from './platform.js';
 import { DATA_BYTE, OUT_BYTE } from './pool-layout.js';
 import type { Job, ThreadPool } from './pool.js';
 
@@ -32,8 +33,8 @@ export const defaultWasmURL = (): URL => new URL('../build/kmeans.wasm', import.
 
 async function readBytes(url: URL): Promise<Uint8Array> {
   if (url.protocol === 'file:') {
-    const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
-    return readFile(url);
+    if (!platform.readFile) throw new Error(`cannot read ${url.href} here: import kmeans-seg's Node entry, or pass the wasm as a URL or Module`);
+    return platform.readFile(url);
   }
   const res = await fetch(url);
   if (!res.ok) throw new Error(`HTTP ${res.status} fetching ${url.href}`);
@@ -91,7 +92,7 @@ export class WasmKernel implements Kernel {
     const planes = planesOf(points);
     const dims = planes.length;
     // Waking workers costs tens of microseconds a pass: below this much work one thread is faster.
-    const t = this.pool && n * k >= PARALLEL_MIN_WORK ? Math.max(1, Math.min(threads, this.pool.size + 1, Math.ceil(n / 4096))) : 1;
+    const t = this.pool && !this.pool.broken && n * k >= PARALLEL_MIN_WORK ? Math.max(1, Math.min(threads, this.pool.size + 1, Math.ceil(n / 4096))) : 1;
     const align = (v: number) => (v + 15) & ~15;
     const cPtr = DATA_BYTE;
     const sumStride = dims + 1; // f64 per cluster
@@ -137,6 +138,7 @@ export class WasmKernel implements Kernel {
     return {
       labels,
       sums,
+      threads: t,
       seeding: {
         closest: new Float32Array(buf, closestPtr, n),
         candidate: new Float32Array(buf, candidatePtr, n),

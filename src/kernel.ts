@@ -37,6 +37,8 @@ export interface Seeding {
 }
 
 export interface KernelSession {
+  /** Threads each pass runs on (1 below the work threshold, or for the TS backend). */
+  readonly threads: number;
   /** k-means++ over this session's points. */
   readonly seeding: Seeding;
   /** Labels of the points, 0xffff before the first pass. Views may be replaced after assign(). */

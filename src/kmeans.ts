@@ -1,5 +1,5 @@
 import { getKernel, type KernelChoice } from './backend.js';
-import { availableThreads } from './pool.js';
+import { availableThreads } from './platform.js';
 import { KMeansSegError, describe, invalidOption } from './errors.js';
 import { fromSrgb } from './colorspace.js';
 import { buildHistogram, histogramPoints, pixelPoints } from './histogram.js';
@@ -25,7 +25,7 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
   const opts = resolveOptions(options);
   checkImage(image);
   if (opts.signal?.aborted) throw new KMeansSegError('ERR_ABORTED', 'Aborted before it started: options.signal was already aborted');
-  return runKMeans(image, opts, await getKernel(opts.backend, opts.threads ?? (await availableThreads())));
+  return runKMeans(image, opts, await getKernel(opts.backend, opts.threads ?? availableThreads()));
 }
 
 /**
@@ -64,6 +64,7 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
     let best: { fit: LloydResult; labels: Uint16Array; attempt: number } | undefined;
     let initTime = 0;
     const session = kernel.open(points, k, threads);
+    const threadsUsed = session.threads;
     try {
       for (let attempt = 0; attempt < opts.attempts; attempt++) {
         const ti = now();
@@ -87,6 +88,7 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
     const labels = pixelLabels(image, k, best!.labels, useHistogram ? hist : null, hist.opaque < pixels);
     return buildResult(image, k, best!.fit, labels, opts.colorSpace, {
       backend: kernel.name,
+      threads: threadsUsed,
       attempt: best!.attempt,
       warnings,
       timings: { histogram: t1 - t0, init: initTime, lloyd: t2 - t1 - initTime, total: now() - t0 },

@@ -1,4 +1,5 @@
 import { KMeansSegError, invalidOption } from './errors.js';
+import { nearestName } from './suggest.js';
 import { MAX_THREADS } from './pool-layout.js';
 import { COLOR_SPACES, type ColorSpace } from './colorspace.js';
 
@@ -87,36 +88,12 @@ const KNOWN = Object.keys(defaultOptions);
 export function checkOptionNames(options: object, known: readonly string[], where: string): void {
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue;
-    const near = nearest(name, known);
+    const near = nearestName(name, known);
     throw new KMeansSegError(
       'ERR_INVALID_OPTION',
-      `Unknown option ${JSON.stringify(name)} for ${where}${near ? `: did you mean ${JSON.stringify(near)}?` : ''} Valid options: ${known.join(', ')}.`,
+      `Unknown option ${JSON.stringify(name)} for ${where}${near ? `: did you mean ${JSON.stringify(near)}?` : '.'} Valid options: ${known.join(', ')}.`,
     );
   }
-}
-
-function nearest(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(name.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) { bestDistance = d; best = c; }
-  }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 2)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return row[b.length]!;
 }
 
 function integer(name: string, value: unknown, min: number, max: number, fix: string): number {

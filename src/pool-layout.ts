@@ -6,7 +6,9 @@ export const CONTROL_BYTE = 1024;
 export const GEN = 0; // bumped by the host to start a pass; workers wait on it
 export const PENDING = 1; // workers still running; the last one to finish notifies
 export const STOP = 2; // non-zero: workers exit their loop
-export const JOBS = 4; // then one job of JOB_INTS per thread
+export const FAILED = 3; // set by a worker whose kernel call threw (a trap)
+export const STARTED = 4; // workers that picked up the current pass: a dead one never does
+export const JOBS = 8; // then one job of JOB_INTS per thread
 export const JOB_INTS = 13; // x, y, z, w, u, v, n, c, k, labels, sums, out, dims (offsets, counts)
 /** Index of the point count in a job; 0 means this worker sits the pass out. */
 export const N_FIELD = 6;

@@ -1,4 +1,4 @@
-import { CONTROL_BYTE, GEN, JOBS, JOB_INTS, N_FIELD, PENDING, STOP } from './pool-layout.js';
+import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, N_FIELD, PENDING, STARTED, STOP } from './pool-layout.js';
 
 /** What a pool worker needs from its host environment (worker_threads' parentPort, or a Worker's self). */
 export interface WorkerPort {
@@ -30,11 +30,17 @@ export function runPoolWorker(init: Init, port: WorkerPort): void {
     Atomics.wait(ctl, GEN, seen);
     seen = Atomics.load(ctl, GEN);
     if (Atomics.load(ctl, STOP) !== 0) return;
+    Atomics.add(ctl, STARTED, 1);
     const job = new Int32Array(memory.buffer, CONTROL_BYTE + (JOBS + index * JOB_INTS) * 4, JOB_INTS);
     // Fields in the order of pool.ts's JOB_FIELDS: x y z w u v n c k labels sums out dims.
-    if (job[N_FIELD]! > 0) {
-      if (job[12] === 5) assign5(job[0]!, job[1]!, job[2]!, job[4]!, job[5]!, job[6]!, job[7]!, job[8]!, job[9]!, job[10]!, job[11]!);
-      else assign(job[0]!, job[1]!, job[2]!, job[3]!, job[6]!, job[7]!, job[8]!, job[9]!, job[10]!, job[11]!);
+    try {
+      if (job[N_FIELD]! > 0) {
+        if (job[12] === 5) assign5(job[0]!, job[1]!, job[2]!, job[4]!, job[5]!, job[6]!, job[7]!, job[8]!, job[9]!, job[10]!, job[11]!);
+        else assign(job[0]!, job[1]!, job[2]!, job[3]!, job[6]!, job[7]!, job[8]!, job[9]!, job[10]!, job[11]!);
+      }
+    } catch {
+      // The host is asleep on PENDING: say so there, and still check out, or it would wait forever.
+      Atomics.store(ctl, FAILED, 1);
     }
     if (Atomics.sub(ctl, PENDING, 1) === 1) Atomics.notify(ctl, PENDING);
   }

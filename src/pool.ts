@@ -1,4 +1,8 @@
-import { CONTROL_BYTE, GEN, JOBS, JOB_INTS, MAX_THREADS, N_FIELD, PENDING, STOP } from './pool-layout.js';
+import { KMeansSegError } from './errors.js';
+import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, MAX_THREADS, N_FIELD, PENDING, STARTED, STOP } from './pool-layout.js';
+
+/** How long the workers get to pick up a pass before the pool is declared broken. */
+const START_TIMEOUT_MS = 30_000;
 
 /**
  * A pool of workers that share the kernel's WebAssembly.Memory. A pass is started by bumping a
@@ -54,11 +58,27 @@ export class ThreadPool {
     }
     // Every worker wakes and checks in, busy or idle, so the count is simply the pool's size.
     Atomics.store(ctl, PENDING, this.workers.length);
+    Atomics.store(ctl, STARTED, 0);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
     runHere(jobs[0]!);
-    for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) Atomics.wait(ctl, PENDING, p);
+    // A worker that died never starts: rather than sleep forever, give up once the others are done
+    // waiting for it. (Event handlers cannot run while this thread sleeps, so liveness is counted.)
+    const since = Date.now();
+    for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) {
+      Atomics.wait(ctl, PENDING, p, 1000);
+      if (Atomics.load(ctl, STARTED) < this.workers.length && Date.now() - since > START_TIMEOUT_MS) {
+        this.broken = true;
+        throw new KMeansSegError('ERR_BACKEND', `a kernel worker stopped answering (${Atomics.load(ctl, STARTED)} of ${this.workers.length} started a pass): retry with threads: 1`);
+      }
+    }
+    if (Atomics.exchange(ctl, FAILED, 0) !== 0) {
+      throw new KMeansSegError('ERR_BACKEND', 'the wasm kernel failed in a worker thread: retry with threads: 1 or backend: \'js\', and report it');
+    }
   }
+
+  /** Set when a worker stopped answering: the kernel then runs on one thread. */
+  broken = false;
 
   async terminate(): Promise<void> {
     await this.growing;
@@ -71,29 +91,4 @@ export class ThreadPool {
   }
 }
 
-/** worker_threads, started from the built .js, or from a tsx shim when running the TypeScript sources. */
-export const spawnNodeWorker: SpawnWorker = async (init) => {
-  const { Worker } = await import(/* @vite-ignore */ 'node:worker_threads');
-  const url = import.meta.url.endsWith('.ts')
-    ? new URL('./pool-worker-node.mjs', import.meta.url)
-    : new URL('./pool-worker-node.js', import.meta.url);
-  const worker = new Worker(url);
-  worker.unref(); // an idle pool must not keep the process alive
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
-    worker.postMessage(init);
-  });
-  return worker;
-};
-
-/** Threads this machine offers: navigator.hardwareConcurrency in browsers and Node >= 21, os in Node 20. */
-export async function availableThreads(): Promise<number> {
-  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
-  if ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) {
-    const os = await import(/* @vite-ignore */ 'node:os');
-    return os.availableParallelism();
-  }
-  return 1;
-}
+export { availableThreads } from './platform.js';

@@ -5,6 +5,7 @@ import type { KMeansResult, PaletteEntry, RGBAImage } from './types.js';
 
 export interface RunInfo {
   backend: 'wasm' | 'js';
+  threads: number;
   attempt: number;
   warnings: string[];
   timings: KMeansResult['timings'];
@@ -59,7 +60,7 @@ export function buildResult(
   return {
     width, height, k, palette, labels, centroids,
     inertia: fit.inertia, iterations: fit.iterations, converged: fit.converged, history: fit.history,
-    warnings: info.warnings, backend: info.backend, attempt: info.attempt, timings: info.timings,
+    warnings: info.warnings, backend: info.backend, threads: info.threads, attempt: info.attempt, timings: info.timings,
     toRGBA() {
       const out = new Uint8ClampedArray(pixels * 4);
       for (let p = 0; p < pixels; p++) {

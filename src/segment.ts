@@ -1,6 +1,8 @@
+import './platform-node.js';
+import { KMeansSegError, invalidOption } from './errors.js';
 import { decodeImage, encodeImage, resolveLimitInputPixels } from './image-io.js';
 import { kmeans } from './kmeans.js';
-import { resolveOptions, type KMeansOptions } from './options.js';
+import { checkOptionNames, resolveOptions, type KMeansOptions } from './options.js';
 import type { KMeansResult } from './types.js';
 
 export interface SegmentOptions extends KMeansOptions {
@@ -23,7 +25,8 @@ export interface SegmentResult extends KMeansResult {
 }
 
 /**
- * Decode an image file (or its bytes) and segment it into K colours.
+ * Decode an image file (or its bytes) and segment it into K colours. Animated GIF/WebP and
+ * multi-page TIFF: the first frame (page) only, with a warning in `result.warnings`.
  *
  * @example
  * const result = await segment('photo.jpg', { k: 6, seed: 42 });
@@ -36,14 +39,46 @@ export async function segment(input: string | Uint8Array, options: SegmentOption
   const { limitInputPixels, ...kmeansOptions } = options;
   const image = await decodeImage(input, { limitInputPixels: resolveLimitInputPixels(limitInputPixels) });
   const decode = performance.now() - t0;
-  const result = await kmeans(image, kmeansOptions);
   const inputPath = typeof input === 'string' ? input : undefined;
+  let result: KMeansResult;
+  try {
+    result = await kmeans(image, kmeansOptions);
+  } catch (error) {
+    throw nameInput(error, input);
+  }
+  const warnings = [...image.warnings, ...result.warnings];
   return {
     ...result,
+    warnings,
     toRGBA: () => result.toRGBA(),
     input: inputPath ?? '<buffer>',
     timings: { ...result.timings, decode, total: performance.now() - t0 },
-    save: (outPath, saveOptions = {}) =>
-      encodeImage(result.toRGBA(), result.width, result.height, outPath, { force: saveOptions.force === true, inputPath }),
+    save: async (outPath, saveOptions) => {
+      const force = resolveSaveOptions(saveOptions);
+      return encodeImage(result.toRGBA(), result.width, result.height, outPath, { force, inputPath });
+    },
   };
+}
+
+/**
+ * The core speaks of pixels; whoever decoded a file needs to hear which file an image error is about.
+ * Returns ERR_INVALID_IMAGE and ERR_TOO_LARGE errors with the input's name in front (same code, the
+ * original as cause), and anything else as it is. For callers that decode and cluster in two steps.
+ */
+export function nameInput(error: unknown, input: string | Uint8Array): unknown {
+  if (!(error instanceof KMeansSegError) || (error.code !== 'ERR_INVALID_IMAGE' && error.code !== 'ERR_TOO_LARGE')) return error;
+  const name = typeof input === 'string' ? `Input file ${JSON.stringify(input)}` : 'The input buffer';
+  if (error.message.startsWith(name)) return error;
+  return new KMeansSegError(error.code, `${name}: ${error.message}`, { cause: error });
+}
+
+function resolveSaveOptions(options: SaveOptions | undefined): boolean {
+  if (options === undefined) return false;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalidOption('save options', 'an object such as { force: true }', options);
+  }
+  checkOptionNames(options, ['force'], 'save()');
+  const { force } = options;
+  if (force !== undefined && typeof force !== 'boolean') throw invalidOption('force', 'true or false', force);
+  return force === true;
 }

@@ -36,6 +36,8 @@ export interface KMeansResult {
   warnings: string[];
   /** What ran the distance-and-assign kernel. */
   backend: 'wasm' | 'js';
+  /** Threads the passes ran on: small inputs stay on one, whatever `threads` allowed. */
+  threads: number;
   /** Which of the `attempts` was kept (0-based). */
   attempt: number;
   /** Milliseconds spent per stage. */

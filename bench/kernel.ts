@@ -1,0 +1,76 @@
+/**
+ * Suite a: one assign pass (distance to every centroid, argmin, sums, labels) over N random RGB points,
+ * the SIMD wasm kernel against its pure-TS twin, through the Kernel API the Lloyd loop uses.
+ * There is no scalar wasm build to compare with: assembly/assign.ts is written in v128 throughout.
+ */
+import { jsKernel } from '../src/kernel-js.js';
+import { WasmKernel, compileKernel } from '../src/kernel-wasm.js';
+import type { Kernel, KernelSession, Points } from '../src/kernel.js';
+import { Random } from '../src/random.js';
+import { fmt, gRate, runSuite, timing, warmUp, type Case, type Row } from './lib.js';
+
+function randomPoints(n: number, rng: Random): Points {
+  const x = new Float32Array(n), y = new Float32Array(n), z = new Float32Array(n);
+  for (let i = 0; i < n; i++) { x[i] = rng.nextU32() & 255; y[i] = rng.nextU32() & 255; z[i] = rng.nextU32() & 255; }
+  return { x, y, z, w: null, n };
+}
+
+const prefix = (p: Points, n: number): Points => ({ x: p.x.subarray(0, n), y: p.y.subarray(0, n), z: p.z.subarray(0, n), w: null, n });
+const mega = (n: number): string => `${+(n / 1e6).toFixed(2)}M`;
+
+export async function kernelSuite(quick: boolean): Promise<Row[]> {
+  const rng = new Random(42);
+  const maxN = quick ? 1_000_000 : 12_000_000;
+  const ks = quick ? [16, 64] : [4, 16, 64, 256];
+  // The TS twin runs at ~0.1 G/s: cap its work per call (N x K) so one call stays near a second.
+  const jsBudget = quick ? 32e6 : 128e6;
+  const all = randomPoints(maxN, rng);
+  const wasm = new WasmKernel(await compileKernel());
+  const kernels: Kernel[] = [wasm, jsKernel];
+
+  const rows: Row[] = [];
+  // Cold: the very first big pass, before any warm-up (the backend probe ran only 21 points).
+  {
+    const c = new Float32Array(16 * 3).map(() => rng.nextU32() & 255);
+    const s = wasm.open(prefix(all, maxN), 16);
+    const t0 = performance.now();
+    s.assign(c);
+    const cold = (performance.now() - t0) / 1000;
+    s.dispose();
+    rows.push({ suite: 'kernel', scenario: `wasm cold first call, N=${mega(maxN)} K=16`, seconds: cold, rate: gRate(maxN * 16, cold), note: 'before warm-up (baseline tier)' });
+  }
+
+  const cases: Case[] = [];
+  const evals = new Map<string, number>();
+  for (const k of ks) {
+    const centroids = new Float32Array(k * 3).map(() => rng.nextU32() & 255);
+    for (const kernel of kernels) {
+      const n = kernel.name === 'js' ? Math.min(maxN, Math.round(jsBudget / k)) : maxN;
+      const points = prefix(all, n);
+      // Warm the function on a small session for this K (tier-up is per function, not per data).
+      const small = kernel.open(prefix(all, 50_000), k);
+      await warmUp(() => small.assign(centroids), 3, quick ? 50 : 200);
+      small.dispose();
+      let session: KernelSession | undefined;
+      const name = `${kernel.name} N=${mega(n)} K=${k}`;
+      evals.set(name, n * k);
+      cases.push({
+        name,
+        open: () => { session = kernel.open(points, k); session.assign(centroids); },
+        fn: () => session!.assign(centroids),
+        close: () => { session!.dispose(); session = undefined; },
+      });
+    }
+  }
+  console.log('  kernel: one assign pass over random RGB points (f32 planes)');
+  const measured = await runSuite('kernel', cases, timing(quick));
+  const byName = new Map(measured.map((m) => [m.name, m]));
+  for (const k of ks) {
+    const get = (kind: string) => measured.find((m) => m.name.startsWith(`${kind} `) && m.name.endsWith(` K=${k}`))!;
+    const w = get('wasm'), j = get('js');
+    const wr = gRate(evals.get(w.name)!, w.median), jr = gRate(evals.get(j.name)!, j.median);
+    rows.push({ suite: 'kernel', scenario: j.name, seconds: j.median, rate: jr, ratio: 'baseline', raw: { ...byName.get(j.name) } });
+    rows.push({ suite: 'kernel', scenario: w.name, seconds: w.median, rate: wr, ratio: `${fmt(wr / jr)}x vs js`, raw: { ...byName.get(w.name) } });
+  }
+  return rows;
+}

@@ -1,0 +1,301 @@
+/**
+ * kmeans-seg/browser in real headless Chromium: the demo built with Vite (as a consumer would build
+ * it, through the package's "./browser" export), served with and without cross-origin isolation.
+ * Every result is compared bit for bit with Node's kmeans() on the very same decoded pixels.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import sharp from 'sharp';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kmeans } from '../src/kmeans.js';
+import type { KMeansOptions } from '../src/options.js';
+import type { KMeansResult } from '../src/types.js';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium, serveStatic, type Chromium, type StaticServer } from './browser-helpers.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PONYO = path.resolve(ROOT, '../shared/images/ponyo.jpeg');
+const HAVE_PONYO = existsSync(PONYO);
+const OUTPUT = path.join(ROOT, 'test-output');
+if (!HAVE_CHROMIUM) console.warn(`browser.test.ts: skipped: ${CHROMIUM} is missing; install it with \`apt-get update && apt-get install -y chromium\` (as root; .ci/run does)`);
+if (!HAVE_PONYO) console.warn(`browser.test.ts: skipped: ${PONYO} (../shared/images/ponyo.jpeg from the repo root) is missing`);
+
+/** What must match between Node and the page: everything but timings and the backend's name. */
+interface Summary {
+  k: number; width: number; height: number; iterations: number; converged: boolean; attempt: number;
+  inertia: number; history: number[]; centroids: number[][]; warnings: string[];
+  palette: KMeansResult['palette']; labelsType: string; labels: string; rgba: string;
+}
+
+/**
+ * Node's reference, on one thread: the browser's tiers are under test here, threads never change the
+ * bits (parity.test.ts covers Node's pool), and a stuck Node pool would block this file's event loop.
+ */
+const nodeKMeans = (image: Parameters<typeof kmeans>[0], options: KMeansOptions): Promise<KMeansResult> =>
+  kmeans(image, { ...options, threads: 1 });
+
+const sha256 = (bytes: ArrayBufferView): string =>
+  createHash('sha256').update(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).digest('hex');
+
+function summarise(r: KMeansResult): Summary {
+  const { k, width, height, iterations, converged, attempt, inertia, history, centroids, warnings, palette } = r;
+  return {
+    k, width, height, iterations, converged, attempt, inertia, history, centroids, warnings, palette,
+    labelsType: r.labels.constructor.name, labels: sha256(r.labels), rgba: sha256(r.toRGBA()),
+  };
+}
+
+// The page-side twin of summarise(), installed as a string so no transpiler helper leaks into the page.
+const PAGE_HELPERS = `
+window.__summarise = async (r) => {
+  const hex = async (v) => Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', v)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const { k, width, height, iterations, converged, attempt, inertia, history, centroids, warnings, palette, backend } = r;
+  return {
+    backend,
+    summary: { k, width, height, iterations, converged, attempt, inertia, history, centroids, warnings, palette,
+      labelsType: r.labels.constructor.name, labels: await hex(r.labels), rgba: await hex(r.rgba) },
+    imageDataIsRgba: r.imageData instanceof ImageData && r.imageData.data.buffer === r.rgba.buffer,
+  };
+};
+window.__fixture = async () => ({ data: new Uint8Array(await (await fetch('/__fixtures/ponyo.rgba')).arrayBuffer()), width: ${225}, height: ${225} });
+`;
+
+interface PageSummary { backend: string; summary: Summary; imageDataIsRgba: boolean }
+
+// Generous: the suite shares two cores with the other test files when `npm test` runs them all.
+describe.skipIf(!HAVE_CHROMIUM || !HAVE_PONYO)('kmeans-seg/browser in headless Chromium', { timeout: 60_000 }, () => {
+  let tmp: string;
+  let site: string;
+  let png: string;
+  let rgba: { data: Uint8Array; width: number; height: number };
+  let isolated: StaticServer;
+  let plain: StaticServer;
+  let browser: Chromium;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    for (const f of ['dist/browser.js', 'dist/browser-worker.js', 'build/kmeans.wasm']) {
+      if (!existsSync(path.join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (\`npm test\` does)`);
+    }
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'kmeans-seg-browser-'));
+    site = path.join(tmp, 'site');
+    await build({ configFile: path.join(ROOT, 'demo/vite.config.ts'), logLevel: 'error', build: { outDir: site } });
+    // Lossless PNG of the JPEG's pixels as sharp decodes them: the page decodes it to the same bytes.
+    png = path.join(tmp, 'ponyo.png');
+    await sharp(PONYO).ensureAlpha().png().toFile(png);
+    const { data, info } = await sharp(PONYO).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([225, 225, 4]);
+    rgba = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+    const fixtures = { '/__fixtures/ponyo.rgba': rgba.data };
+    [isolated, plain] = await Promise.all([serveStatic(site, true, fixtures), serveStatic(site, false, fixtures)]);
+    browser = await launchChromium();
+    await browser.context.addInitScript(PAGE_HELPERS);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([isolated?.close(), plain?.close()]);
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  async function openDemo(server: StaticServer): Promise<Page> {
+    const page = await browser.context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.body.dataset.state === 'empty');
+    return page;
+  }
+
+  const runs = (page: Page): Promise<number> => page.evaluate(() => (window as any).kmeansSegDemo.runs);
+  async function waitForRun(page: Page, count: number): Promise<void> {
+    await page.waitForFunction((n) => (window as any).kmeansSegDemo.runs >= n && document.body.dataset.state === 'done', count, { timeout: 30_000 });
+  }
+  const lastResult = (page: Page): Promise<PageSummary> => page.evaluate(() => (window as any).__summarise((window as any).kmeansSegDemo.result));
+
+  it('the built bundle holds no sharp and imports no Node built-in statically', async () => {
+    const assets = path.join(site, 'assets');
+    const files = (await readdir(assets)).filter((f) => f.endsWith('.js'));
+    expect(files.some((f) => f.startsWith('browser-worker'))).toBe(true);
+    expect(files.some((f) => f.startsWith('pool-worker-browser'))).toBe(true);
+    expect((await readdir(assets)).some((f) => f.endsWith('.wasm'))).toBe(true); // copied, not inlined
+    for (const f of files) {
+      // TODO(core): pool.ts's spawnNodeWorker makes bundlers copy pool-worker-node.js (never loaded in a browser).
+      if (f.startsWith('pool-worker-node')) continue;
+      const js = await readFile(path.join(assets, f), 'utf8');
+      expect(js, f).not.toMatch(/sharp/);
+      expect(js, f).not.toMatch(/\bfrom\s*["'`]node:|^import\s*["'`]node:/m);
+      // TODO(core): guarded dynamic imports of node:fs/promises (kernel-wasm.ts) and node:worker_threads
+      // (pool.ts) are still bundled; they never run in a browser. Once they move behind an "imports"
+      // condition, assert no "node:" at all.
+      for (const m of js.matchAll(/node:[a-z_/]+/g)) {
+        expect(js.slice(Math.max(0, m.index! - 40), m.index), `${f}: ${m[0]}`).toMatch(/import\(\s*(\/\*[^*]*\*\/\s*)?["'`]$/);
+      }
+    }
+  });
+
+  it('isolated page: a PNG through the file input runs on the threads tier, bit-identical to Node', async () => {
+    const page = await openDemo(isolated);
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+    await page.fill('#k', '16'); // 31 061 colours x 16 is above the pool's split threshold: passes really run on threads
+    await page.setInputFiles('#file', png);
+    await waitForRun(page, 1);
+    const decoded = await page.evaluate(async () => {
+      const d = (window as any).kmeansSegDemo.image.data as Uint8ClampedArray;
+      return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', d)), (b) => b.toString(16).padStart(2, '0')).join('');
+    });
+    expect(decoded, 'Chromium decoded the PNG to other bytes than sharp').toBe(sha256(rgba.data));
+    const got = await lastResult(page);
+    expect(got.backend).toBe('wasm-threads');
+    expect(got.imageDataIsRgba).toBe(true);
+    expect(got.summary).toEqual(summarise(await nodeKMeans(rgba, { k: 16, seed: 0, init: 'kmeans++' })));
+    await page.close();
+  });
+
+  it('plain page: the JPEG, decoded by Chromium, runs on one-thread wasm, bit-identical to Node on those pixels', async () => {
+    const page = await openDemo(plain);
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
+    await page.setInputFiles('#file', PONYO);
+    await waitForRun(page, 1);
+    const pixels = await page.evaluate(() => {
+      const img = (window as any).kmeansSegDemo.image as ImageData;
+      let s = '';
+      for (let i = 0; i < img.data.length; i += 0x8000) s += String.fromCharCode(...img.data.subarray(i, i + 0x8000));
+      return { width: img.width, height: img.height, b64: btoa(s) };
+    });
+    const got = await lastResult(page);
+    expect(got.backend).toBe('wasm');
+    const data = new Uint8Array(Buffer.from(pixels.b64, 'base64'));
+    expect(got.summary).toEqual(summarise(await nodeKMeans({ data, width: pixels.width, height: pixels.height }, { k: 8, seed: 0 })));
+    await page.close();
+  });
+
+  it('every tier and every way of passing the kernel gives the same bits', async () => {
+    const page = await openDemo(isolated);
+    const wasmFile = (await readdir(path.join(site, 'assets'))).find((f) => f.endsWith('.wasm'))!;
+    const cases = await page.evaluate(async (wasmPath) => {
+      const { segmentImageData } = (window as any).kmeansSegDemo;
+      const image = await (window as any).__fixture();
+      const module = await WebAssembly.compileStreaming(fetch(wasmPath));
+      const base = { k: 12, seed: 3, init: 'random', attempts: 2, colorSpace: 'lab' };
+      const variants: Record<string, object> = {
+        worker: {},
+        oneThread: { threads: 1 },
+        mainThread: { worker: false },
+        js: { backend: 'js' },
+        jsMainThread: { backend: 'js', worker: false },
+        module: { wasm: module },
+        url: { wasm: wasmPath },
+        missingWasmAuto: { wasm: 'nowhere/kmeans.wasm' },
+      };
+      const out: Record<string, unknown> = {};
+      for (const [name, extra] of Object.entries(variants)) {
+        out[name] = await (window as any).__summarise(await segmentImageData(image, { ...base, ...extra }));
+      }
+      // Spatial segmentation clusters every pixel in five dimensions: other kernel entry points.
+      const spatial = { k: 6, seed: 1, spatialWeight: 1 };
+      for (const [name, extra] of Object.entries({ spatialWorker: {}, spatialMainThread: { worker: false }, spatialJs: { backend: 'js' } })) {
+        out[name] = await (window as any).__summarise(await segmentImageData(image, { ...spatial, ...extra }));
+      }
+      out.missingWasmStrict = await segmentImageData(image, { ...base, backend: 'wasm', wasm: 'nowhere/kmeans.wasm' })
+        .then(() => 'resolved', (e: any) => ({ code: e.code, message: e.message }));
+      out.unknownOption = await segmentImageData(image, { workers: false }).then(() => 'resolved', (e: any) => ({ code: e.code, message: e.message }));
+      out.badWasm = await segmentImageData(image, { wasm: 42 }).then(() => 'resolved', (e: any) => ({ code: e.code, message: e.message }));
+      return out;
+    }, `assets/${wasmFile}`);
+    const node = summarise(await nodeKMeans(rgba, { k: 12, seed: 3, init: 'random', attempts: 2, colorSpace: 'lab' }));
+    const tiers: Record<string, string> = {
+      worker: 'wasm-threads', oneThread: 'wasm', mainThread: 'wasm', js: 'js', jsMainThread: 'js',
+      module: 'wasm-threads', url: 'wasm-threads', missingWasmAuto: 'js',
+    };
+    for (const [name, tier] of Object.entries(tiers)) {
+      const c = cases[name] as PageSummary;
+      expect(c.backend, name).toBe(tier);
+      expect(c.summary, name).toEqual(node);
+    }
+    const spatial = summarise(await nodeKMeans(rgba, { k: 6, seed: 1, spatialWeight: 1 }));
+    for (const [name, tier] of Object.entries({ spatialWorker: 'wasm-threads', spatialMainThread: 'wasm', spatialJs: 'js' })) {
+      const c = cases[name] as PageSummary;
+      expect(c.backend, name).toBe(tier);
+      expect(c.summary, name).toEqual(spatial);
+    }
+    expect(cases.missingWasmStrict).toMatchObject({ code: 'ERR_BACKEND', message: expect.stringMatching(/HTTP 404.*pass wasm: a URL/) });
+    expect(cases.unknownOption).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('did you mean "worker"?') });
+    expect(cases.badWasm).toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('for wasm but received 42') });
+    await page.close();
+  });
+
+  it('reports progress after every pass, and an abort rejects with ERR_ABORTED at once', async () => {
+    const page = await openDemo(plain);
+    const out = await page.evaluate(async () => {
+      const { segmentImageData } = (window as any).kmeansSegDemo;
+      const image = await (window as any).__fixture();
+      const passes: number[] = [];
+      const full = await segmentImageData(image, { k: 8, onProgress: (p: any) => passes.push(p.inertia) });
+      const settle = (p: Promise<unknown>) => p.then(() => 'resolved', (e: any) => ({ code: e.code, cause: e.cause?.message }));
+      const aborting = (worker: boolean) => {
+        const controller = new AbortController();
+        let seen = 0;
+        return settle(segmentImageData(image, {
+          k: 32, tolerance: 0, worker, signal: controller.signal,
+          onProgress: () => { if (++seen === 2) controller.abort(new Error('stop')); },
+        })).then((r) => ({ r, seen }));
+      };
+      const before = new AbortController();
+      before.abort(new Error('early'));
+      return {
+        history: full.history, passes,
+        inWorker: await aborting(true), onMainThread: await aborting(false),
+        already: await settle(segmentImageData(image, { signal: before.signal })),
+        after: (await segmentImageData(image, { k: 8 })).inertia,
+      };
+    });
+    expect(out.passes).toEqual(out.history);
+    expect(out.inWorker).toEqual({ r: { code: 'ERR_ABORTED', cause: 'stop' }, seen: 2 });
+    expect(out.onMainThread).toEqual({ r: { code: 'ERR_ABORTED', cause: 'stop' }, seen: 2 });
+    expect(out.already).toEqual({ code: 'ERR_ABORTED', cause: 'early' });
+    expect(out.after).toBe(out.history.at(-1)); // a fresh worker took over from the one ended
+    await page.close();
+  });
+
+  it('survives a bad file, works from the keyboard, and looks right (screenshot)', async () => {
+    const page = await openDemo(isolated);
+    await page.setInputFiles('#file', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not a PNG\n') });
+    await expect.poll(() => page.locator('#error').textContent()).toContain('Could not read “notes.png” as an image');
+    expect(await page.locator('#error').isVisible()).toBe(true);
+    expect(await runs(page)).toBe(0);
+
+    await page.setInputFiles('#file', png);
+    await waitForRun(page, 1);
+    expect(await page.locator('#error').isVisible()).toBe(false);
+
+    // Keyboard only: Tab reaches the file chooser first, then K; typing a value and Enter re-runs.
+    await page.locator('body').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('file');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('k');
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('5');
+    await page.keyboard.press('Enter');
+    await waitForRun(page, 2);
+    const got = await lastResult(page);
+    expect(got.summary.k).toBe(5);
+    expect(await page.locator('#palette li').count()).toBe(5);
+    expect(await page.locator('#chart svg polyline').count()).toBe(1);
+    expect(await page.locator('#download').isEnabled()).toBe(true);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe('ponyo-k5.png');
+
+    await mkdir(OUTPUT, { recursive: true });
+    await page.setViewportSize({ width: 1200, height: 900 });
+    await page.screenshot({ path: path.join(OUTPUT, 'browser-demo.png'), fullPage: true });
+    await page.close();
+  });
+});
