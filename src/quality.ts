@@ -10,6 +10,7 @@
  */
 import { linearToOklab, srgbToLinear } from './colorspace.js';
 import { KMeansSegError } from './errors.js';
+import { buildHistogram, pixelWords } from './histogram.js';
 import { checkImage } from './kmeans.js';
 import type { KMeansResult, Labels, RGBAImage } from './types.js';
 
@@ -60,7 +61,56 @@ export function qualityOf(original: RGBAImage, result: KMeansResult): Quality {
   const lin = linear();
   const paletteLab = new Float64Array(result.palette.length * 3);
   result.palette.forEach((p, j) => oklab100(lin, p.rgb[0], p.rgb[1], p.rgb[2], paletteLab, j * 3));
+  // Without positions a pixel's label is a function of its colour: the figures are then sums over the
+  // distinct colours weighted by their counts, far fewer than the pixels of a photo.
+  if (result.centroids[0]?.length === 3) return compareByColour(original, result, paletteLab);
   return compare(original, result.toRGBA(), paletteLab, result.labels, result.k);
+}
+
+function compareByColour(original: RGBAImage, result: KMeansResult, paletteLab: Float64Array): Quality {
+  const pixels = original.width * original.height;
+  const hist = buildHistogram(original.data, pixels);
+  try {
+    if (hist.opaque === 0) {
+      throw new KMeansSegError('ERR_INVALID_IMAGE', `Every one of the ${pixels} pixels of the original is fully transparent (alpha 0): there is nothing to compare`);
+    }
+    const colourLabel = new Uint32Array(hist.n);
+    const words = pixelWords(original.data, pixels);
+    for (let p = 0; p < pixels; p++) {
+      const v = words[p]!;
+      if (v >>> 24 !== 0) colourLabel[hist.index[v & 0xffffff]!] = result.labels[p]!;
+    }
+    const lin = linear();
+    const lab = new Float64Array(3);
+    const deltas = new Float64Array(hist.n);
+    let squared = 0;
+    let sum = 0;
+    let max = 0;
+    for (let i = 0; i < hist.n; i++) {
+      const key = hist.keys[i]!, w = hist.counts[i]!, j = colourLabel[i]!;
+      const r = key & 255, g = (key >>> 8) & 255, b = key >>> 16;
+      const [pr, pg, pb] = result.palette[j]!.rgb;
+      squared += ((r - pr) ** 2 + (g - pg) ** 2 + (b - pb) ** 2) * w;
+      oklab100(lin, r, g, b, lab, 0);
+      const d = Math.hypot(lab[0]! - paletteLab[j * 3]!, lab[1]! - paletteLab[j * 3 + 1]!, lab[2]! - paletteLab[j * 3 + 2]!);
+      deltas[i] = d;
+      sum += d * w;
+      if (d > max) max = d;
+    }
+    // Weighted nearest rank: the smallest ΔE that at least 95 % of the pixels do not exceed.
+    const order = Uint32Array.from({ length: hist.n }, (_, i) => i).sort((x, y) => deltas[x]! - deltas[y]!);
+    const rank = Math.ceil(0.95 * hist.opaque);
+    let p95 = max;
+    for (let q = 0, seen = 0; q < hist.n; q++) {
+      seen += hist.counts[order[q]!]!;
+      if (seen >= rank) { p95 = deltas[order[q]!]!; break; }
+    }
+    const n = hist.opaque;
+    const mse = squared / (3 * n);
+    return { psnr: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), mse, deltaE: { mean: sum / n, p95, max }, pixels: n };
+  } finally {
+    hist.release();
+  }
 }
 
 /**
