@@ -40,6 +40,8 @@ Other outputs (any of them may replace -o):
 
 Options:
   --color-space <space>      rgb (default), linear-rgb, lab or oklab: the space to cluster in
+  --spatial-weight <w>       add pixel positions to colours (0 = off, default); 1 makes the longer
+                             side span 255 units, like a colour channel: spatially coherent segments
   --seed <n>                 seed, 0-4294967295 (default 0): same seed, same output
   --init <method>            kmeans++ (default) or random
   --max-iter <n>             at most n iterations per attempt (default 300)
@@ -71,6 +73,7 @@ export const KMEANS_FLAGS = {
   backend: { type: 'string' },
   threads: { type: 'string' },
   'color-space': { type: 'string' },
+  'spatial-weight': { type: 'string' },
   'limit-input-pixels': { type: 'string' },
   force: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -309,7 +312,7 @@ export function kmeansOptionsFrom(values: FlagValues): SegmentOptions {
   const text = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] as string : undefined);
   const seed = text('seed'), maxIter = text('max-iter'), attempts = text('attempts'), threads = text('threads');
   const limit = text('limit-input-pixels'), tolerance = text('tolerance'), init = text('init'), backend = text('backend');
-  const space = text('color-space');
+  const space = text('color-space'), spatial = text('spatial-weight');
   if (seed !== undefined) options.seed = integerFlag('--seed', seed, 0, 4294967295, '--seed 42');
   if (maxIter !== undefined) options.maxIterations = integerFlag('--max-iter', maxIter, 1, 1e9, '--max-iter 300');
   if (attempts !== undefined) options.attempts = integerFlag('--attempts', attempts, 1, 10000, '--attempts 5');
@@ -318,16 +321,20 @@ export function kmeansOptionsFrom(values: FlagValues): SegmentOptions {
     const n = integerFlag('--limit-input-pixels', limit, 0, Number.MAX_SAFE_INTEGER, '--limit-input-pixels 500000000');
     options.limitInputPixels = n === 0 ? false : n; // 0 means no limit, as in sharp
   }
-  if (tolerance !== undefined) {
-    if (!/^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i.test(tolerance) || !Number.isFinite(Number(tolerance))) {
-      throw new UsageError(`Invalid value ${JSON.stringify(tolerance)} for --tolerance: expected a number >= 0, e.g. --tolerance 0.01`);
-    }
-    options.tolerance = Number(tolerance);
-  }
+  if (tolerance !== undefined) options.tolerance = numberFlag('--tolerance', tolerance, '--tolerance 0.01');
+  if (spatial !== undefined) options.spatialWeight = numberFlag('--spatial-weight', spatial, '--spatial-weight 1');
   if (init !== undefined) options.init = oneOf('--init', init, ['kmeans++', 'random'] as const);
   if (backend !== undefined) options.backend = oneOf('--backend', backend, ['auto', 'wasm', 'js'] as const);
   if (space !== undefined) options.colorSpace = oneOf<ColorSpace>('--color-space', space, COLOR_SPACES);
   return options;
+}
+
+/** A plain non-negative decimal (an exponent allowed): "-1", "NaN", "0x10" and "" are refused. */
+function numberFlag(label: string, text: string, example: string): number {
+  if (!/^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i.test(text) || !Number.isFinite(Number(text))) {
+    throw new UsageError(`Invalid value ${JSON.stringify(text)} for ${label}: expected a number >= 0, e.g. ${example}`);
+  }
+  return Number(text);
 }
 
 /** Plain decimal digits only: "2.5", "1e3", "+4", "0x10" and "" are refused rather than guessed at. */
