@@ -170,6 +170,13 @@ export class WasmKernel implements Kernel {
   }
 }
 
+export const WASM_MAX_BYTES = MAX_PAGES * PAGE;
+
+/** Bytes of memory a point takes in a session: its planes, weight, two k-means++ planes, a label. */
+export function wasmBytesPerPoint(dims: number, weighted: boolean): number {
+  return dims * 4 + (weighted ? 4 : 0) + 8 + 2;
+}
+
 /** Distance evaluations per pass below which a pass stays on one thread. */
 const PARALLEL_MIN_WORK = 1 << 18;
 

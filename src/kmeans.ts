@@ -1,4 +1,5 @@
 import { getKernel, type KernelChoice } from './backend.js';
+import { WASM_MAX_BYTES, wasmBytesPerPoint } from './kernel-wasm.js';
 import { availableThreads } from './platform.js';
 import { KMeansSegError, describe, invalidOption } from './errors.js';
 import { fromSrgb } from './colorspace.js';
@@ -25,6 +26,7 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
   const opts = resolveOptions(options);
   checkImage(image);
   if (opts.signal?.aborted) throw new KMeansSegError('ERR_ABORTED', 'Aborted before it started: options.signal was already aborted');
+  checkMemory(image, opts);
   return runKMeans(image, opts, await getKernel(opts.backend, opts.threads ?? availableThreads()));
 }
 
@@ -114,6 +116,23 @@ function addPositions(points: Points, data: RGBAImage['data'], width: number, he
   }
   points.u = u;
   points.v = v;
+}
+
+/**
+ * Refuse, before scanning or allocating anything, work that wasm32's 4 GiB cannot hold. Only the
+ * pixel path can get there (every opaque pixel a point); the histogram has at most 2^24 colours.
+ */
+function checkMemory(image: RGBAImage, opts: ResolvedOptions): void {
+  if (opts.backend === 'js' || (opts.histogram !== false && opts.spatialWeight === 0)) return;
+  const dims = opts.spatialWeight > 0 ? 5 : 3;
+  const bytes = image.width * image.height * wasmBytesPerPoint(dims, false);
+  if (bytes > WASM_MAX_BYTES) {
+    throw new KMeansSegError(
+      'ERR_TOO_LARGE',
+      `${image.width} x ${image.height} pixels as separate points need ${(bytes / 2 ** 30).toFixed(1)} GiB of wasm memory, above wasm32's 4 GiB: ` +
+      (opts.spatialWeight > 0 ? "downscale the image, or use backend: 'js'" : "leave histogram at 'auto' (it clusters the distinct colours), downscale, or use backend: 'js'"),
+    );
+  }
 }
 
 export function checkImage(image: RGBAImage): void {

@@ -1,6 +1,6 @@
 /**
  * The valid name a mistyped one most likely meant ("maxIter" -> "maxIterations", "--max-iters" ->
- * "max-iter"), or undefined when nothing is close: a prefix of a name, or within a small edit distance.
+ * "max-iter"), or undefined when nothing is close: part of a name, or within a small edit distance.
  * Case is ignored.
  */
 export function nearestName(typed: string, candidates: Iterable<string>): string | undefined {
@@ -9,11 +9,21 @@ export function nearestName(typed: string, candidates: Iterable<string>): string
   let bestDistance = Infinity;
   for (const c of candidates) {
     const name = c.toLowerCase();
-    // An abbreviation ("histo" for "histogram") is as good as an exact match, given three letters.
-    const d = t.length >= 3 && name.startsWith(t) ? 0 : editDistance(t, name);
+    // A short form ("histo", "tol", "iter", "maxIters") is as good as a near spelling: part of the
+    // name, or sharing most of its first letters, given three letters at least.
+    const d = t.length >= 3 && name.startsWith(t) ? 0
+      : t.length >= 3 && name.includes(t) ? 0.5
+      : commonPrefix(t, name) >= Math.max(3, Math.ceil(0.75 * t.length)) ? 1
+      : editDistance(t, name);
     if (d < bestDistance) { bestDistance = d; best = c; }
   }
   return bestDistance <= Math.max(2, Math.floor(t.length / 3)) ? best : undefined;
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
 }
 
 function editDistance(a: string, b: string): number {
