@@ -82,14 +82,15 @@ export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: num
 }
 
 /**
- * Per-pixel labels from the labels of the distinct colours, through a colour-to-label table (a quarter
- * or half the size of the index table, so far fewer cache misses). Fully transparent pixels get `k`.
+ * Per-pixel labels from the labels of the distinct colours. The index table is rewritten in place to
+ * map each colour to its label (no second 16 M-entry table to allocate), so this is the
+ * histogram's last use before release(). Fully transparent pixels get `k`.
  */
 export function labelPixels(
   data: Uint8Array | Uint8ClampedArray, pixels: number, h: Histogram, colourLabels: Uint16Array, k: number,
   out: Uint8Array | Uint16Array | Uint32Array,
 ): void {
-  const table = out instanceof Uint8Array ? new Uint8Array(TABLE_SIZE) : out instanceof Uint16Array ? new Uint16Array(TABLE_SIZE) : new Uint32Array(TABLE_SIZE);
+  const table = h.index;
   for (let i = 0; i < h.n; i++) table[h.keys[i]!] = colourLabels[i]!;
   const words = pixelWords(data, pixels);
   for (let p = 0; p < pixels; p++) {

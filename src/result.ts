@@ -1,5 +1,5 @@
 import { toSrgb, type ColorSpace } from './colorspace.js';
-import { labelPixels, type Histogram } from './histogram.js';
+import { labelPixels, pixelWords, type Histogram } from './histogram.js';
 import type { LloydResult } from './lloyd.js';
 import type { KMeansResult, PaletteEntry, RGBAImage } from './types.js';
 
@@ -63,12 +63,20 @@ export function buildResult(
     warnings: info.warnings, backend: info.backend, threads: info.threads, attempt: info.attempt, timings: info.timings,
     toRGBA() {
       const out = new Uint8ClampedArray(pixels * 4);
+      // One 32-bit store per pixel: each label's colour packed once (r lowest, as pixelWords reads).
+      const packed = new Uint32Array(k + 1); // label k, transparent, stays 0
+      palette.forEach((e, j) => { packed[j] = (e.rgb[0] | (e.rgb[1] << 8) | (e.rgb[2] << 16) | (255 << 24)) >>> 0; });
+      const words = pixelWords(out, pixels);
       for (let p = 0; p < pixels; p++) {
         const l = labels[p]!;
-        const a = alpha ? alpha[p]! : 255;
-        if (l >= k) continue; // transparent: all zero
-        const rgb = palette[l]!.rgb;
-        out[p * 4] = rgb[0]; out[p * 4 + 1] = rgb[1]; out[p * 4 + 2] = rgb[2]; out[p * 4 + 3] = a;
+        words[p] = alpha && l < k ? ((packed[l]! & 0xffffff) | (alpha[p]! << 24)) >>> 0 : packed[l]!;
+      }
+      // pixelWords hands back a copy where it cannot view the bytes in place (big-endian hosts).
+      if (words.buffer !== out.buffer) {
+        for (let p = 0; p < pixels; p++) {
+          const v = words[p]!;
+          out[p * 4] = v & 255; out[p * 4 + 1] = (v >>> 8) & 255; out[p * 4 + 2] = (v >>> 16) & 255; out[p * 4 + 3] = v >>> 24;
+        }
       }
       return out;
     },
