@@ -22,32 +22,38 @@ async function loadWasm(source?: WasmSource): Promise<WasmKernel> {
     throw new Error('WebAssembly with shared memory is not available here');
   }
   const kernel = new WasmKernel(await compileKernel(source));
-  const probe = probePoints();
-  const centroids = new Float32Array([10, 20, 30, 0, 0, 0, 10, 20, 30, 200, 100, 50]);
-  const run = (session: KernelSession): number[] => {
-    const { inertiaQ, changed } = session.assign(centroids);
-    session.seeding.closest.set(probe.z);
-    const potential = session.seeding.minDistances(5);
-    const answer = [inertiaQ, changed, ...session.labels, ...session.sums, potential, ...session.seeding.candidate];
-    session.dispose();
-    return answer;
-  };
-  const wasmAnswer = run(kernel.open(probe, 4));
-  const jsAnswer = run(jsKernel.open(probe, 4));
-  const same = wasmAnswer.length === jsAnswer.length && wasmAnswer.every((v, i) => Object.is(v, jsAnswer[i]));
-  if (!same) throw new Error('the SIMD kernel gave a wrong answer on the probe');
+  if (!answersRight(kernel, 1)) throw new Error('the SIMD kernel gave a wrong answer on the probe');
   return kernel;
 }
 
-function probePoints(): Points {
-  const n = 21; // not a multiple of 8: covers the SIMD body and the scalar tail
-  const x = new Float32Array(n), y = new Float32Array(n), z = new Float32Array(n);
-  const w = new Uint32Array(n);
+/**
+ * Known answer from the TS twin: one assignment pass and one k-means++ distance pass over weighted
+ * points whose count is not a multiple of 8 (SIMD body and scalar tail), with centroids 0 and 2
+ * equal so every tie must go to the lower index. For a pool, 40 001 points x 8 centroids: above the
+ * split threshold, so the pass really is shared between threads.
+ */
+function answersRight(kernel: Kernel, threads: number): boolean {
+  const n = threads > 1 ? 40001 : 21;
+  const k = threads > 1 ? 8 : 4;
+  const p: Points = { x: new Float32Array(n), y: new Float32Array(n), z: new Float32Array(n), w: new Uint32Array(n), n };
   for (let i = 0; i < n; i++) {
-    x[i] = (i * 37) % 256; y[i] = (i * 91) % 256; z[i] = (i * 53) % 256; w[i] = 1 + (i % 3);
+    p.x[i] = (i * 37) % 256; p.y[i] = (i * 91) % 256; p.z[i] = (i * 53) % 256; p.w![i] = 1 + (i % 3);
   }
-  x[3] = 10; y[3] = 20; z[3] = 30; // equidistant from centroids 0 and 2: the lower index wins
-  return { x, y, z, w, n };
+  p.x[3] = 10; p.y[3] = 20; p.z[3] = 30;
+  const centroids = new Float32Array([10, 20, 30, 0, 0, 0, 10, 20, 30, 200, 100, 50, 128, 128, 128, 255, 0, 0, 0, 255, 0, 0, 0, 255]);
+  const answer = (session: KernelSession): number[] => {
+    try {
+      const { inertiaQ, changed } = session.assign(centroids.subarray(0, k * 3));
+      session.seeding.closest.set(p.z);
+      const potential = session.seeding.minDistances(5);
+      return [inertiaQ, changed, ...session.labels, ...session.sums, potential, ...session.seeding.candidate];
+    } finally {
+      session.dispose();
+    }
+  };
+  const got = answer(kernel.open(p, k, threads));
+  const want = answer(jsKernel.open(p, k));
+  return got.length === want.length && got.every((v, i) => Object.is(v, want[i]));
 }
 
 export interface KernelChoice {
@@ -88,14 +94,18 @@ export async function getKernel(backend: Backend, threads = 1, source?: WasmSour
     );
   }
   const spawn = platform.spawnWorker;
-  if (threads > 1 && spawn) {
+  if (threads > 1 && spawn && !kernel.pool?.broken) {
     try {
+      const before = kernel.pool?.size ?? 0;
       kernel.pool ??= new ThreadPool(kernel.module, kernel.memory, spawn);
       await kernel.pool.ensure(threads);
+      // New workers answer a split probe before they get real work.
+      if (kernel.pool.size > before && !answersRight(kernel, kernel.pool.size + 1)) kernel.pool.broken = true;
     } catch {
       threads = 1 + (kernel.pool?.size ?? 0);
     }
   }
+  if (kernel.pool?.broken) threads = 1;
   return { kernel, threads: Math.min(threads, 1 + (kernel.pool?.size ?? 0)) };
 }
 
