@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import { applyPalette, readPalette, type ApplyOptions } from './apply.js';
 import { expandInputs, makeFolder, planOutputs } from './batch.js';
-import { KMEANS_FLAGS, kmeansOptionsFrom, oneOf, parseCommandLine, reportError, UsageError, type FlagSpec } from './cli.js';
+import { KMEANS_FLAGS, kmeansOptionsFrom, oneOf, parseCommandLine, reportError, UsageError, type FlagSpec, runCommand, stringFlag } from './cli.js';
 import { KMeansSegError } from './errors.js';
 import { checkOutputPath, DEFAULT_LIMIT_INPUT_PIXELS } from './image-io.js';
 
@@ -54,23 +54,13 @@ const OPTIONS: FlagSpec = {
 
 const FORMATS = ['png', 'jpg', 'jpeg', 'webp'] as const;
 
-export async function main(argv: string[]): Promise<number> {
-  const verbose = argv.includes('--verbose');
-  try {
-    const beforeDashes = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
-    if (beforeDashes.includes('-h') || beforeDashes.includes('--help')) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    return await run(argv);
-  } catch (error) {
-    return reportError(error, verbose);
-  }
+export function main(argv: string[]): Promise<number> {
+  return runCommand(argv, USAGE, run);
 }
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS, 'kmeans-seg apply');
-  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] as string : undefined);
+  const text = (name: string): string | undefined => stringFlag(values, name);
   const paletteFile = text('palette'), output = text('output'), formatText = text('format');
   if (paletteFile === undefined || paletteFile === '') {
     throw new UsageError('Missing --palette: pass the palette to apply, e.g. --palette palette.json (kmeans-seg <image> --palette FILE writes one)');

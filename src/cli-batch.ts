@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { batch, BATCH_FORMATS, type BatchFileReport, type BatchOptions, type BatchProgress, type BatchReport } from './batch.js';
-import { integerFlag, KMEANS_FLAGS, kmeansOptionsFrom, oneOf, parseCommandLine, reportError, UsageError, type FlagSpec } from './cli.js';
+import { integerFlag, KMEANS_FLAGS, kmeansOptionsFrom, oneOf, parseCommandLine, UsageError, type FlagSpec, runCommand, stringFlag } from './cli.js';
 import { KMeansSegError } from './errors.js';
 import { DEFAULT_LIMIT_INPUT_PIXELS, writeFileAtomic } from './image-io.js';
 import { MAX_K } from './options.js';
@@ -64,23 +64,13 @@ const OPTIONS: FlagSpec = {
 /** 128 + SIGINT's number, what shells report for a command stopped by Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
 
-export async function main(argv: string[]): Promise<number> {
-  const verbose = argv.includes('--verbose');
-  try {
-    const beforeDashes = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
-    if (beforeDashes.includes('-h') || beforeDashes.includes('--help')) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    return await run(argv);
-  } catch (error) {
-    return reportError(error, verbose);
-  }
+export function main(argv: string[]): Promise<number> {
+  return runCommand(argv, USAGE, run);
 }
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS, 'kmeans-seg batch');
-  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] as string : undefined);
+  const text = (name: string): string | undefined => stringFlag(values, name);
   const output = text('output'), format = text('format'), jobs = text('jobs'), palette = text('palette'), k = text('k');
   if (positionals.length === 0) throw new UsageError("Missing the input files: usage: kmeans-seg batch 'photos/*.jpg' -o out/");
   if (output === undefined || output === '') {

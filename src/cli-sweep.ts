@@ -4,7 +4,7 @@
  * chart as SVG and PNG). Run through `kmeans-seg`'s main, which returns this main's exit code.
  */
 import { formatNumber } from './charts.js';
-import { KMEANS_FLAGS, UsageError, integerFlag, kmeansOptionsFrom, parseCommandLine, qualityJSON, reportError } from './cli.js';
+import { KMEANS_FLAGS, UsageError, integerFlag, kmeansOptionsFrom, parseCommandLine, qualityJSON, runCommand } from './cli.js';
 import { MAX_K } from './options.js';
 import { checkSweepFiles, saveSweep, sweep, sweepFiles, type SweepOptions } from './sweep.js';
 
@@ -45,18 +45,8 @@ const OPTIONS = {
   'tile-width': { type: 'string' },
 } as const;
 
-export async function main(argv: string[]): Promise<number> {
-  const verbose = argv.includes('--verbose');
-  try {
-    const beforeDashes = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
-    if (beforeDashes.includes('-h') || beforeDashes.includes('--help')) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    return await run(argv);
-  } catch (error) {
-    return reportError(error, verbose);
-  }
+export function main(argv: string[]): Promise<number> {
+  return runCommand(argv, USAGE, run);
 }
 
 /**

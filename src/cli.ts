@@ -101,23 +101,37 @@ export class UsageError extends Error {}
 const SUBCOMMANDS: Record<string, string> = { sweep: './cli-sweep.js', apply: './cli-apply.js', batch: './cli-batch.js' };
 
 export async function main(argv: string[]): Promise<number> {
+  const sub = argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? argv[0] : undefined;
+  if (sub !== undefined) return runCommand(argv.slice(1), '', (rest) => subcommand(sub, rest));
+  return runCommand(argv, USAGE, run, true);
+}
+
+/**
+ * What every command does around its work: --help (and --version for the main one) before any
+ * parsing, and every error turned into one stderr line and an exit code.
+ */
+export async function runCommand(argv: string[], usage: string, work: (argv: string[]) => Promise<number>, hasVersion = false): Promise<number> {
   const verbose = argv.includes('--verbose');
   try {
-    const sub = argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? argv[0] : undefined;
-    if (sub !== undefined) return await subcommand(sub, argv.slice(1));
     const beforeDashes = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
-    if (beforeDashes.includes('-h') || beforeDashes.includes('--help')) {
-      process.stdout.write(USAGE);
+    if (usage && (beforeDashes.includes('-h') || beforeDashes.includes('--help'))) {
+      process.stdout.write(usage);
       return 0;
     }
-    if (beforeDashes.includes('--version')) {
+    if (hasVersion && beforeDashes.includes('--version')) {
       process.stdout.write(`${version()}\n`);
       return 0;
     }
-    return await run(argv);
+    return await work(argv);
   } catch (error) {
     return reportError(error, verbose);
   }
+}
+
+/** A string flag's value, or undefined (parseArgs types every value as string | boolean | array). */
+export function stringFlag(values: FlagValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
 }
 
 async function subcommand(name: string, argv: string[]): Promise<number> {
@@ -309,7 +323,7 @@ function normalise(argv: string[], options: FlagSpec): string[] {
 /** The kmeans options of KMEANS_FLAGS (all but -k, whose form differs between commands), checked as text. */
 export function kmeansOptionsFrom(values: FlagValues): SegmentOptions {
   const options: SegmentOptions = {};
-  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] as string : undefined);
+  const text = (name: string): string | undefined => stringFlag(values, name);
   const seed = text('seed'), maxIter = text('max-iter'), attempts = text('attempts'), threads = text('threads');
   const limit = text('limit-input-pixels'), tolerance = text('tolerance'), init = text('init'), backend = text('backend');
   const space = text('color-space'), spatial = text('spatial-weight');
