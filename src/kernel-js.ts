@@ -62,6 +62,7 @@ function assignNJS(p: Points, centroids: Float32Array, k: number, labels: Uint16
 export const jsKernel: Kernel = {
   name: 'js',
   open(points: Points, k: number): KernelSession {
+    if (points.u && points.w) throw new Error('kmeans-seg: spatial points take no weights');
     const labels = new Uint16Array(points.n).fill(UNASSIGNED);
     const sums = new Float64Array(k * (planesOf(points).length + 1));
     return {

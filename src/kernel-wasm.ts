@@ -88,6 +88,7 @@ export class WasmKernel implements Kernel {
 
   open(points: Points, k: number, threads = 1): KernelSession {
     if (this.busy) throw new Error('kmeans-seg: wasm kernel session already open');
+    if (points.u && points.w) throw new Error('kmeans-seg: spatial points take no weights');
     const { n } = points;
     const planes = planesOf(points);
     const dims = planes.length;

@@ -5,6 +5,11 @@
  * inertia (in units of 1/256, an exact integer) and how many labels changed. Backends must agree
  * bit for bit: see assembly/assign.ts for the arithmetic.
  */
+/**
+ * Coordinates must lie on the 1/256 grid (colorspace.ts snaps them) and the sums stay below 2^53:
+ * then every sum is exact and the backends agree bit for bit whatever their order of addition.
+ * Spatial points (u, v) carry no weights: every pixel is its own point.
+ */
 export interface Points {
   x: Float32Array;
   y: Float32Array;

@@ -1,7 +1,7 @@
 import { getKernel, type KernelChoice } from './backend.js';
 import { WASM_MAX_BYTES, wasmBytesPerPoint } from './kernel-wasm.js';
 import { availableThreads } from './platform.js';
-import { KMeansSegError, describe, invalidOption } from './errors.js';
+import { KMeansSegError, describe } from './errors.js';
 import { fromSrgb } from './colorspace.js';
 import { buildHistogram, histogramPoints, pixelPoints } from './histogram.js';
 import { initKMeansPlusPlus, initRandom } from './init.js';
@@ -141,7 +141,9 @@ export function checkImage(image: RGBAImage): void {
   }
   const { data, width, height } = image;
   for (const [name, v] of [['width', width], ['height', height]] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidOption(`image.${name}`, 'a positive integer', v);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+      throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected a positive integer for image.${name} but received ${describe(v)}: pass the image's size in pixels`);
+    }
   }
   if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
     throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected image.data to be a Uint8Array or Uint8ClampedArray of RGBA bytes but received ${describe(data)}`);

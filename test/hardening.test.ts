@@ -450,12 +450,12 @@ describe('pixels in memory (kmeans): typed errors', () => {
     }
   });
 
-  it('width and height that are not positive integers: ERR_INVALID_OPTION naming image.width / image.height', async () => {
+  it('width and height that are not positive integers: ERR_INVALID_IMAGE naming image.width / image.height', async () => {
     const bad = [0, -1, 1.5, NaN, Infinity, -Infinity, '2', null, undefined, 2n, true];
     tried(bad.length * 2);
     for (const v of bad) {
-      await rejects(kmeans({ ...good(), width: v } as never), 'ERR_INVALID_OPTION', 'image.width', 'a positive integer');
-      await rejects(kmeans({ ...good(), height: v } as never), 'ERR_INVALID_OPTION', 'image.height');
+      await rejects(kmeans({ ...good(), width: v } as never), 'ERR_INVALID_IMAGE', 'image.width', 'a positive integer');
+      await rejects(kmeans({ ...good(), height: v } as never), 'ERR_INVALID_IMAGE', 'image.height');
     }
   });
 
