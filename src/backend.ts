@@ -14,13 +14,9 @@ const kernels = new Map<WasmSource | object, Promise<WasmKernel>>();
  * an engine that instantiates the module but computes something else must not be used.
  */
 async function loadWasm(source?: WasmSource): Promise<WasmKernel> {
-  // Try the memory itself: Chromium hides the SharedArrayBuffer global on pages without
-  // cross-origin isolation, yet shared wasm memory still works there.
-  try {
-    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-  } catch {
-    throw new Error('WebAssembly with shared memory is not available here');
-  }
+  if (typeof WebAssembly !== 'object') throw new Error('WebAssembly is not available here');
+  // Without a source, the build this engine can instantiate: shared memory (threads possible), or
+  // the plain-memory build where shared memory is refused.
   const kernel = new WasmKernel(await compileKernel(source));
   if (!answersRight(kernel, 1)) throw new Error('the SIMD kernel gave a wrong answer on the probe');
   return kernel;
@@ -94,7 +90,7 @@ export async function getKernel(backend: Backend, threads = 1, source?: WasmSour
     );
   }
   const spawn = platform.spawnWorker;
-  if (threads > 1 && spawn && !kernel.pool?.broken) {
+  if (threads > 1 && spawn && kernel.shared && !kernel.pool?.broken) {
     try {
       const before = kernel.pool?.size ?? 0;
       kernel.pool ??= new ThreadPool(kernel.module, kernel.memory, spawn);

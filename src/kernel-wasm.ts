@@ -26,10 +26,31 @@ interface WasmExports {
 
 export type WasmSource = WebAssembly.Module | URL | string | ArrayBuffer | Uint8Array;
 
-let modulePromise: Promise<WebAssembly.Module> | undefined;
+/**
+ * Two builds of one kernel: 'shared' imports a shared memory (threads possible); 'single' a plain
+ * one, for engines that refuse shared memory outside cross-origin isolation (Firefox, Safari).
+ */
+export type WasmVariant = 'shared' | 'single';
 
-/** Where the wasm lives, relative to this file both in src/ and in dist/ (siblings of build/). */
-export const defaultWasmURL = (): URL => new URL('../build/kmeans.wasm', import.meta.url);
+const modulePromises = new Map<WasmVariant, Promise<WebAssembly.Module>>();
+
+/**
+ * Where the wasm lives, relative to this file both in src/ and in dist/ (siblings of build/). Each
+ * URL is a literal `new URL(..., import.meta.url)` so that bundlers find and copy both files.
+ */
+export const defaultWasmURL = (variant: WasmVariant = 'shared'): URL => variant === 'shared'
+  ? new URL('../build/kmeans.wasm', import.meta.url)
+  : new URL('../build/kmeans-single.wasm', import.meta.url);
+
+/** Whether this engine creates shared wasm memory (Chromium does even without isolation). */
+export function sharedMemoryWorks(): boolean {
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function readBytes(url: URL): Promise<Uint8Array> {
   if (url.protocol === 'file:') {
@@ -41,30 +62,34 @@ async function readBytes(url: URL): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Compile once per process (memoised); a failed compile is not cached, so a later call may retry. */
-export function compileKernel(source?: WasmSource): Promise<WebAssembly.Module> {
+/**
+ * Compile once per process (the package's own builds are memoised); a failed compile is not cached,
+ * so a later call may retry. Without a source, the build this engine can instantiate.
+ */
+export function compileKernel(source?: WasmSource, variant: WasmVariant = sharedMemoryWorks() ? 'shared' : 'single'): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return Promise.resolve(source);
-  if (source === undefined && modulePromise) return modulePromise;
+  const memoised = source === undefined ? modulePromises.get(variant) : undefined;
+  if (memoised) return memoised;
   const p = (async () => {
     let bytes: Uint8Array | ArrayBuffer;
     if (source === undefined || source instanceof URL || typeof source === 'string') {
-      bytes = await readBytes(source === undefined ? defaultWasmURL() : new URL(source, import.meta.url));
+      bytes = await readBytes(source === undefined ? defaultWasmURL(variant) : new URL(source, import.meta.url));
     } else {
       bytes = source;
     }
     return WebAssembly.compile(bytes as BufferSource);
   })();
   if (source === undefined) {
-    modulePromise = p;
-    p.catch(() => { modulePromise = undefined; });
+    modulePromises.set(variant, p);
+    p.catch(() => modulePromises.delete(variant));
   }
   return p;
 }
 
 /**
  * One memory and one instance on this thread, plus an optional pool of workers over the same
- * memory. The memory grows as sessions need; views are rebuilt after (growth detaches none of a
- * shared buffer's bytes, but old views keep the old length).
+ * memory when it is shared. The memory grows only when a session opens, and every view is made
+ * after that (growth detaches a plain buffer; a shared one keeps its bytes but old views their length).
  */
 export class WasmKernel implements Kernel {
   readonly name = 'wasm' as const;
@@ -74,15 +99,31 @@ export class WasmKernel implements Kernel {
   private readonly exports: WasmExports;
   private busy = false;
 
-  constructor(module: WebAssembly.Module, memory?: WebAssembly.Memory) {
+  /** Whether the memory is shared, so that a pool of workers may use it. */
+  readonly shared: boolean;
+
+  /** Instantiates either build: a shared memory first, a plain one when the module imports that. */
+  constructor(module: WebAssembly.Module) {
     this.module = module;
-    this.memory = memory ?? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-    const instance = new WebAssembly.Instance(module, {
-      env: {
-        memory: this.memory,
-        abort: () => { throw new Error('kmeans-seg: wasm kernel aborted'); },
-      },
-    });
+    const env = { abort: () => { throw new Error('kmeans-seg: wasm kernel aborted'); } };
+    let instance: WebAssembly.Instance | undefined;
+    let memory: WebAssembly.Memory | undefined;
+    let shared = sharedMemoryWorks();
+    if (shared) {
+      memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+      try {
+        instance = new WebAssembly.Instance(module, { env: { ...env, memory } });
+      } catch (err) {
+        if (!(err instanceof WebAssembly.LinkError)) throw err;
+      }
+    }
+    if (!instance) {
+      shared = false;
+      memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+      instance = new WebAssembly.Instance(module, { env: { ...env, memory } });
+    }
+    this.memory = memory!;
+    this.shared = shared;
     this.exports = instance.exports as unknown as WasmExports;
   }
 
