@@ -39,11 +39,12 @@ export function pixelWords(data: Uint8Array | Uint8ClampedArray, pixels: number)
 }
 
 const TABLE_SIZE = 1 << 24;
-// 64 MiB reused across calls: clearing the touched entries is far cheaper than a new table.
-let spareTable: Uint32Array | undefined;
+// 64 MiB reused across calls: clearing the touched entries is far cheaper than a new table. Held
+// weakly, so that between calls (while a big result is encoded, say) the collector may take it back.
+let spareTable: WeakRef<Uint32Array> | undefined;
 
 export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: number): Histogram {
-  const table = spareTable ?? new Uint32Array(TABLE_SIZE);
+  const table = spareTable?.deref() ?? new Uint32Array(TABLE_SIZE);
   spareTable = undefined; // borrowed: a concurrent call allocates its own
   const words = pixelWords(data, pixels);
   let n = 0;
@@ -76,7 +77,7 @@ export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: num
     keys, counts, n, opaque, index: table,
     release() {
       for (let i = 0; i < n; i++) table[keys[i]!] = 0;
-      spareTable = table;
+      spareTable = new WeakRef(table);
     },
   };
 }
