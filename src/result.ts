@@ -50,10 +50,11 @@ export function buildResult(
   const { width, height } = image;
   const pixels = width * height;
   let alpha: Uint8Array | null = null;
+  const source = pixelWords(image.data, pixels);
   for (let p = 0; p < pixels; p++) {
-    if (image.data[p * 4 + 3] !== 255) {
+    if (source[p]! < 0xff000000) { // alpha, the top byte, below 255
       alpha = new Uint8Array(pixels);
-      for (let q = 0; q < pixels; q++) alpha[q] = image.data[q * 4 + 3]!;
+      for (let q = 0; q < pixels; q++) alpha[q] = source[q]! >>> 24;
       break;
     }
   }
