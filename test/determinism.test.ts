@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getKernel, terminateWorkers } from '../src/backend.js';
 import { ThreadPool } from '../src/pool.js';
 import { segment, type SegmentOptions, type SegmentResult } from '../src/segment.js';
+import { noiseImage, rgbBytes } from './helpers.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -34,20 +35,8 @@ let tmp: string;
 const inputs: Record<string, string> = {};
 let workersAvailable = false;
 
-/** Deterministic noise (mulberry32) quantised to `levels` values per channel. */
-function noise(width: number, height: number, seed: number, levels = 256): Buffer {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const data = Buffer.alloc(width * height * 3);
-  const step = 255 / (levels - 1);
-  for (let i = 0; i < data.length; i++) data[i] = Math.round(Math.floor(next() * levels) * step);
-  return data;
-}
+/** Deterministic noise quantised to `levels` values per channel, as RGB bytes for sharp. */
+const noise = (width: number, height: number, seed: number, levels = 256): Uint8Array => rgbBytes(noiseImage(width, height, seed, levels));
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kmeans-seg-det-'));

@@ -274,7 +274,7 @@ export function optionsArb(maxK = 40): fc.Arbitrary<KMeansOptions> {
  * 0-255, so nearly every pixel is a distinct colour. `levels` < 256 quantises channels to that many
  * values, for images with repeated colours.
  */
-export function noiseImage(width: number, height: number, seed: number, levels = 256): RGBAImage {
+export function noiseImage(width: number, height: number, seed: number, levels = 256, transparent = 0): RGBAImage {
   let a = seed >>> 0;
   const next = (): number => {
     a = (a + 0x6d2b79f5) | 0;
@@ -286,7 +286,7 @@ export function noiseImage(width: number, height: number, seed: number, levels =
   const step = 255 / Math.max(1, levels - 1);
   for (let p = 0; p < width * height; p++) {
     for (let d = 0; d < 3; d++) data[p * 4 + d] = Math.round(Math.floor(next() * levels) * step);
-    data[p * 4 + 3] = 255;
+    data[p * 4 + 3] = p % 16 < transparent ? 0 : 255; // `transparent` pixels in every 16 get alpha 0
   }
   return { data, width, height };
 }

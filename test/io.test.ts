@@ -5,9 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KMeansSegError, type ErrorCode } from '../src/errors.js';
 import { checkOutputPath, decodeImage, encodeImage, writeFileAtomic } from '../src/image-io.js';
 import { segment } from '../src/segment.js';
+import { expectKMeansError } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PONYO = path.resolve(ROOT, '../shared/images/ponyo.jpeg');
@@ -23,17 +23,7 @@ async function folder(): Promise<string> {
   return mkdtemp(path.join(tmp, 'case-'));
 }
 
-async function rejects(promise: Promise<unknown>, code: ErrorCode, ...mentions: (string | RegExp)[]): Promise<KMeansSegError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error, `expected a ${code} failure`).toBeInstanceOf(KMeansSegError);
-  const e = error as KMeansSegError;
-  expect(e.code, e.message).toBe(code);
-  for (const m of mentions) {
-    if (typeof m === 'string') expect(e.message).toContain(m);
-    else expect(e.message).toMatch(m);
-  }
-  return e;
-}
+const rejects = expectKMeansError;
 
 // 3 x 2, RGBA: red, green, blue / half-transparent white, transparent black, opaque grey.
 const PIXELS = Uint8Array.from([

@@ -23,7 +23,8 @@ import { KMeansSegError } from '../src/errors.js';
 import { kmeans } from '../src/kmeans.js';
 import type { KMeansOptions } from '../src/options.js';
 import { segment } from '../src/segment.js';
-import type { KMeansResult, RGBAImage } from '../src/types.js';
+import type { KMeansResult } from '../src/types.js';
+import { noiseImage } from './helpers.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -74,23 +75,7 @@ async function wasmKernel(): Promise<{ memory: WebAssembly.Memory; pool: { size:
   return (await getKernel('wasm', 1)).kernel as unknown as { memory: WebAssembly.Memory; pool: { size: number } | null };
 }
 
-/** Deterministic noise (mulberry32); `transparent` pixels out of every 16 get alpha 0. */
-function noise(width: number, height: number, seed: number, levels = 256, transparent = 0): RGBAImage {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const data = new Uint8Array(width * height * 4);
-  const step = 255 / (levels - 1);
-  for (let p = 0; p < width * height; p++) {
-    for (let d = 0; d < 3; d++) data[p * 4 + d] = Math.round(Math.floor(next() * levels) * step);
-    data[p * 4 + 3] = p % 16 < transparent ? 0 : 255;
-  }
-  return { data, width, height };
-}
+const noise = noiseImage;
 
 afterAll(async () => { await terminateWorkers(); });
 
