@@ -142,7 +142,7 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_PONYO)('kmeans-seg/browser in headless C
     await waitForRun(page, 1);
     const decoded = await page.evaluate(async () => {
       const d = (window as any).kmeansSegDemo.image.data as Uint8ClampedArray;
-      return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', d)), (b) => b.toString(16).padStart(2, '0')).join('');
+      return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', d as Uint8ClampedArray<ArrayBuffer>)), (b) => b.toString(16).padStart(2, '0')).join('');
     });
     expect(decoded, 'Chromium decoded the PNG to other bytes than sharp').toBe(sha256(rgba.data));
     const got = await lastResult(page);

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
-import sharp from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
 import { ERROR_CODES, KMeansSegError, type ErrorCode } from '../src/errors.js';
@@ -79,11 +79,11 @@ async function rejects(promise: Promise<unknown>, code: ErrorCode, ...mentions: 
 // ---------------------------------------------------------------------------------------------
 // Image builders
 
-const solid = (w: number, h: number, background: string | sharp.RGBA, channels: 3 | 4 = 3): sharp.Sharp =>
+const solid = (w: number, h: number, background: string | { r: number; g: number; b: number; alpha?: number }, channels: 3 | 4 = 3): Sharp =>
   sharp({ create: { width: w, height: h, channels, background } });
 
 /** Frames of solid colours stacked as one animated/multi-page image, `w` x `w` each. */
-function frames(w: number, colours: [number, number, number][]): sharp.Sharp {
+function frames(w: number, colours: [number, number, number][]): Sharp {
   const px = Buffer.concat(colours.map((c) => Buffer.from(Array.from({ length: w * w }, () => [...c, 255]).flat())));
   return sharp(px, { raw: { width: w, height: w * colours.length, channels: 4, pageHeight: w } });
 }
@@ -265,7 +265,7 @@ describe('image files of every kind: documented behaviour (API)', () => {
     name: string;
     bytes: () => Promise<Buffer>;
     /** What the file is, by sharp's own reading: makes sure the test builds what it names. */
-    meta: Partial<sharp.Metadata>;
+    meta: Partial<Metadata>;
     decoded: { width: number; height: number; hasAlpha: boolean; pages: number };
     /** First pixel after decoding, RGBA, and how far each channel may be off (colour conversion). */
     first: [number, number, number, number];
