@@ -47,32 +47,32 @@ export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: num
   const table = spareTable?.deref() ?? new Uint32Array(TABLE_SIZE);
   spareTable = undefined; // borrowed: a concurrent call allocates its own
   const words = pixelWords(data, pixels);
+  // Colours in order of first sight, while they are few enough that sorting them beats scanning all
+  // 16 M table entries (the scan alone costs tens of milliseconds, whatever the image's size).
+  let seen = new Uint32Array(Math.min(pixels, 1 << 16));
   let n = 0;
   let opaque = 0;
-  const firstSeen: number[] = [];
   for (let p = 0; p < pixels; p++) {
     const v = words[p]!;
     if (v >>> 24 === 0) continue;
     const key = v & 0xffffff;
     if (table[key]++ === 0) {
+      if (n < SORT_LIMIT) {
+        if (n === seen.length) { const grown = new Uint32Array(Math.min(seen.length * 2, SORT_LIMIT)); grown.set(seen); seen = grown; }
+        seen[n] = key;
+      }
       n++;
-      if (n <= 65536) firstSeen.push(key);
     }
     opaque++;
   }
   const keys = new Uint32Array(n);
   const counts = new Uint32Array(n);
-  if (n <= 65536) {
-    // Few colours: sorting them beats scanning 16 M table entries.
-    keys.set(firstSeen);
-    keys.sort();
-    for (let i = 0; i < n; i++) { const key = keys[i]!; counts[i] = table[key]!; table[key] = i; }
+  if (n <= SORT_LIMIT) {
+    radixSort24(seen.subarray(0, n), keys);
   } else {
-    for (let key = 0, i = 0; key < TABLE_SIZE; key++) {
-      const c = table[key]!;
-      if (c !== 0) { keys[i] = key; counts[i] = c; table[key] = i; i++; }
-    }
+    for (let key = 0, i = 0; key < TABLE_SIZE; key++) if (table[key] !== 0) keys[i++] = key;
   }
+  for (let i = 0; i < n; i++) { const key = keys[i]!; counts[i] = table[key]!; table[key] = i; }
   return {
     keys, counts, n, opaque, index: table,
     release() {
@@ -80,6 +80,22 @@ export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: num
       spareTable = new WeakRef(table);
     },
   };
+}
+
+/** Up to this many colours are sorted (8 MiB of keys at most); beyond, the table is scanned. */
+const SORT_LIMIT = 1 << 21;
+
+/** Sort 24-bit keys ascending into `out`: least-significant-digit radix sort, two passes of 12 bits. */
+function radixSort24(keys: Uint32Array, out: Uint32Array): void {
+  const n = keys.length;
+  const tmp = new Uint32Array(n);
+  const count = new Uint32Array(4096);
+  for (const [from, to, shift] of [[keys, tmp, 0], [tmp, out, 12]] as const) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(from[i]! >>> shift) & 4095]!++;
+    for (let d = 0, sum = 0; d < 4096; d++) { const c = count[d]!; count[d] = sum; sum += c; }
+    for (let i = 0; i < n; i++) { const k = from[i]!; to[count[(k >>> shift) & 4095]!++] = k; }
+  }
 }
 
 /**
