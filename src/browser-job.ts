@@ -4,7 +4,7 @@ import type { Progress, ResolvedOptions } from './options.js';
 import type { KMeansResult, RGBAImage } from './types.js';
 
 /** The summary as it leaves the job: plain data (it crosses threads), the two big arrays transferable. */
-export interface JobResult extends Omit<KMeansResult, 'backend' | 'toRGBA'> {
+export interface JobResult extends Omit<KMeansResult, 'backend' | 'toRGBA' | 'toRGB'> {
   /** Which tier ran: 'wasm-threads' (SIMD on a thread pool; small jobs still run each pass on one thread), 'wasm' (SIMD, one thread) or 'js'. */
   backend: Tier;
   /** The segmented pixels, alpha kept. */
@@ -30,6 +30,6 @@ export type JobReply =
 
 /** runKMeans on the chosen tier, its result made plain: the segmented pixels rendered once, here. */
 export function runJob(image: RGBAImage, options: ResolvedOptions, choice: TierChoice): JobResult {
-  const { toRGBA, backend: _, ...summary } = runKMeans(image, options, choice);
+  const { toRGBA, toRGB: _rgb, backend: _, ...summary } = runKMeans(image, options, choice);
   return { ...summary, backend: choice.tier, rgba: toRGBA() };
 }

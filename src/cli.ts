@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { COLOR_SPACES, type ColorSpace } from './colorspace.js';
 import { nearestName } from './suggest.js';
 import { KMeansSegError } from './errors.js';
-import { checkOutputPath, decodeImage, DEFAULT_LIMIT_INPUT_PIXELS, encodeImage, resolveLimitInputPixels } from './image-io.js';
+import { checkOutputPath, decodeImage, DEFAULT_LIMIT_INPUT_PIXELS, encodeImage, resolveLimitInputPixels, type DecodedImage } from './image-io.js';
 import { kmeans } from './kmeans.js';
 import { MAX_K, resolveOptions } from './options.js';
 import { checkFile, checkMaskDir, saveLabels, saveMasks, saveOverlay, savePalette } from './outputs.js';
@@ -184,7 +184,7 @@ async function run(argv: string[]): Promise<number> {
   if (outputs.overlay !== undefined) await checkOutputPath(outputs.overlay, check);
   if (outputs.masks !== undefined) await checkMaskDir(outputs.masks, undefined, check);
 
-  const image = await decodeImage(input, { limitInputPixels: limit });
+  let image: DecodedImage | undefined = await decodeImage(input, { limitInputPixels: limit });
   const decode = performance.now() - t0;
   let result;
   try {
@@ -196,13 +196,16 @@ async function run(argv: string[]): Promise<number> {
   const t1 = performance.now();
   // K is known now (it may have been reduced): the mask names can be checked before the first write.
   if (outputs.masks !== undefined) await checkMaskDir(outputs.masks, result.k, check);
-  if (outputs.output !== undefined) await encodeImage(result.toRGBA(), result.width, result.height, outputs.output, check);
+  // Quality first, so that without --overlay the decoded original can go before the output is painted.
+  const quality = qualityOf(image, result);
+  const original = outputs.overlay === undefined ? undefined : image;
+  image = undefined;
+  if (outputs.output !== undefined) await encodeImage(result.hasAlpha ? result.toRGBA() : result.toRGB(), result.width, result.height, outputs.output, check);
   if (outputs.labels !== undefined) await saveLabels(result, outputs.labels, check);
   const masks = outputs.masks === undefined ? undefined : await saveMasks(result, outputs.masks, check);
   if (outputs.palette !== undefined) await savePalette(result, outputs.palette, { ...check, colorSpace: kmeansOptions.colorSpace ?? 'rgb' });
-  if (outputs.overlay !== undefined) await saveOverlay(image, result, outputs.overlay, { ...check, color: borderColor });
+  if (original !== undefined) await saveOverlay(original, result, outputs.overlay!, { ...check, color: borderColor });
   const encode = performance.now() - t1;
-  const quality = qualityOf(image, result);
   const total = performance.now() - t0;
 
   for (const warning of warnings) process.stderr.write(`kmeans-seg: warning: ${warning}\n`);

@@ -261,9 +261,11 @@ export async function encodeImage(
   if (!Number.isSafeInteger(width) || width < 1 || !Number.isSafeInteger(height) || height < 1) {
     throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected positive integer width and height but received ${width} x ${height}`);
   }
-  if (!(rgba instanceof Uint8Array || rgba instanceof Uint8ClampedArray) || rgba.length !== width * height * 4) {
+  // RGBA, or RGB (3 bytes a pixel) for opaque images, which saves a quarter of the memory.
+  const channels = (rgba instanceof Uint8Array || rgba instanceof Uint8ClampedArray) && rgba.length === width * height * 3 ? 3 : 4;
+  if (!(rgba instanceof Uint8Array || rgba instanceof Uint8ClampedArray) || rgba.length !== width * height * channels) {
     throw new KMeansSegError('ERR_INVALID_IMAGE',
-      `Expected RGBA pixels of length ${width} x ${height} x 4 = ${width * height * 4} but received ${rgba instanceof Uint8Array || rgba instanceof Uint8ClampedArray ? `length ${rgba.length}` : typeof rgba}: pass 4 bytes per pixel, row-major`);
+      `Expected RGBA pixels of length ${width} x ${height} x 4 = ${width * height * 4} but received ${rgba instanceof Uint8Array || rgba instanceof Uint8ClampedArray ? `length ${rgba.length}` : typeof rgba}: pass 4 bytes per pixel (or 3 for RGB), row-major`);
   }
   const format = await checkOutputPath(outPath, opts);
   if (Math.max(width, height) > MAX_SIDE[format]) {
@@ -272,8 +274,8 @@ export async function encodeImage(
   }
 
   const sharp = await loadSharp();
-  let image = sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width, height, channels: 4 } });
-  if (isOpaque(rgba)) image = image.removeAlpha(); // smaller files, and JPEG would drop it anyway
+  let image = sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width, height, channels } });
+  if (channels === 4 && isOpaque(rgba)) image = image.removeAlpha(); // smaller files, and JPEG would drop it anyway
   if (format === 'png') image = image.png();
   else if (format === 'webp') image = image.webp({ lossless: true });
   else image = image.flatten({ background: '#ffffff' }).jpeg({ quality: 90, chromaSubsampling: '4:4:4' });

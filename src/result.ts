@@ -62,6 +62,16 @@ export function buildResult(
     width, height, k, palette, labels, centroids,
     inertia: fit.inertia, iterations: fit.iterations, converged: fit.converged, history: fit.history,
     warnings: info.warnings, backend: info.backend, threads: info.threads, attempt: info.attempt, timings: info.timings,
+    hasAlpha: alpha !== null,
+    toRGB() {
+      const out = new Uint8ClampedArray(pixels * 3);
+      const rgb = palette.map((e) => e.rgb);
+      for (let p = 0, o = 0; p < pixels; p++, o += 3) {
+        const c = rgb[labels[p]!];
+        if (c) { out[o] = c[0]; out[o + 1] = c[1]; out[o + 2] = c[2]; } // transparent (label k): black
+      }
+      return out;
+    },
     toRGBA() {
       const out = new Uint8ClampedArray(pixels * 4);
       // One 32-bit store per pixel: each label's colour packed once (r lowest, as pixelWords reads).

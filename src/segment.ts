@@ -51,11 +51,12 @@ export async function segment(input: string | Uint8Array, options: SegmentOption
     ...result,
     warnings,
     toRGBA: () => result.toRGBA(),
+    toRGB: () => result.toRGB(),
     input: inputPath ?? '<buffer>',
     timings: { ...result.timings, decode, total: performance.now() - t0 },
     save: async (outPath, saveOptions) => {
       const force = resolveSaveOptions(saveOptions);
-      return encodeImage(result.toRGBA(), result.width, result.height, outPath, { force, inputPath });
+      return encodeImage(result.hasAlpha ? result.toRGBA() : result.toRGB(), result.width, result.height, outPath, { force, inputPath });
     },
   };
 }

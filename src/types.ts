@@ -44,6 +44,10 @@ export interface KMeansResult {
   timings: { histogram: number; init: number; lloyd: number; total: number };
   /** The segmented image: every pixel painted with its cluster's colour, alpha kept. A new RGBA array each call. */
   toRGBA(): Uint8ClampedArray;
+  /** Whether any pixel of the input had alpha below 255 (then only toRGBA() keeps the whole image). */
+  hasAlpha: boolean;
+  /** The segmented image as RGB, 3 bytes a pixel (fully transparent pixels black): a quarter less memory than toRGBA() for opaque images. */
+  toRGB(): Uint8ClampedArray;
 }
 
 /** Pixels in memory: RGBA bytes, row-major, width * height * 4 long. */

@@ -497,3 +497,19 @@ describe('seeds and restarts', () => {
     expectSameResult(many, one);
   });
 });
+
+describe('toRGB and hasAlpha', () => {
+  it('toRGB is toRGBA without its alpha; hasAlpha says whether any alpha was below 255', async () => {
+    const opaque = await kmeans(image([[10, 20, 30], [200, 100, 0], [10, 20, 31], [0, 0, 255]], 2), { k: 2 });
+    expect(opaque.hasAlpha).toBe(false);
+    const rgba = opaque.toRGBA();
+    expect(Array.from(opaque.toRGB())).toEqual(Array.from(rgba).filter((_, i) => i % 4 !== 3));
+
+    const clear = await kmeans(image([[10, 20, 30], [200, 100, 0, 0], [10, 20, 31, 128], [0, 0, 255]], 2), { k: 2 });
+    expect(clear.hasAlpha).toBe(true);
+    const rgb = clear.toRGB();
+    expect(Array.from(rgb.subarray(3, 6)), 'the transparent pixel is black').toEqual([0, 0, 0]);
+    expect(Array.from(rgb.subarray(6, 9))).toEqual(clear.palette[clear.labels[2]!]!.rgb);
+    expect(clear.toRGBA()[11], 'toRGBA keeps the partial alpha').toBe(128);
+  });
+});
