@@ -13,11 +13,11 @@ const run = promisify(execFile);
 export async function memorySuite(quick: boolean, k = 16): Promise<Row[]> {
   const names: ImageName[] = quick ? ['1mp'] : ['12mp', '50mp'];
   const rows: Row[] = [];
-  console.log(`  memory: peak RSS of node --import tsx bench/rss-child.ts <image> ${k}`);
+  console.log(`  memory: peak RSS of node bench/rss-child.mjs <image> ${k} (the built package)`);
   for (const name of names) {
     const info = await ensureImage(name, () => {});
     const t0 = performance.now();
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'rss-child.ts'), info.file, String(k)], {
+    const { stdout } = await run(process.execPath, [path.join(BENCH_DIR, 'rss-child.mjs'), info.file, String(k)], {
       cwd: path.dirname(BENCH_DIR), maxBuffer: 1 << 20,
     });
     const seconds = (performance.now() - t0) / 1000;

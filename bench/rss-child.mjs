@@ -1,6 +1,9 @@
 /**
  * Run by the memory suite in a fresh process: segment one image file as the CLI does (decode,
- * kmeans, paint, encode PNG) and print peak RSS as one JSON line. Usage: rss-child.ts <image> <k>
+ * kmeans, paint, encode PNG) and print peak RSS as one JSON line. Usage: node bench/rss-child.mjs <image> <k>
+ *
+ * Plain JavaScript over the built package (dist/), as users run it: a TypeScript loader would add
+ * its own tens of megabytes to the figure.
  *
  * Peak RSS is VmHWM from /proc/self/status, the high-water mark of this process's own address space.
  * process.resourceUsage().maxRSS is not used where /proc exists: on Linux it also counts the RSS the
@@ -10,14 +13,14 @@
 import { readFileSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { segment } from '../src/segment.js';
+import { segment } from '../dist/index.js';
 
 const [file, kArg] = process.argv.slice(2);
 if (!file || !kArg) {
-  console.error('usage: node --import tsx bench/rss-child.ts <image> <k>');
+  console.error('usage: node bench/rss-child.mjs <image> <k>');
   process.exit(2);
 }
-function peakRSS(): number {
+function peakRSS() {
   try {
     const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
     if (m) return Number(m[1]) * 1024;
