@@ -1,18 +1,52 @@
 /**
- * Suite f: the worker-thread pool, threads 1 vs 2, on full kmeans() with the histogram off (the
- * kernel-bound case, where threads should pay) and on (auto's choice for photos).
- *
- * TODO(threads): written against the planned `threads` option (an integer, 1 = no workers). It runs
- * only once src/options.ts has `threads` in defaultOptions; check the option's name and meaning
- * when it lands, and remove this note.
+ * Suite f: the worker-thread pool, threads 1 vs 2: one kernel pass over N random points (where the
+ * pool splits the work), then full kmeans() with the histogram off (kernel-bound) and on (auto's
+ * choice for photos, where single-threaded histogram and labelling passes dominate).
  */
 import { kmeans } from '../src/kmeans.js';
 import { getKernel } from '../src/backend.js';
+import type { KernelSession, Points } from '../src/kernel.js';
 import type { KMeansOptions } from '../src/options.js';
+import { Random } from '../src/random.js';
 import type { Inputs } from './inputs.js';
 import { fmt, gRate, runSuite, timing, warmUp, type Case, type Row } from './lib.js';
 
+/** One assign pass over N random RGB points, K = 16 and 64, on 1 and 2 threads of the pool. */
+async function kernelThreads(quick: boolean): Promise<Row[]> {
+  const n = quick ? 2_000_000 : 12_000_000;
+  const rng = new Random(7);
+  const points: Points = { x: new Float32Array(n), y: new Float32Array(n), z: new Float32Array(n), w: null, n };
+  for (let i = 0; i < n; i++) { points.x[i] = rng.nextU32() & 255; points.y[i] = rng.nextU32() & 255; points.z[i] = rng.nextU32() & 255; }
+  const cases: Case[] = [];
+  for (const k of [16, 64]) {
+    const centroids = new Float32Array(k * 3).map(() => rng.nextU32() & 255);
+    for (const threads of [1, 2]) {
+      const { kernel, threads: granted } = await getKernel('wasm', threads);
+      let session: KernelSession | undefined;
+      const name = `kernel pass, N=${n / 1e6}M K=${k}, ${granted} thread${granted === 1 ? '' : 's'}`;
+      cases.push({
+        name,
+        open: () => { session = kernel.open(points, k, granted); session.assign(centroids); session.assign(centroids); },
+        fn: () => session!.assign(centroids),
+        close: () => session?.dispose(),
+      });
+    }
+  }
+  console.log(`  threads: one kernel pass over ${n / 1e6}M points, 1 vs 2 threads`);
+  const measured = await runSuite('threads', cases, timing(quick));
+  const rows: Row[] = [];
+  for (let i = 0; i < measured.length; i += 2) {
+    const one = measured[i]!, two = measured[i + 1]!;
+    const k = i < 2 ? 16 : 64;
+    const r1 = gRate(n * k, one.median), r2 = gRate(n * k, two.median);
+    rows.push({ suite: 'threads', scenario: one.name, seconds: one.median, rate: r1, ratio: 'baseline', raw: { ...one } });
+    rows.push({ suite: 'threads', scenario: two.name, seconds: two.median, rate: r2, ratio: `${fmt(r2 / r1)}x vs 1 thread`, raw: { ...two } });
+  }
+  return rows;
+}
+
 export async function threadsSuite(quick: boolean, inputs: Inputs): Promise<Row[]> {
+  const kernelRows = await kernelThreads(quick);
   const { image, init, iterations, k, info } = inputs;
   const pixels = image.width * image.height;
   const label = `${info.width}x${info.height} K=${k}`;
@@ -39,5 +73,5 @@ export async function threadsSuite(quick: boolean, inputs: Inputs): Promise<Row[
     rows.push({ suite: 'threads', scenario: one.name, seconds: one.median, rate: r1, ratio: 'baseline', raw: { ...one } });
     rows.push({ suite: 'threads', scenario: two.name, seconds: two.median, rate: r2, ratio: `${fmt(r2 / r1)}x vs 1 thread`, note: `pool grants ${granted} threads`, raw: { ...two, granted } });
   }
-  return rows;
+  return [...kernelRows, ...rows];
 }
