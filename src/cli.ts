@@ -313,7 +313,7 @@ function normalise(argv: string[], options: FlagSpec): string[] {
     const long = short[arg] ?? (arg.startsWith('--') ? arg.slice(2) : undefined);
     const takesValue = long !== undefined && options[long]?.type === 'string';
     const next = argv[i + 1];
-    if (takesValue && next !== undefined && /^-[\d.]/.test(next)) {
+    if (takesValue && next !== undefined && /^-(?:[\d.]|inf|nan)/i.test(next)) {
       out.push(`--${long}=${next}`);
       i++;
       continue;
