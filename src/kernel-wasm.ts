@@ -220,7 +220,7 @@ export function wasmBytesPerPoint(dims: number, weighted: boolean): number {
 }
 
 /** Distance evaluations per pass below which a pass stays on one thread. */
-const PARALLEL_MIN_WORK = 1 << 18;
+export const PARALLEL_MIN_WORK = 1 << 18;
 
 function ensureBytes(memory: WebAssembly.Memory, bytes: number): void {
   if (bytes > MAX_PAGES * PAGE) {

@@ -1,5 +1,5 @@
 import { getKernel, type KernelChoice } from './backend.js';
-import { WASM_MAX_BYTES, wasmBytesPerPoint } from './kernel-wasm.js';
+import { PARALLEL_MIN_WORK, WASM_MAX_BYTES, wasmBytesPerPoint } from './kernel-wasm.js';
 import { availableThreads } from './platform.js';
 import { KMeansSegError, describe } from './errors.js';
 import { fromSrgb } from './colorspace.js';
@@ -27,7 +27,9 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
   checkImage(image);
   if (opts.signal?.aborted) throw new KMeansSegError('ERR_ABORTED', 'Aborted before it started: options.signal was already aborted');
   checkMemory(image, opts);
-  return runKMeans(image, opts, await getKernel(opts.backend, opts.threads ?? availableThreads()));
+  // Work too small to split never starts the pool: starting workers costs more than it saves.
+  const threads = image.width * image.height * opts.k < PARALLEL_MIN_WORK ? 1 : opts.threads ?? availableThreads();
+  return runKMeans(image, opts, await getKernel(opts.backend, threads));
 }
 
 /**
