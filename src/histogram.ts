@@ -15,8 +15,10 @@ export interface Histogram {
   n: number;
   /** Pixels that take part (alpha > 0). */
   opaque: number;
-  /** Maps a colour's key to its index in keys; valid until release(). */
+  /** Maps a colour's key to its index in keys; valid until release() or labelPixels(). */
   index: Uint32Array;
+  /** Entries of index [0, dirtyPrefix) that labelPixels wrote over as a dense map: release() zeroes them. */
+  dirtyPrefix: number;
   release(): void;
 }
 
@@ -74,8 +76,9 @@ export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: num
   }
   for (let i = 0; i < n; i++) { const key = keys[i]!; counts[i] = table[key]!; table[key] = i; }
   return {
-    keys, counts, n, opaque, index: table,
+    keys, counts, n, opaque, index: table, dirtyPrefix: 0,
     release() {
+      if (this.dirtyPrefix > 0) table.fill(0, 0, this.dirtyPrefix);
       for (let i = 0; i < n; i++) table[keys[i]!] = 0;
       spareTable = new WeakRef(table);
     },
@@ -99,22 +102,30 @@ function radixSort24(keys: Uint32Array, out: Uint32Array): void {
 }
 
 /**
- * Per-pixel labels from the labels of the distinct colours. The index table is rewritten in place to
- * map each colour to its label (no second 16 M-entry table to allocate), so this is the
- * histogram's last use before release(). Fully transparent pixels get `k`.
+ * Per-pixel labels from the labels of the distinct colours, through the histogram's own table (no
+ * second 16 M-entry table to allocate), so this is the histogram's last use before release(). For
+ * 8- and 16-bit labels the table's bytes are reused as a dense u8 or u16 colour-to-label map, a
+ * quarter or half the size of the index, so the per-pixel lookups miss the cache far less. Fully
+ * transparent pixels get `k`.
  */
 export function labelPixels(
   data: Uint8Array | Uint8ClampedArray, pixels: number, h: Histogram, colourLabels: Uint16Array, k: number,
   out: Uint8Array | Uint16Array | Uint32Array,
 ): void {
-  const table = h.index;
-  for (let i = 0; i < h.n; i++) table[h.keys[i]!] = colourLabels[i]!;
+  const index = h.index;
+  // Writing the map overwrites index entries, but nothing reads the index after this.
+  const map = out instanceof Uint8Array ? new Uint8Array(index.buffer, index.byteOffset, TABLE_SIZE)
+    : out instanceof Uint16Array ? new Uint16Array(index.buffer, index.byteOffset, TABLE_SIZE)
+    : index;
+  if (map !== index) h.dirtyPrefix = map.byteLength / 4;
+  for (let i = 0; i < h.n; i++) map[h.keys[i]!] = colourLabels[i]!;
   const words = pixelWords(data, pixels);
   for (let p = 0; p < pixels; p++) {
     const v = words[p]!;
-    out[p] = v >>> 24 === 0 ? k : table[v & 0xffffff]!;
+    out[p] = v >>> 24 === 0 ? k : map[v & 0xffffff]!;
   }
 }
+
 
 /** The histogram as weighted points for the kernel, in the clustering space. */
 export function histogramPoints(h: Histogram, space: ColorSpace): Points {
