@@ -65,10 +65,12 @@ export function buildResult(
     hasAlpha: alpha !== null,
     toRGB() {
       const out = new Uint8ClampedArray(pixels * 3);
-      const rgb = palette.map((e) => e.rgb);
+      const bytes = new Uint8Array(out.buffer); // plain stores: no clamping path in the loop
+      const flat = new Uint8Array((k + 1) * 3); // label k, transparent, stays black
+      palette.forEach((e, j) => flat.set(e.rgb, j * 3));
       for (let p = 0, o = 0; p < pixels; p++, o += 3) {
-        const c = rgb[labels[p]!];
-        if (c) { out[o] = c[0]; out[o + 1] = c[1]; out[o + 2] = c[2]; } // transparent (label k): black
+        const c = labels[p]! * 3;
+        bytes[o] = flat[c]!; bytes[o + 1] = flat[c + 1]!; bytes[o + 2] = flat[c + 2]!;
       }
       return out;
     },
