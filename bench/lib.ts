@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Benchmark from 'benchmark';
-import { defaultOptions, type KMeansOptions } from '../src/options.js';
+import type { KMeansOptions } from '../src/options.js';
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const IMAGES_DIR = path.join(BENCH_DIR, 'images');
@@ -55,14 +55,11 @@ export function machine(): Record<string, unknown> {
   };
 }
 
-/** Whether kmeans() has the worker pool's `threads` option (added while this benchmark was written). */
-export const threadsAvailable = (): boolean => 'threads' in defaultOptions;
-
 /**
- * Options that pin kmeans() to one thread where it has a `threads` option: the algorithmic suites
- * (histogram, peers) compare single-threaded work; the threads suite measures the pool.
+ * Options that pin kmeans() to one thread: the algorithmic suites (histogram, peers) compare
+ * single-threaded work; the threads suite measures the pool.
  */
-export const oneThread = (): KMeansOptions => (threadsAvailable() ? { threads: 1 } as KMeansOptions : {});
+export const oneThread = (): KMeansOptions => ({ threads: 1 });
 
 export const loadavg = (): string => os.loadavg().map((v) => v.toFixed(2)).join(' ');
 

@@ -10,7 +10,7 @@ import { fileSuite } from './file-io.js';
 import { histogramSuite } from './histogram.js';
 import { loadInputs, type Inputs } from './inputs.js';
 import { kernelSuite } from './kernel.js';
-import { RESULTS_DIR, fmt, loadavg, machine, parseFlags, threadsAvailable, type Row } from './lib.js';
+import { RESULTS_DIR, fmt, loadavg, machine, parseFlags, type Row } from './lib.js';
 import { memorySuite } from './memory.js';
 import { peersSuite } from './peers.js';
 import { threadsSuite } from './threads.js';
@@ -32,12 +32,7 @@ if (want('histogram')) rows.push(...await histogramSuite(flags.quick, await need
 if (want('peers')) rows.push(...await peersSuite(flags.quick, await needInputs()));
 if (want('file')) rows.push(...await fileSuite(flags.quick, await needInputs()));
 if (want('memory')) rows.push(...await memorySuite(flags.quick));
-if (want('threads')) {
-  // TODO(threads): the "threads 1 vs 2" suite (bench/threads.ts) waits for the worker pool's
-  // `threads` option in src/options.ts; until it lands this is skipped with a note.
-  if (threadsAvailable()) rows.push(...await threadsSuite(flags.quick, await needInputs()));
-  else console.log('  threads: skipped, src/options.ts has no `threads` option yet (TODO in bench/threads.ts)');
-}
+if (want('threads')) rows.push(...await threadsSuite(flags.quick, await needInputs()));
 const seconds = (performance.now() - t0) / 1000;
 const loadEnd = loadavg();
 
