@@ -24,6 +24,23 @@ function addToSums(i: i32, label: i32, w: f64, xPtr: usize, yPtr: usize, zPtr: u
   store<f64>(s, load<f64>(s, 24) + w, 24);
 }
 
+/**
+ * Add one point to its cluster's sums at bank + label * 32: xy and z1 hold (x, y) and (z, 1) in
+ * their low f32 lanes; times the point's weight when there are weights.
+ */
+@inline
+function addPair(bank: usize, label: i32, xy: v128, z1: v128, wPtr: usize, i: i32): void {
+  const s = bank + (<usize>label << 5);
+  let a = f64x2.promote_low_f32x4(xy), b = f64x2.promote_low_f32x4(z1);
+  if (wPtr) {
+    const w = f64x2.splat(<f64>load<u32>(wPtr + (<usize>i << 2)));
+    a = f64x2.mul(a, w);
+    b = f64x2.mul(b, w);
+  }
+  v128.store(s, f64x2.add(v128.load(s), a));
+  v128.store(s, f64x2.add(v128.load(s, 16), b), 16);
+}
+
 @inline
 function weightOf(wPtr: usize, i: i32): f64 {
   return wPtr ? <f64>load<u32>(wPtr + (<usize>i << 2)) : 1.0;
@@ -49,6 +66,7 @@ export function assign(
   let changed = 0;
   let cost = f64x2.splat(0);
   const scale = f32x4.splat(256);
+  const one = f32x4.splat(1);
   let i = 0;
   const ones = i32x4.splat(1);
   for (; i + 8 <= n; i += 8) {
@@ -93,11 +111,17 @@ export function assign(
       c2 = f64x2.mul(c2, f64x2.convert_low_i32x4_u(wb)); c3 = f64x2.mul(c3, f64x2.convert_low_i32x4_u(high(wb)));
     }
     cost = f64x2.add(cost, f64x2.add(f64x2.add(c0, c1), f64x2.add(c2, c3)));
+    // Each point's (x, y) and (z, 1) as f64 pairs, straight from the registers, two adds a point.
     // Odd points add into a second bank: neighbouring pixels often share a label, and one bank
     // would chain every add behind the previous point's store.
-    for (let l = 0; l < 8; l++) {
-      addToSums(i + l, <i32>load<u16>(lp + (<usize>l << 1)), weightOf(wPtr, i + l), xPtr, yPtr, zPtr, sumPtr + (<usize>(l & 1)) * bank);
-    }
+    addPair(sumPtr + 0 * bank, i32x4.extract_lane(idxA, 0), i8x16.shuffle(xa, ya, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), i8x16.shuffle(za, one, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), wPtr, i + 0);
+    addPair(sumPtr + 1 * bank, i32x4.extract_lane(idxA, 1), i8x16.shuffle(xa, ya, 4, 5, 6, 7, 20, 21, 22, 23, 4, 5, 6, 7, 4, 5, 6, 7), i8x16.shuffle(za, one, 4, 5, 6, 7, 16, 17, 18, 19, 4, 5, 6, 7, 4, 5, 6, 7), wPtr, i + 1);
+    addPair(sumPtr + 0 * bank, i32x4.extract_lane(idxA, 2), i8x16.shuffle(xa, ya, 8, 9, 10, 11, 24, 25, 26, 27, 8, 9, 10, 11, 8, 9, 10, 11), i8x16.shuffle(za, one, 8, 9, 10, 11, 16, 17, 18, 19, 8, 9, 10, 11, 8, 9, 10, 11), wPtr, i + 2);
+    addPair(sumPtr + 1 * bank, i32x4.extract_lane(idxA, 3), i8x16.shuffle(xa, ya, 12, 13, 14, 15, 28, 29, 30, 31, 12, 13, 14, 15, 12, 13, 14, 15), i8x16.shuffle(za, one, 12, 13, 14, 15, 16, 17, 18, 19, 12, 13, 14, 15, 12, 13, 14, 15), wPtr, i + 3);
+    addPair(sumPtr + 0 * bank, i32x4.extract_lane(idxB, 0), i8x16.shuffle(xb, yb, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), i8x16.shuffle(zb, one, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), wPtr, i + 4);
+    addPair(sumPtr + 1 * bank, i32x4.extract_lane(idxB, 1), i8x16.shuffle(xb, yb, 4, 5, 6, 7, 20, 21, 22, 23, 4, 5, 6, 7, 4, 5, 6, 7), i8x16.shuffle(zb, one, 4, 5, 6, 7, 16, 17, 18, 19, 4, 5, 6, 7, 4, 5, 6, 7), wPtr, i + 5);
+    addPair(sumPtr + 0 * bank, i32x4.extract_lane(idxB, 2), i8x16.shuffle(xb, yb, 8, 9, 10, 11, 24, 25, 26, 27, 8, 9, 10, 11, 8, 9, 10, 11), i8x16.shuffle(zb, one, 8, 9, 10, 11, 16, 17, 18, 19, 8, 9, 10, 11, 8, 9, 10, 11), wPtr, i + 6);
+    addPair(sumPtr + 1 * bank, i32x4.extract_lane(idxB, 3), i8x16.shuffle(xb, yb, 12, 13, 14, 15, 28, 29, 30, 31, 12, 13, 14, 15, 12, 13, 14, 15), i8x16.shuffle(zb, one, 12, 13, 14, 15, 16, 17, 18, 19, 12, 13, 14, 15, 12, 13, 14, 15), wPtr, i + 7);
   }
   let inertia = f64x2.extract_lane(cost, 0) + f64x2.extract_lane(cost, 1);
   // Tail: scalar f32 arithmetic, identical to one SIMD lane.
