@@ -347,7 +347,7 @@ function parseRgb(value: unknown, where: string, fail: Origin['fail']): [number,
  * Read a palette file: the JSON that `kmeans-seg --palette FILE` writes ({ k, colorSpace, palette:
  * [{ hex, rgb, count, share }, ...], centroids }, or just the palette array; plain "#rrggbb" strings
  * and [r, g, b] arrays are accepted as entries too), or a GIMP palette (.gpl, or any file whose first line is "GIMP Palette").
- * Throws ERR_INPUT_NOT_FOUND / ERR_INPUT_NOT_FILE when it cannot be read, ERR_DECODE when its content
+ * Throws ERR_INPUT_NOT_FOUND / ERR_INPUT_NOT_FILE when it cannot be read, ERR_PALETTE when its content
  * is not a palette; every message names the file and, where it can, the entry or line.
  */
 export async function readPalette(file: string): Promise<Palette> {
@@ -371,10 +371,10 @@ export async function readPalette(file: string): Promise<Palette> {
 
 /**
  * Parse palette text (JSON or GIMP .gpl; .gpl when `gpl` is true or the text starts with "GIMP
- * Palette"). `name` starts every message, e.g. 'Palette file "p.json"'. Throws ERR_DECODE.
+ * Palette"). `name` starts every message, e.g. 'Palette file "p.json"'. Throws ERR_PALETTE.
  */
 export function parsePalette(text: string, { name = 'The palette text', gpl = false }: { name?: string; gpl?: boolean } = {}): Palette {
-  const fail = (message: string) => new KMeansSegError('ERR_DECODE', message);
+  const fail = (message: string) => new KMeansSegError('ERR_PALETTE', message);
   const body = text.replace(/^\uFEFF/, '');
   if (body.trim() === '') {
     throw fail(`${name} is empty: expected palette JSON (as kmeans-seg --palette writes) or a GIMP palette (.gpl)`);

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'ERR_WRITE', // writing the output failed (permissions, read-only or full disk)
   'ERR_BACKEND', // the requested backend cannot run here
   'ERR_ABORTED', // options.signal was aborted
+  'ERR_PALETTE', // a palette file that is not a palette (bad JSON, bad colour, bad .gpl line)
 ] as const;
 
 /** The stable codes, listed in ERROR_CODES; new codes may be added, none is renamed or removed. */
