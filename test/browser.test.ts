@@ -172,8 +172,13 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_PONYO)('kmeans-seg/browser in headless C
 
   it('every tier and every way of passing the kernel gives the same bits', async () => {
     const page = await openDemo(isolated);
-    const wasmFile = (await readdir(path.join(site, 'assets'))).find((f) => f.endsWith('.wasm'))!;
-    const cases = await page.evaluate(async (wasmPath) => {
+    const assets = await readdir(path.join(site, 'assets'));
+    const wasmFile = assets.find((f) => /^kmeans-(?!single)/.test(f) && f.endsWith('.wasm'))!;
+    // The plain-memory build, for engines without shared wasm memory: Chromium has it, so the
+    // build is only ever used here when passed explicitly. One thread, same bits.
+    const singleFile = assets.find((f) => f.startsWith('kmeans-single') && f.endsWith('.wasm'))!;
+    expect(singleFile, 'the bundle copies the plain-memory build too').toBeDefined();
+    const cases = await page.evaluate(async ([wasmPath, singlePath]) => {
       const { segmentImageData } = (window as any).kmeansSegDemo;
       const image = await (window as any).__fixture();
       const module = await WebAssembly.compileStreaming(fetch(wasmPath));
@@ -186,6 +191,7 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_PONYO)('kmeans-seg/browser in headless C
         jsMainThread: { backend: 'js', worker: false },
         module: { wasm: module },
         url: { wasm: wasmPath },
+        singleMemory: { wasm: singlePath },
         missingWasmAuto: { wasm: 'nowhere/kmeans.wasm' },
       };
       const out: Record<string, unknown> = {};
@@ -202,11 +208,11 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_PONYO)('kmeans-seg/browser in headless C
       out.unknownOption = await segmentImageData(image, { workers: false }).then(() => 'resolved', (e: any) => ({ code: e.code, message: e.message }));
       out.badWasm = await segmentImageData(image, { wasm: 42 }).then(() => 'resolved', (e: any) => ({ code: e.code, message: e.message }));
       return out;
-    }, `assets/${wasmFile}`);
+    }, [`assets/${wasmFile}`, `assets/${singleFile}`]);
     const node = summarise(await nodeKMeans(rgba, { k: 12, seed: 3, init: 'random', attempts: 2, colorSpace: 'lab' }));
     const tiers: Record<string, string> = {
       worker: 'wasm-threads', oneThread: 'wasm', mainThread: 'wasm', js: 'js', jsMainThread: 'js',
-      module: 'wasm-threads', url: 'wasm-threads', missingWasmAuto: 'js',
+      module: 'wasm-threads', url: 'wasm-threads', singleMemory: 'wasm', missingWasmAuto: 'js',
     };
     for (const [name, tier] of Object.entries(tiers)) {
       const c = cases[name] as PageSummary;
