@@ -1,7 +1,7 @@
 /**
- * Suite a: one assign pass (distance to every centroid, argmin, sums, labels) over N random RGB points,
- * the SIMD wasm kernel against its pure-TS twin, through the Kernel API the Lloyd loop uses.
- * There is no scalar wasm build to compare with: assembly/assign.ts is written in v128 throughout.
+ * Suite a: one assign pass (distance to every centroid, argmin, sums, labels) over N random RGB points:
+ * the SIMD wasm kernel, a scalar wasm build of the same pass (assembly/assign-scalar.ts, built for this
+ * comparison only) and the pure-TS twin, through the Kernel API the Lloyd loop uses.
  */
 import { jsKernel } from '../src/kernel-js.js';
 import { WasmKernel, compileKernel } from '../src/kernel-wasm.js';
@@ -26,7 +26,8 @@ export async function kernelSuite(quick: boolean): Promise<Row[]> {
   const jsBudget = quick ? 32e6 : 128e6;
   const all = randomPoints(maxN, rng);
   const wasm = new WasmKernel(await compileKernel());
-  const kernels: Kernel[] = [wasm, jsKernel];
+  const scalar = new WasmKernel(await compileKernel(new URL('../build/kmeans-scalar.wasm', import.meta.url)));
+  const kernels: [string, Kernel][] = [['wasm', wasm], ['wasm-scalar', scalar], ['js', jsKernel]];
 
   const rows: Row[] = [];
   // Cold: the very first big pass, before any warm-up (the backend probe ran only 21 points).
@@ -44,15 +45,15 @@ export async function kernelSuite(quick: boolean): Promise<Row[]> {
   const evals = new Map<string, number>();
   for (const k of ks) {
     const centroids = new Float32Array(k * 3).map(() => rng.nextU32() & 255);
-    for (const kernel of kernels) {
-      const n = kernel.name === 'js' ? Math.min(maxN, Math.round(jsBudget / k)) : maxN;
+    for (const [label, kernel] of kernels) {
+      const n = label === 'js' ? Math.min(maxN, Math.round(jsBudget / k)) : maxN;
       const points = prefix(all, n);
       // Warm the function on a small session for this K (tier-up is per function, not per data).
       const small = kernel.open(prefix(all, 50_000), k);
       await warmUp(() => small.assign(centroids), 3, quick ? 50 : 200);
       small.dispose();
       let session: KernelSession | undefined;
-      const name = `${kernel.name} N=${mega(n)} K=${k}`;
+      const name = `${label} N=${mega(n)} K=${k}`;
       evals.set(name, n * k);
       cases.push({
         name,
@@ -67,10 +68,12 @@ export async function kernelSuite(quick: boolean): Promise<Row[]> {
   const byName = new Map(measured.map((m) => [m.name, m]));
   for (const k of ks) {
     const get = (kind: string) => measured.find((m) => m.name.startsWith(`${kind} `) && m.name.endsWith(` K=${k}`))!;
-    const w = get('wasm'), j = get('js');
-    const wr = gRate(evals.get(w.name)!, w.median), jr = gRate(evals.get(j.name)!, j.median);
+    const w = get('wasm'), sc = get('wasm-scalar'), j = get('js');
+    const rate = (m: typeof w) => gRate(evals.get(m.name)!, m.median);
+    const wr = rate(w), sr = rate(sc), jr = rate(j);
     rows.push({ suite: 'kernel', scenario: j.name, seconds: j.median, rate: jr, ratio: 'baseline', raw: { ...byName.get(j.name) } });
-    rows.push({ suite: 'kernel', scenario: w.name, seconds: w.median, rate: wr, ratio: `${fmt(wr / jr)}x vs js`, raw: { ...byName.get(w.name) } });
+    rows.push({ suite: 'kernel', scenario: sc.name, seconds: sc.median, rate: sr, ratio: `${fmt(sr / jr)}x vs js`, raw: { ...byName.get(sc.name) } });
+    rows.push({ suite: 'kernel', scenario: w.name, seconds: w.median, rate: wr, ratio: `${fmt(wr / jr)}x vs js, ${fmt(wr / sr)}x vs scalar`, raw: { ...byName.get(w.name) } });
   }
   return rows;
 }
