@@ -21,6 +21,7 @@ import { COLOR_SPACES } from '../src/colorspace.js';
 import { segment } from '../src/segment.js';
 import { terminateWorkers } from '../src/backend.js';
 import type { RGBAImage } from '../src/types.js';
+import { crc32 } from './helpers.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x6b6d5367);
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
@@ -191,16 +192,6 @@ function bytesCase(bytes: Uint8Array, backend: 'js' | 'wasm'): Promise<void> {
   });
 }
 
-const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c;
-});
-function crc32(bytes: Uint8Array): number {
-  let c = -1;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 255]! ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
 
 const MAGIC: Record<string, number[]> = {
   png: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],

@@ -24,6 +24,7 @@ import { kmeans } from '../src/kmeans.js';
 import { segment } from '../src/segment.js';
 import { terminateWorkers } from '../src/backend.js';
 import type { KMeansResult, RGBAImage } from '../src/types.js';
+import { crc32 } from './helpers.js';
 
 // Child processes start Node and load sharp (~0.3-1 s each on a busy machine).
 vi.setConfig({ testTimeout: 30_000 });
@@ -108,16 +109,6 @@ function noise(width: number, height: number, seed: number): RGBAImage {
 const noisePng = (w: number, h: number, seed = 1): Promise<Buffer> =>
   sharp(noise(w, h, seed).data, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer();
 
-const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c;
-});
-function crc32(bytes: Uint8Array): number {
-  let c = -1;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 255]! ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
 function pngChunk(type: string, data: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + data.length);
   out.writeUInt32BE(data.length, 0);

@@ -290,3 +290,16 @@ export function noiseImage(width: number, height: number, seed: number, levels =
   }
   return { data, width, height };
 }
+
+const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+
+/** CRC-32 as PNG chunks carry it, for tests that forge or mutate PNG files. */
+export function crc32(bytes: Uint8Array): number {
+  let c = -1;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 255]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
