@@ -13,7 +13,7 @@ import { buildHistogram, histogramPoints } from './histogram.js';
 import { decodeImage, encodeImage, resolveLimitInputPixels } from './image-io.js';
 import { checkImage } from './kmeans.js';
 import { checkOptionNames, MAX_K, resolveOptions, type Backend } from './options.js';
-import { availableThreads } from './pool.js';
+import { availableThreads } from './platform.js';
 import { pixelLabels } from './result.js';
 import type { SaveOptions } from './segment.js';
 import type { Labels, PaletteEntry, RGBAImage } from './types.js';
@@ -140,7 +140,7 @@ export async function applyPalette(input: string | Uint8Array | RGBAImage, palet
     inputName = '<pixels>';
   }
   const decode = performance.now() - t0;
-  const choice = await getKernel(opts.backend, opts.threads ?? (await availableThreads()));
+  const choice = await getKernel(opts.backend, opts.threads ?? availableThreads());
   const result = assignPalette(image, checked, opts.colorSpace ?? checked.colorSpace ?? 'rgb', choice);
   result.timings.decode = decode;
   result.timings.total = performance.now() - t0;

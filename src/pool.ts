@@ -91,4 +91,3 @@ export class ThreadPool {
   }
 }
 
-export { availableThreads } from './platform.js';
