@@ -1,7 +1,8 @@
 // The distance-and-assign kernel without SIMD, for the benchmark only: it shows what 128-bit SIMD
 // buys over plain wasm. Same memory contract and the same answers as assign.ts (scalar f32 is what
-// each SIMD lane computes); centroids arrive splatted, and lane 0 of each vector is read.
-const CENTROID_BYTES: usize = 48;
+// each SIMD lane computes); centroids arrive splatted, and lane 0 of each vector is read. Sums take
+// the changes of the points that moved, as in assign.ts.
+const CENTROID_BYTES: usize = 64;
 
 /** assign.ts's `assign`, one point at a time. Uses only the first sums bank. */
 export function assign(
@@ -24,13 +25,21 @@ export function assign(
     const w: f64 = wPtr ? <f64>load<u32>(wPtr + o) : 1.0;
     inertia += <f64>floor<f32>(best * 256.0) * w;
     const lp = labelPtr + (<usize>i << 1);
-    if (load<u16>(lp) != <u16>bi) changed++;
+    const from = <i32>load<u16>(lp);
+    if (from == bi) continue;
+    changed++;
     store<u16>(lp, <u16>bi);
     const s = sumPtr + (<usize>bi << 5);
     store<f64>(s, load<f64>(s) + <f64>x * w);
     store<f64>(s, load<f64>(s, 8) + <f64>y * w, 8);
     store<f64>(s, load<f64>(s, 16) + <f64>z * w, 16);
     store<f64>(s, load<f64>(s, 24) + w, 24);
+    if (from == 0xffff) continue;
+    const t = sumPtr + (<usize>from << 5);
+    store<f64>(t, load<f64>(t) - <f64>x * w);
+    store<f64>(t, load<f64>(t, 8) - <f64>y * w, 8);
+    store<f64>(t, load<f64>(t, 16) - <f64>z * w, 16);
+    store<f64>(t, load<f64>(t, 24) - w, 24);
   }
   store<f64>(outPtr, inertia);
   store<f64>(outPtr, <f64>changed, 8);

@@ -9,36 +9,56 @@
 // centroid index on ties; a point's cost enters the inertia as floor(d * 256) so that the f64 sums are
 // integers, exact, and therefore independent of summation order, thread count and histogramming.
 
-// Centroids arrive pre-splatted by the host: centroid j is three v128 (x x x x, y y y y, z z z z) at
-// cPtr + j * 48, so the inner loop is three loads and no shuffles.
-const CENTROID_BYTES: usize = 48;
+// Centroids arrive pre-splatted by the host: centroid j is four v128 (x x x x, y y y y, z z z z, and
+// j j j j as i32) at cPtr + j * 64, so the inner loop is four loads and no shuffles, and keeps no index
+// vector of its own: x86 has sixteen 128-bit registers, and every one saved is a spill avoided.
+//
+// Sums are updated, not rebuilt: a pass adds each point whose label changed to its new cluster and
+// subtracts it from its old one (none when the old label is 0xffff, unassigned). Once Lloyd settles,
+// few labels change and the pass is distances only. The sums are integers (times 1/256), so adding
+// the changes gives exactly the bits of summing everything again.
+const CENTROID_BYTES: usize = 64;
+const UNASSIGNED: i32 = 0xffff;
 
-/** Add point i (weight w) to cluster `label`'s sums: f64 x*w, y*w, z*w, w at sumPtr + label * 32. */
+/** Move point i (weight w) from cluster `from` (none if UNASSIGNED) to `to`: sums of x*w, y*w, z*w, w at sumPtr + label * 32. */
 @inline
-function addToSums(i: i32, label: i32, w: f64, xPtr: usize, yPtr: usize, zPtr: usize, sumPtr: usize): void {
-  const s = sumPtr + (<usize>label << 5);
+function moveScalar(i: i32, from: i32, to: i32, w: f64, xPtr: usize, yPtr: usize, zPtr: usize, sumPtr: usize): void {
   const o = <usize>i << 2;
-  store<f64>(s, load<f64>(s) + <f64>load<f32>(xPtr + o) * w);
-  store<f64>(s, load<f64>(s, 8) + <f64>load<f32>(yPtr + o) * w, 8);
-  store<f64>(s, load<f64>(s, 16) + <f64>load<f32>(zPtr + o) * w, 16);
+  const x = <f64>load<f32>(xPtr + o) * w, y = <f64>load<f32>(yPtr + o) * w, z = <f64>load<f32>(zPtr + o) * w;
+  const s = sumPtr + (<usize>to << 5);
+  store<f64>(s, load<f64>(s) + x);
+  store<f64>(s, load<f64>(s, 8) + y, 8);
+  store<f64>(s, load<f64>(s, 16) + z, 16);
   store<f64>(s, load<f64>(s, 24) + w, 24);
+  if (from != UNASSIGNED) {
+    const t = sumPtr + (<usize>from << 5);
+    store<f64>(t, load<f64>(t) - x);
+    store<f64>(t, load<f64>(t, 8) - y, 8);
+    store<f64>(t, load<f64>(t, 16) - z, 16);
+    store<f64>(t, load<f64>(t, 24) - w, 24);
+  }
 }
 
 /**
- * Add one point to its cluster's sums at bank + label * 32: xy and z1 hold (x, y) and (z, 1) in
+ * Move one point between clusters' sums at bank + label * 32: xy and z1 hold (x, y) and (z, 1) in
  * their low f32 lanes; times the point's weight when there are weights.
  */
 @inline
-function addPair(bank: usize, label: i32, xy: v128, z1: v128, wPtr: usize, i: i32): void {
-  const s = bank + (<usize>label << 5);
+function movePair(bank: usize, from: i32, to: i32, xy: v128, z1: v128, wPtr: usize, i: i32): void {
   let a = f64x2.promote_low_f32x4(xy), b = f64x2.promote_low_f32x4(z1);
   if (wPtr) {
     const w = f64x2.splat(<f64>load<u32>(wPtr + (<usize>i << 2)));
     a = f64x2.mul(a, w);
     b = f64x2.mul(b, w);
   }
+  const s = bank + (<usize>to << 5);
   v128.store(s, f64x2.add(v128.load(s), a));
   v128.store(s, f64x2.add(v128.load(s, 16), b), 16);
+  if (from != UNASSIGNED) {
+    const t = bank + (<usize>from << 5);
+    v128.store(t, f64x2.sub(v128.load(t), a));
+    v128.store(t, f64x2.sub(v128.load(t, 16), b), 16);
+  }
 }
 
 @inline
@@ -53,10 +73,11 @@ function high(v: v128): v128 {
 }
 
 /**
- * Assign points [0, n) to their nearest centroid; add each point's coordinates and weight to its
- * cluster's sums (f64 x, y, z, w at sumPtr + label * 32; the host zeroes them and a second bank
- * of the same size right after, used as scratch); write the label (u16); and write to outPtr
- * the inertia in units of 1/256 (f64) and the number of labels that changed (f64).
+ * Assign points [0, n) to their nearest centroid; for every point whose label changes, move its
+ * coordinates times weight and its weight between its clusters' sums (f64 x, y, z, w at sumPtr +
+ * label * 32; the host zeroes them and a second bank of the same size right after, used as scratch,
+ * and adds them to its running totals); write the label (u16); and write to outPtr the inertia in
+ * units of 1/256 (f64) and the number of labels that changed (f64).
  */
 export function assign(
   xPtr: usize, yPtr: usize, zPtr: usize, wPtr: usize, n: i32,
@@ -68,7 +89,6 @@ export function assign(
   const scale = f32x4.splat(256);
   const one = f32x4.splat(1);
   let i = 0;
-  const ones = i32x4.splat(1);
   for (; i + 8 <= n; i += 8) {
     const o = <usize>i << 2;
     const xa = v128.load(xPtr + o), xb = v128.load(xPtr + o, 16);
@@ -80,27 +100,24 @@ export function assign(
     let bestA = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
     let bestB = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
     let idxA = i32x4.splat(0), idxB = i32x4.splat(0);
-    let j = i32x4.splat(0);
     let c = cPtr;
     for (let jj = 1; jj < k; jj++) {
       c += CENTROID_BYTES;
-      j = i32x4.add(j, ones);
       cx = v128.load(c); cy = v128.load(c, 16); cz = v128.load(c, 32);
       ax = f32x4.sub(xa, cx); ay = f32x4.sub(ya, cy); az = f32x4.sub(za, cz);
       bx = f32x4.sub(xb, cx); by = f32x4.sub(yb, cy); bz = f32x4.sub(zb, cz);
       const da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
       const db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
-      // Strict compare: an equal distance keeps the earlier (lower) index.
-      idxA = v128.bitselect(j, idxA, f32x4.lt(da, bestA));
-      idxB = v128.bitselect(j, idxB, f32x4.lt(db, bestB));
-      bestA = f32x4.pmin(bestA, da);
-      bestB = f32x4.pmin(bestB, db);
+      // Distances are sums of squares, never negative nor NaN, so their bits order as i32 do: the
+      // compare and the minimum run on the integer units, leaving the float adders to the distances.
+      // The compare is strict: an equal distance keeps the earlier (lower) index. And as this j
+      // exceeds every index so far, max(idx, j & closer) is j where closer, else idx.
+      const j = v128.load(c, 48);
+      idxA = i32x4.max_s(idxA, v128.and(j, i32x4.lt_s(da, bestA)));
+      idxB = i32x4.max_s(idxB, v128.and(j, i32x4.lt_s(db, bestB)));
+      bestA = i32x4.min_s(bestA, da);
+      bestB = i32x4.min_s(bestB, db);
     }
-    // Labels: eight u16 in one store; the changed ones counted by a lane compare.
-    const lp = labelPtr + (<usize>i << 1);
-    const fresh = i16x8.narrow_i32x4_u(idxA, idxB);
-    changed += popcnt<i32>(i16x8.bitmask(i16x8.ne(v128.load(lp), fresh)));
-    v128.store(lp, fresh);
     // Costs floor(d * 256) (times the weight): integers, so these f64 lanes sum exactly in any order.
     const qa = f32x4.floor(f32x4.mul(bestA, scale)), qb = f32x4.floor(f32x4.mul(bestB, scale));
     let c0 = f64x2.promote_low_f32x4(qa), c1 = f64x2.promote_low_f32x4(high(qa));
@@ -111,17 +128,25 @@ export function assign(
       c2 = f64x2.mul(c2, f64x2.convert_low_i32x4_u(wb)); c3 = f64x2.mul(c3, f64x2.convert_low_i32x4_u(high(wb)));
     }
     cost = f64x2.add(cost, f64x2.add(f64x2.add(c0, c1), f64x2.add(c2, c3)));
-    // Each point's (x, y) and (z, 1) as f64 pairs, straight from the registers, two adds a point.
-    // Odd points add into a second bank: neighbouring pixels often share a label, and one bank
-    // would chain every add behind the previous point's store.
-    addPair(sumPtr + 0 * bank, i32x4.extract_lane(idxA, 0), i8x16.shuffle(xa, ya, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), i8x16.shuffle(za, one, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), wPtr, i + 0);
-    addPair(sumPtr + 1 * bank, i32x4.extract_lane(idxA, 1), i8x16.shuffle(xa, ya, 4, 5, 6, 7, 20, 21, 22, 23, 4, 5, 6, 7, 4, 5, 6, 7), i8x16.shuffle(za, one, 4, 5, 6, 7, 16, 17, 18, 19, 4, 5, 6, 7, 4, 5, 6, 7), wPtr, i + 1);
-    addPair(sumPtr + 0 * bank, i32x4.extract_lane(idxA, 2), i8x16.shuffle(xa, ya, 8, 9, 10, 11, 24, 25, 26, 27, 8, 9, 10, 11, 8, 9, 10, 11), i8x16.shuffle(za, one, 8, 9, 10, 11, 16, 17, 18, 19, 8, 9, 10, 11, 8, 9, 10, 11), wPtr, i + 2);
-    addPair(sumPtr + 1 * bank, i32x4.extract_lane(idxA, 3), i8x16.shuffle(xa, ya, 12, 13, 14, 15, 28, 29, 30, 31, 12, 13, 14, 15, 12, 13, 14, 15), i8x16.shuffle(za, one, 12, 13, 14, 15, 16, 17, 18, 19, 12, 13, 14, 15, 12, 13, 14, 15), wPtr, i + 3);
-    addPair(sumPtr + 0 * bank, i32x4.extract_lane(idxB, 0), i8x16.shuffle(xb, yb, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), i8x16.shuffle(zb, one, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), wPtr, i + 4);
-    addPair(sumPtr + 1 * bank, i32x4.extract_lane(idxB, 1), i8x16.shuffle(xb, yb, 4, 5, 6, 7, 20, 21, 22, 23, 4, 5, 6, 7, 4, 5, 6, 7), i8x16.shuffle(zb, one, 4, 5, 6, 7, 16, 17, 18, 19, 4, 5, 6, 7, 4, 5, 6, 7), wPtr, i + 5);
-    addPair(sumPtr + 0 * bank, i32x4.extract_lane(idxB, 2), i8x16.shuffle(xb, yb, 8, 9, 10, 11, 24, 25, 26, 27, 8, 9, 10, 11, 8, 9, 10, 11), i8x16.shuffle(zb, one, 8, 9, 10, 11, 16, 17, 18, 19, 8, 9, 10, 11, 8, 9, 10, 11), wPtr, i + 6);
-    addPair(sumPtr + 1 * bank, i32x4.extract_lane(idxB, 3), i8x16.shuffle(xb, yb, 12, 13, 14, 15, 28, 29, 30, 31, 12, 13, 14, 15, 12, 13, 14, 15), i8x16.shuffle(zb, one, 12, 13, 14, 15, 16, 17, 18, 19, 12, 13, 14, 15, 12, 13, 14, 15), wPtr, i + 7);
+    // Labels: eight u16 compared and stored at once; the sums change only for points that moved.
+    const lp = labelPtr + (<usize>i << 1);
+    const old = v128.load(lp);
+    const fresh = i16x8.narrow_i32x4_u(idxA, idxB);
+    const moved = i16x8.bitmask(i16x8.ne(old, fresh));
+    if (moved == 0) continue;
+    changed += popcnt<i32>(moved);
+    v128.store(lp, fresh);
+    // Each point's (x, y) and (z, 1) as f64 pairs, straight from the registers. Odd points use a
+    // second bank: in the first pass every point moves, neighbouring pixels often share a label,
+    // and one bank would chain every add behind the previous point's store.
+    if (moved & 1) movePair(sumPtr, i16x8.extract_lane_u(old, 0), i16x8.extract_lane_u(fresh, 0), i8x16.shuffle(xa, ya, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), i8x16.shuffle(za, one, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), wPtr, i + 0);
+    if (moved & 2) movePair(sumPtr + bank, i16x8.extract_lane_u(old, 1), i16x8.extract_lane_u(fresh, 1), i8x16.shuffle(xa, ya, 4, 5, 6, 7, 20, 21, 22, 23, 4, 5, 6, 7, 4, 5, 6, 7), i8x16.shuffle(za, one, 4, 5, 6, 7, 16, 17, 18, 19, 4, 5, 6, 7, 4, 5, 6, 7), wPtr, i + 1);
+    if (moved & 4) movePair(sumPtr, i16x8.extract_lane_u(old, 2), i16x8.extract_lane_u(fresh, 2), i8x16.shuffle(xa, ya, 8, 9, 10, 11, 24, 25, 26, 27, 8, 9, 10, 11, 8, 9, 10, 11), i8x16.shuffle(za, one, 8, 9, 10, 11, 16, 17, 18, 19, 8, 9, 10, 11, 8, 9, 10, 11), wPtr, i + 2);
+    if (moved & 8) movePair(sumPtr + bank, i16x8.extract_lane_u(old, 3), i16x8.extract_lane_u(fresh, 3), i8x16.shuffle(xa, ya, 12, 13, 14, 15, 28, 29, 30, 31, 12, 13, 14, 15, 12, 13, 14, 15), i8x16.shuffle(za, one, 12, 13, 14, 15, 16, 17, 18, 19, 12, 13, 14, 15, 12, 13, 14, 15), wPtr, i + 3);
+    if (moved & 16) movePair(sumPtr, i16x8.extract_lane_u(old, 4), i16x8.extract_lane_u(fresh, 4), i8x16.shuffle(xb, yb, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), i8x16.shuffle(zb, one, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3), wPtr, i + 4);
+    if (moved & 32) movePair(sumPtr + bank, i16x8.extract_lane_u(old, 5), i16x8.extract_lane_u(fresh, 5), i8x16.shuffle(xb, yb, 4, 5, 6, 7, 20, 21, 22, 23, 4, 5, 6, 7, 4, 5, 6, 7), i8x16.shuffle(zb, one, 4, 5, 6, 7, 16, 17, 18, 19, 4, 5, 6, 7, 4, 5, 6, 7), wPtr, i + 5);
+    if (moved & 64) movePair(sumPtr, i16x8.extract_lane_u(old, 6), i16x8.extract_lane_u(fresh, 6), i8x16.shuffle(xb, yb, 8, 9, 10, 11, 24, 25, 26, 27, 8, 9, 10, 11, 8, 9, 10, 11), i8x16.shuffle(zb, one, 8, 9, 10, 11, 16, 17, 18, 19, 8, 9, 10, 11, 8, 9, 10, 11), wPtr, i + 6);
+    if (moved & 128) movePair(sumPtr + bank, i16x8.extract_lane_u(old, 7), i16x8.extract_lane_u(fresh, 7), i8x16.shuffle(xb, yb, 12, 13, 14, 15, 28, 29, 30, 31, 12, 13, 14, 15, 12, 13, 14, 15), i8x16.shuffle(zb, one, 12, 13, 14, 15, 16, 17, 18, 19, 12, 13, 14, 15, 12, 13, 14, 15), wPtr, i + 7);
   }
   let inertia = f64x2.extract_lane(cost, 0) + f64x2.extract_lane(cost, 1);
   // Tail: scalar f32 arithmetic, identical to one SIMD lane.
@@ -139,11 +164,13 @@ export function assign(
     const w = weightOf(wPtr, i);
     inertia += <f64>floor<f32>(best * 256.0) * w;
     const lp = labelPtr + (<usize>i << 1);
-    if (load<u16>(lp) != <u16>bi) changed++;
+    const from = <i32>load<u16>(lp);
+    if (from == bi) continue;
+    changed++;
     store<u16>(lp, <u16>bi);
-    addToSums(i, bi, w, xPtr, yPtr, zPtr, sumPtr);
+    moveScalar(i, from, bi, w, xPtr, yPtr, zPtr, sumPtr);
   }
-  // Fold the second bank into the first (exact: integer sums), leaving it zero for the host.
+  // Fold the second bank into the first (exact: integer sums).
   for (let q: usize = 0; q < bank; q += 16) {
     v128.store(sumPtr + q, f64x2.add(v128.load(sumPtr + q), v128.load(sumPtr + bank + q)));
   }
@@ -199,16 +226,24 @@ export function mindist(
 // vectors of eight points would not fit in the sixteen registers of a 128-bit x86 target.
 const CENTROID5_BYTES: usize = 80;
 
+/** Add (sign 1) or take away (sign -1) point i from cluster `label`'s six sums at sumPtr + label * 48. */
 @inline
-function addToSums5(i: i32, label: i32, xPtr: usize, yPtr: usize, zPtr: usize, uPtr: usize, vPtr: usize, sumPtr: usize): void {
+function addToSums5(i: i32, label: i32, sign: f64, xPtr: usize, yPtr: usize, zPtr: usize, uPtr: usize, vPtr: usize, sumPtr: usize): void {
   const s = sumPtr + <usize>label * 48;
   const o = <usize>i << 2;
-  store<f64>(s, load<f64>(s) + <f64>load<f32>(xPtr + o));
-  store<f64>(s, load<f64>(s, 8) + <f64>load<f32>(yPtr + o), 8);
-  store<f64>(s, load<f64>(s, 16) + <f64>load<f32>(zPtr + o), 16);
-  store<f64>(s, load<f64>(s, 24) + <f64>load<f32>(uPtr + o), 24);
-  store<f64>(s, load<f64>(s, 32) + <f64>load<f32>(vPtr + o), 32);
-  store<f64>(s, load<f64>(s, 40) + 1.0, 40);
+  store<f64>(s, load<f64>(s) + <f64>load<f32>(xPtr + o) * sign);
+  store<f64>(s, load<f64>(s, 8) + <f64>load<f32>(yPtr + o) * sign, 8);
+  store<f64>(s, load<f64>(s, 16) + <f64>load<f32>(zPtr + o) * sign, 16);
+  store<f64>(s, load<f64>(s, 24) + <f64>load<f32>(uPtr + o) * sign, 24);
+  store<f64>(s, load<f64>(s, 32) + <f64>load<f32>(vPtr + o) * sign, 32);
+  store<f64>(s, load<f64>(s, 40) + sign, 40);
+}
+
+/** Move point i from cluster `from` (none if UNASSIGNED) to `to`. */
+@inline
+function move5(i: i32, from: i32, to: i32, xPtr: usize, yPtr: usize, zPtr: usize, uPtr: usize, vPtr: usize, sumPtr: usize): void {
+  addToSums5(i, to, 1.0, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr);
+  if (from != UNASSIGNED) addToSums5(i, from, -1.0, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr);
 }
 
 /** assign() for five-dimensional points of weight 1 (positions are unique: no histogram). */
@@ -246,9 +281,11 @@ export function assign5(
       const label = i32x4.extract_lane(idx, 0);
       idx = i8x16.shuffle(idx, idx, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
       const lp = labelPtr + (<usize>(i + l) << 1);
-      if (load<u16>(lp) != <u16>label) changed++;
+      const from = <i32>load<u16>(lp);
+      if (from == label) continue;
+      changed++;
       store<u16>(lp, <u16>label);
-      addToSums5(i + l, label, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr + (<usize>(l & 1)) * bank);
+      move5(i + l, from, label, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr + (<usize>(l & 1)) * bank);
     }
   }
   let inertia = f64x2.extract_lane(cost, 0) + f64x2.extract_lane(cost, 1);
@@ -267,9 +304,11 @@ export function assign5(
     }
     inertia += <f64>floor<f32>(best * 256.0);
     const lp = labelPtr + (<usize>i << 1);
-    if (load<u16>(lp) != <u16>bi) changed++;
+    const from = <i32>load<u16>(lp);
+    if (from == bi) continue;
+    changed++;
     store<u16>(lp, <u16>bi);
-    addToSums5(i, bi, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr);
+    move5(i, from, bi, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr);
   }
   for (let q: usize = 0; q < bank; q += 16) {
     v128.store(sumPtr + q, f64x2.add(v128.load(sumPtr + q), v128.load(sumPtr + bank + q)));

@@ -71,6 +71,7 @@ export const jsKernel: Kernel = {
       threads: 1,
       seeding: jsSeeding(points),
       assign: (centroids) => assignJS(points, centroids, k, labels, sums),
+      reset() { labels.fill(UNASSIGNED); sums.fill(0); },
       dispose() {},
     };
   },

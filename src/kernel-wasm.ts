@@ -10,7 +10,8 @@ import type { Job, ThreadPool } from './pool.js';
  * and lays it out for each session. The kernel allocates nothing; this file decides every offset.
  *
  * Layout (bytes, 16-aligned): outcome slots and the pool's control block (pool-layout.ts) |
- *   centroids, pre-splatted, k * dims * 16 | sums, 2 banks of k * (dims + 1) f64 per thread |
+ *   centroids, pre-splatted: k * 64 for 3 dims (x, y, z and the index j as i32), k * 80 for 5 |
+ *   sums, 2 banks of k * (dims + 1) f64 per thread, each thread's on its own cache lines |
  *   x, y, z (and u, v) planes | weights (u32) | k-means++ closest and candidate distances (f32) | labels (u16)
  */
 const PAGE = 65536;
@@ -135,12 +136,15 @@ export class WasmKernel implements Kernel {
     const dims = planes.length;
     // Waking workers costs tens of microseconds a pass: below this much work one thread is faster.
     const t = this.pool && !this.pool.broken && n * k >= PARALLEL_MIN_WORK ? Math.max(1, Math.min(threads, this.pool.size + 1, Math.ceil(n / 4096))) : 1;
-    const align = (v: number) => (v + 15) & ~15;
+    const align = (v: number, to = 16) => Math.ceil(v / to) * to;
     const cPtr = DATA_BYTE;
+    const centroidFloats = dims === 3 ? 16 : dims * 4;
     const sumStride = dims + 1; // f64 per cluster
-    const sumBytes = 2 * k * sumStride * 8; // two banks: see assembly/assign.ts
-    let end = align(cPtr + k * dims * 16) + t * sumBytes;
-    const sumPtr = align(cPtr + k * dims * 16);
+    // Two banks (see assembly/assign.ts). Threads that wrote to one cache line (or a prefetched
+    // pair) would pass it back and forth on every add: each thread's banks start 128 bytes apart.
+    const sumBytes = align(2 * k * sumStride * 8, 128);
+    const sumPtr = align(cPtr + k * centroidFloats * 4, 128);
+    let end = sumPtr + t * sumBytes;
     const planePtrs = planes.map(() => { const p = align(end); end = p + n * 4; return p; });
     const wPtr = points.w ? align(end) : 0;
     if (points.w) end = wPtr + n * 4;
@@ -153,14 +157,17 @@ export class WasmKernel implements Kernel {
     if (points.w) new Uint32Array(buf, wPtr, n).set(points.w.subarray(0, n));
     const labels = new Uint16Array(buf, labelPtr, n);
     labels.fill(UNASSIGNED);
-    const allSums = new Float64Array(buf, sumPtr, t * 2 * k * sumStride);
-    const sums = allSums.subarray(0, k * sumStride);
-    const splat = new Float32Array(buf, cPtr, k * dims * 4);
+    const allSums = new Float64Array(buf, sumPtr, t * sumBytes / 8);
+    // The kernel hands back each pass's changes; the running totals live here.
+    const sums = new Float64Array(k * sumStride);
+    const splat = new Float32Array(buf, cPtr, k * centroidFloats);
+    if (dims === 3) for (let j = 0; j < k; j++) new Int32Array(buf, cPtr, k * 16).fill(j, j * 16 + 12, j * 16 + 16);
     const outs = new Float64Array(buf, OUT_BYTE, t * 2);
     const [xPtr, yPtr, zPtr, uPtr = 0, vPtr = 0] = planePtrs as [number, number, number, number?, number?];
 
-    // Contiguous shares, multiples of 8 points (the SIMD body's step); thread i sums into its own area.
-    const share = Math.ceil(n / t / 8) * 8;
+    // Contiguous shares, multiples of 64 points (the SIMD step is 8) so that no two threads write
+    // labels to one cache line; thread i sums into its own area.
+    const share = Math.ceil(n / t / 64) * 64;
     const jobs: Job[] = [];
     for (let i = 0; i < t; i++) {
       const start = Math.min(n, i * share);
@@ -190,22 +197,26 @@ export class WasmKernel implements Kernel {
       },
       assign(centroids: Float32Array): AssignOutcome {
         // Centroid j as `dims` splatted vectors, so the kernel's inner loop loads without shuffles.
-        for (let j = 0; j < k * dims; j++) splat.fill(centroids[j]!, j * 4, j * 4 + 4);
-        allSums.fill(0);
-        if (t === 1) {
-          runHere(jobs[0]!);
-          return { inertiaQ: outs[0]!, changed: outs[1]! };
+        for (let j = 0; j < k; j++) {
+          for (let d = 0; d < dims; d++) splat.fill(centroids[j * dims + d]!, j * centroidFloats + d * 4, j * centroidFloats + d * 4 + 4);
         }
-        pool!.run(jobs, runHere);
+        allSums.fill(0);
+        if (t === 1) runHere(jobs[0]!);
+        else pool!.run(jobs, runHere);
         // Reduce in thread order. The partial sums are integers (integer colours times integer
         // weights, or values on a 1/256 grid), so every order and thread count gives the same bits.
         let inertiaQ = 0, changed = 0;
         for (let i = 0; i < t; i++) {
           inertiaQ += outs[i * 2]!;
           changed += outs[i * 2 + 1]!;
-          if (i > 0) for (let q = 0; q < k * sumStride; q++) sums[q] += allSums[i * 2 * k * sumStride + q]!;
+          const from = i * sumBytes / 8;
+          for (let q = 0; q < k * sumStride; q++) sums[q] += allSums[from + q]!;
         }
         return { inertiaQ, changed };
+      },
+      reset() {
+        labels.fill(UNASSIGNED);
+        sums.fill(0);
       },
       dispose: () => { this.busy = false; },
     };

@@ -48,9 +48,15 @@ export interface KernelSession {
   readonly seeding: Seeding;
   /** Labels of the points, 0xffff before the first pass. Views may be replaced after assign(). */
   readonly labels: Uint16Array;
-  /** Per cluster, dims + 1 values: sums of w * each coordinate, then of w (f64), filled by the last assign(). */
+  /**
+   * Per cluster, dims + 1 values: sums of w * each coordinate, then of w (f64), for the current labels.
+   * Labels and sums are one state: a caller that moves a point to another label moves its sums too
+   * (relocation does), since a backend may update the sums only for the labels a pass changes.
+   */
   readonly sums: Float64Array;
   assign(centroids: Float32Array): AssignOutcome;
+  /** Back to the state before the first pass: every label UNASSIGNED, every sum 0. */
+  reset(): void;
   dispose(): void;
 }
 

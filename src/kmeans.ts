@@ -5,7 +5,7 @@ import { KMeansSegError, describe } from './errors.js';
 import { fromSrgb } from './colorspace.js';
 import { buildHistogram, histogramPoints, pixelPoints } from './histogram.js';
 import { initKMeansPlusPlus, initRandom } from './init.js';
-import { UNASSIGNED, type Points } from './kernel.js';
+import type { Points } from './kernel.js';
 import { lloyd, type LloydResult } from './lloyd.js';
 import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './options.js';
 import { Random } from './random.js';
@@ -76,7 +76,7 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
           : opts.init === 'random' ? initRandom(seedPoints, k, rng)
           : initKMeansPlusPlus(seedPoints, k, rng, seedPoints === points ? session.seeding : undefined);
         initTime += now() - ti;
-        session.labels.fill(UNASSIGNED);
+        session.reset();
         const fit = lloyd(session, points, initial, k, opts.maxIterations, opts.tolerance, (iteration, inertia, changed) => {
           opts.onProgress?.({ attempt, iteration, inertia, changed });
           if (opts.signal?.aborted) {

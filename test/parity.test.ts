@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getKernel, terminateWorkers } from '../src/backend.js';
 import { planesOf, type Points } from '../src/kernel.js';
-import { assignJS } from '../src/kernel-js.js';
+import { assignJS, jsKernel } from '../src/kernel-js.js';
 import { jsSeeding } from '../src/init.js';
 import { WasmKernel, compileKernel } from '../src/kernel-wasm.js';
 import { kmeans } from '../src/kmeans.js';
@@ -201,6 +201,36 @@ describe('kernel parity: one assign call, WasmKernel vs assignJS', () => {
         session.dispose();
       }
     }), { seed: 4321, numRuns: 300 });
+  });
+
+  it('reset() returns a session to its first-pass state: labels unassigned, sums zero', () => {
+    // The kernel updates sums only for points whose label changed, so a stale total would show here.
+    let seed = 9;
+    const next = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 8; };
+    const n = 1001, k = 7;
+    const points: Points = {
+      x: Float32Array.from({ length: n }, () => next() % 256), y: Float32Array.from({ length: n }, () => next() % 256),
+      z: Float32Array.from({ length: n }, () => next() % 256), w: Uint32Array.from({ length: n }, () => 1 + (next() % 50)), n,
+    };
+    const sets = [0, 1, 2].map(() => Float32Array.from({ length: k * 3 }, () => (next() % 2560) / 10));
+    for (const kernel of [wasm, jsKernel]) {
+      const session = kernel.open(points, k);
+      try {
+        session.assign(sets[0]!);
+        session.assign(sets[1]!);
+        session.reset();
+        expect(session.labels.every((l) => l === 0xffff)).toBe(true);
+        expect(session.sums.every((v) => v === 0)).toBe(true);
+        const got = session.assign(sets[2]!);
+        const labels = new Uint16Array(n).fill(0xffff), sums = new Float64Array(k * 4);
+        expect(got).toEqual(assignJS(points, sets[2]!, k, labels, sums));
+        expect(got.changed).toBe(n);
+        expect(Array.from(session.labels)).toEqual(Array.from(labels));
+        expect(Array.from(session.sums)).toEqual(Array.from(sums));
+      } finally {
+        session.dispose();
+      }
+    }
   });
 
   it('a second session on the same kernel sees none of the first one\'s state', () => {
