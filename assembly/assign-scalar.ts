@@ -41,6 +41,6 @@ export function assign(
     store<f64>(t, load<f64>(t, 16) - <f64>z * w, 16);
     store<f64>(t, load<f64>(t, 24) - w, 24);
   }
-  store<f64>(outPtr, inertia);
-  store<f64>(outPtr, <f64>changed, 8);
+  store<f64>(outPtr, load<f64>(outPtr) + inertia);
+  store<f64>(outPtr, load<f64>(outPtr, 8) + <f64>changed, 8);
 }

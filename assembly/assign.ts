@@ -61,6 +61,26 @@ function movePair(bank: usize, from: i32, to: i32, xy: v128, z1: v128, wPtr: usi
   }
 }
 
+/**
+ * Fold the second bank into the first (exact: integer sums) and zero it: a thread calls the kernel
+ * once per chunk it takes, and every call adds to the same two banks and outcome slots.
+ */
+@inline
+function foldBanks(sumPtr: usize, bank: usize): void {
+  const zero = f64x2.splat(0);
+  for (let q: usize = 0; q < bank; q += 16) {
+    v128.store(sumPtr + q, f64x2.add(v128.load(sumPtr + q), v128.load(sumPtr + bank + q)));
+    v128.store(sumPtr + bank + q, zero);
+  }
+}
+
+/** Add this call's inertia (units of 1/256) and changed count to the two f64 at outPtr. */
+@inline
+function addOutcome(outPtr: usize, inertia: f64, changed: i32): void {
+  store<f64>(outPtr, load<f64>(outPtr) + inertia);
+  store<f64>(outPtr, load<f64>(outPtr, 8) + <f64>changed, 8);
+}
+
 @inline
 function weightOf(wPtr: usize, i: i32): f64 {
   return wPtr ? <f64>load<u32>(wPtr + (<usize>i << 2)) : 1.0;
@@ -77,7 +97,8 @@ function high(v: v128): v128 {
  * coordinates times weight and its weight between its clusters' sums (f64 x, y, z, w at sumPtr +
  * label * 32; the host zeroes them and a second bank of the same size right after, used as scratch,
  * and adds them to its running totals); write the label (u16); and write to outPtr the inertia in
- * units of 1/256 (f64) and the number of labels that changed (f64).
+ * units of 1/256 (f64) and the number of labels that changed (f64). Adds to the sums and outcome, so
+ * that a thread may call it for several chunks of a pass.
  */
 export function assign(
   xPtr: usize, yPtr: usize, zPtr: usize, wPtr: usize, n: i32,
@@ -170,12 +191,8 @@ export function assign(
     store<u16>(lp, <u16>bi);
     moveScalar(i, from, bi, w, xPtr, yPtr, zPtr, sumPtr);
   }
-  // Fold the second bank into the first (exact: integer sums).
-  for (let q: usize = 0; q < bank; q += 16) {
-    v128.store(sumPtr + q, f64x2.add(v128.load(sumPtr + q), v128.load(sumPtr + bank + q)));
-  }
-  store<f64>(outPtr, inertia);
-  store<f64>(outPtr, <f64>changed, 8);
+  foldBanks(sumPtr, bank);
+  addOutcome(outPtr, inertia, changed);
 }
 
 /**
@@ -310,11 +327,8 @@ export function assign5(
     store<u16>(lp, <u16>bi);
     move5(i, from, bi, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr);
   }
-  for (let q: usize = 0; q < bank; q += 16) {
-    v128.store(sumPtr + q, f64x2.add(v128.load(sumPtr + q), v128.load(sumPtr + bank + q)));
-  }
-  store<f64>(outPtr, inertia);
-  store<f64>(outPtr, <f64>changed, 8);
+  foldBanks(sumPtr, bank);
+  addOutcome(outPtr, inertia, changed);
 }
 
 /** mindist() for five-dimensional points of weight 1. */

@@ -2,8 +2,9 @@ import { KMeansSegError } from './errors.js';
 import type { AssignOutcome, Kernel, KernelSession, Points } from './kernel.js';
 import { UNASSIGNED, planesOf } from './kernel.js';
 import { platform } from './platform.js';
-import { DATA_BYTE, OUT_BYTE } from './pool-layout.js';
-import type { Job, ThreadPool } from './pool.js';
+import { CONTROL_BYTE, DATA_BYTE, JOBS, NEXT, OUT_BYTE } from './pool-layout.js';
+import { runChunks } from './pool-worker-core.js';
+import { JOB_FIELDS, type Job, type ThreadPool } from './pool.js';
 
 /**
  * Host side of the SIMD kernel: compiles build/kmeans.wasm once, owns one shared WebAssembly.Memory
@@ -165,23 +166,20 @@ export class WasmKernel implements Kernel {
     const outs = new Float64Array(buf, OUT_BYTE, t * 2);
     const [xPtr, yPtr, zPtr, uPtr = 0, vPtr = 0] = planePtrs as [number, number, number, number?, number?];
 
-    // Contiguous shares, multiples of 64 points (the SIMD step is 8) so that no two threads write
-    // labels to one cache line; thread i sums into its own area.
-    const share = Math.ceil(n / t / 64) * 64;
+    // Chunks of a multiple of 64 points (the SIMD step is 8), so that no two threads write labels to
+    // one cache line; 32 per thread or more, so that a thread held up by another process on the
+    // machine leaves its chunks to the others. Each thread sums into its own area.
+    const chunk = t === 1 ? Math.max(n, 1) : Math.max(8192, Math.ceil(n / (t * 32) / 64) * 64);
     const jobs: Job[] = [];
     for (let i = 0; i < t; i++) {
-      const start = Math.min(n, i * share);
-      const at = (ptr: number) => (ptr ? ptr + start * 4 : 0);
       jobs.push({
-        x: at(xPtr), y: at(yPtr), z: at(zPtr), w: at(wPtr), u: at(uPtr), v: at(vPtr),
-        n: Math.min(n, start + share) - start, c: cPtr, k, labels: labelPtr + start * 2,
-        sums: sumPtr + i * sumBytes, out: OUT_BYTE + i * 16, dims,
+        x: xPtr, y: yPtr, z: zPtr, w: wPtr, u: uPtr, v: vPtr, n, c: cPtr, k, labels: labelPtr,
+        sums: sumPtr + i * sumBytes, out: OUT_BYTE + i * 16, dims, chunk,
       });
     }
     const ex = this.exports;
-    const runHere = dims === 5
-      ? (j: Job) => ex.assign5(j.x, j.y, j.z, j.u, j.v, j.n, j.c, j.k, j.labels, j.sums, j.out)
-      : (j: Job) => ex.assign(j.x, j.y, j.z, j.w, j.n, j.c, j.k, j.labels, j.sums, j.out);
+    const control = new Int32Array(buf, CONTROL_BYTE, JOBS);
+    const runHere = (j: Job) => runChunks(control, JOB_FIELDS.map((f) => j[f]), ex.assign, ex.assign5);
     const pool = this.pool;
     this.busy = true;
     return {
@@ -201,8 +199,13 @@ export class WasmKernel implements Kernel {
           for (let d = 0; d < dims; d++) splat.fill(centroids[j * dims + d]!, j * centroidFloats + d * 4, j * centroidFloats + d * 4 + 4);
         }
         allSums.fill(0);
-        if (t === 1) runHere(jobs[0]!);
-        else pool!.run(jobs, runHere);
+        outs.fill(0);
+        if (t === 1) {
+          Atomics.store(control, NEXT, 0);
+          runHere(jobs[0]!);
+        } else {
+          pool!.run(jobs, runHere);
+        }
         // Reduce in thread order. The partial sums are integers (integer colours times integer
         // weights, or values on a 1/256 grid), so every order and thread count gives the same bits.
         let inertiaQ = 0, changed = 0;

@@ -8,8 +8,9 @@ export const PENDING = 1; // workers still running; the last one to finish notif
 export const STOP = 2; // non-zero: workers exit their loop
 export const FAILED = 3; // set by a worker whose kernel call threw (a trap)
 export const STARTED = 4; // workers that picked up the current pass: a dead one never does
+export const NEXT = 5; // the next chunk of the pass to take: threads take chunks until none is left
 export const JOBS = 8; // then one job of JOB_INTS per thread
-export const JOB_INTS = 13; // x, y, z, w, u, v, n, c, k, labels, sums, out, dims (offsets, counts)
+export const JOB_INTS = 14; // x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk (offsets, counts)
 /** Index of the point count in a job; 0 means this worker sits the pass out. */
 export const N_FIELD = 6;
 export const MAX_THREADS = 32;

@@ -1,4 +1,4 @@
-import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, N_FIELD, PENDING, STARTED, STOP } from './pool-layout.js';
+import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, NEXT, N_FIELD, PENDING, STARTED, STOP } from './pool-layout.js';
 
 /** What a pool worker needs from its host environment (worker_threads' parentPort, or a Worker's self). */
 export interface WorkerPort {
@@ -7,8 +7,28 @@ export interface WorkerPort {
 
 interface Init { module: WebAssembly.Module; memory: WebAssembly.Memory; index: number }
 
-type Assign = (x: number, y: number, z: number, w: number, n: number, c: number, k: number, l: number, s: number, o: number) => void;
-type Assign5 = (x: number, y: number, z: number, u: number, v: number, n: number, c: number, k: number, l: number, s: number, o: number) => void;
+export type Assign = (x: number, y: number, z: number, w: number, n: number, c: number, k: number, l: number, s: number, o: number) => void;
+export type Assign5 = (x: number, y: number, z: number, u: number, v: number, n: number, c: number, k: number, l: number, s: number, o: number) => void;
+
+/** A job's fields, in the order of pool.ts's JOB_FIELDS. */
+export type JobFields = ArrayLike<number>;
+
+/**
+ * Take chunks of the pass from the shared counter until none is left, and run the kernel on each.
+ * The kernel adds into the thread's own sums and outcome slots, and its sums are integers: the bits
+ * are the same whichever thread takes which chunk.
+ */
+export function runChunks(ctl: Int32Array, job: JobFields, assign: Assign, assign5: Assign5): void {
+  const [x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk] = job as unknown as number[];
+  for (;;) {
+    const start = Atomics.add(ctl, NEXT, 1) * chunk!;
+    if (start >= n!) return;
+    const m = Math.min(chunk!, n! - start);
+    const at = (ptr: number) => (ptr ? ptr + start * 4 : 0);
+    if (dims === 5) assign5(at(x!), at(y!), at(z!), at(u!), at(v!), m, c!, k!, labels! + start * 2, sums!, out!);
+    else assign(at(x!), at(y!), at(z!), at(w!), m, c!, k!, labels! + start * 2, sums!, out!);
+  }
+}
 
 /**
  * The body of a pool worker: instantiate the kernel over the host's shared memory, say ready, then
@@ -32,12 +52,8 @@ export function runPoolWorker(init: Init, port: WorkerPort): void {
     if (Atomics.load(ctl, STOP) !== 0) return;
     Atomics.add(ctl, STARTED, 1);
     const job = new Int32Array(memory.buffer, CONTROL_BYTE + (JOBS + index * JOB_INTS) * 4, JOB_INTS);
-    // Fields in the order of pool.ts's JOB_FIELDS: x y z w u v n c k labels sums out dims.
     try {
-      if (job[N_FIELD]! > 0) {
-        if (job[12] === 5) assign5(job[0]!, job[1]!, job[2]!, job[4]!, job[5]!, job[6]!, job[7]!, job[8]!, job[9]!, job[10]!, job[11]!);
-        else assign(job[0]!, job[1]!, job[2]!, job[3]!, job[6]!, job[7]!, job[8]!, job[9]!, job[10]!, job[11]!);
-      }
+      if (job[N_FIELD]! > 0) runChunks(ctl, job, assign, assign5);
     } catch {
       // The host is asleep on PENDING: say so there, and still check out, or it would wait forever.
       Atomics.store(ctl, FAILED, 1);

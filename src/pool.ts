@@ -1,5 +1,5 @@
 import { KMeansSegError } from './errors.js';
-import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, MAX_THREADS, N_FIELD, PENDING, STARTED, STOP } from './pool-layout.js';
+import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, MAX_THREADS, NEXT, N_FIELD, PENDING, STARTED, STOP } from './pool-layout.js';
 
 /** How long the workers get to pick up a pass before the pool is declared broken. */
 const START_TIMEOUT_MS = 30_000;
@@ -15,12 +15,16 @@ export interface WorkerInit { module: WebAssembly.Module; memory: WebAssembly.Me
 /** Start a worker running runPoolWorker (pool-worker-core.ts) and resolve once it says ready. */
 export type SpawnWorker = (init: WorkerInit) => Promise<WorkerHandle>;
 
-/** One thread's share of a pass: byte offsets into the memory, counts, and 3 or 5 dimensions. */
+/**
+ * One thread's part in a pass: byte offsets of the points [0, n) and their labels, the thread's own
+ * sums and outcome slots, and 3 or 5 dimensions. The points are cut into chunks of `chunk` that the
+ * threads take in turn (see runChunks), so a thread slowed by a neighbour on the machine takes fewer.
+ */
 export interface Job {
   x: number; y: number; z: number; w: number; u: number; v: number; n: number;
-  c: number; k: number; labels: number; sums: number; out: number; dims: number;
+  c: number; k: number; labels: number; sums: number; out: number; dims: number; chunk: number;
 }
-const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims'] as const;
+export const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims', 'chunk'] as const;
 
 export class ThreadPool {
   private readonly workers: WorkerHandle[] = [];
@@ -46,7 +50,7 @@ export class ThreadPool {
     return this.growing;
   }
 
-  /** Run jobs[0] on this thread and jobs[i] on worker i - 1, and return when all are done. */
+  /** Run jobs[0] on this thread and jobs[i] on worker i - 1 (chunks shared), and return when all are done. */
   run(jobs: Job[], runHere: (job: Job) => void): void {
     const buf = this.memory.buffer;
     const ctl = new Int32Array(buf, CONTROL_BYTE, JOBS + MAX_THREADS * JOB_INTS);
@@ -59,6 +63,7 @@ export class ThreadPool {
     // Every worker wakes and checks in, busy or idle, so the count is simply the pool's size.
     Atomics.store(ctl, PENDING, this.workers.length);
     Atomics.store(ctl, STARTED, 0);
+    Atomics.store(ctl, NEXT, 0);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
     runHere(jobs[0]!);
