@@ -18,6 +18,7 @@ import { kmeans } from './kmeans.js';
 import { MAX_K, resolveOptions } from './options.js';
 import { checkFile, checkMaskDir, saveLabels, saveMasks, saveOverlay, savePalette } from './outputs.js';
 import { qualityOf, type Quality } from './quality.js';
+import { paintOver } from './result.js';
 import { nameInput, type SegmentOptions } from './segment.js';
 
 const USAGE = `Usage: kmeans-seg <input> -o <output> [-k <K>] [options]
@@ -196,11 +197,17 @@ async function run(argv: string[]): Promise<number> {
   const t1 = performance.now();
   // K is known now (it may have been reduced): the mask names can be checked before the first write.
   if (outputs.masks !== undefined) await checkMaskDir(outputs.masks, result.k, check);
-  // Quality first, so that without --overlay the decoded original can go before the output is painted.
+  // Quality first, so that without --overlay the output can be painted over the decoded original
+  // (no second image-sized buffer at the memory peak), which then goes.
   const quality = qualityOf(image, result);
   const original = outputs.overlay === undefined ? undefined : image;
+  let spare = original === undefined ? image.data : undefined;
   image = undefined;
-  if (outputs.output !== undefined) await encodeImage(result.hasAlpha ? result.toRGBA() : result.toRGB(), result.width, result.height, outputs.output, check);
+  if (outputs.output !== undefined) {
+    const painted = spare !== undefined ? paintOver(result, spare) : result.hasAlpha ? result.toRGBA() : result.toRGB();
+    await encodeImage(painted, result.width, result.height, outputs.output, check);
+  }
+  spare = undefined;
   if (outputs.labels !== undefined) await saveLabels(result, outputs.labels, check);
   const masks = outputs.masks === undefined ? undefined : await saveMasks(result, outputs.masks, check);
   if (outputs.palette !== undefined) await savePalette(result, outputs.palette, { ...check, colorSpace: kmeansOptions.colorSpace ?? 'rgb' });

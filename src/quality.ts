@@ -10,7 +10,7 @@
  */
 import { linearToOklab, srgbToLinear } from './colorspace.js';
 import { KMeansSegError } from './errors.js';
-import { buildHistogram, pixelWords } from './histogram.js';
+import { buildHistogram, pixelWords, slotOf } from './histogram.js';
 import { checkImage } from './kmeans.js';
 import type { KMeansResult, Labels, RGBAImage } from './types.js';
 
@@ -78,7 +78,7 @@ function compareByColour(original: RGBAImage, result: KMeansResult, paletteLab: 
     const words = pixelWords(original.data, pixels);
     for (let p = 0; p < pixels; p++) {
       const v = words[p]!;
-      if (v >>> 24 !== 0) colourLabel[hist.index[v & 0xffffff]!] = result.labels[p]!;
+      if (v >>> 24 !== 0) colourLabel[hist.table[slotOf(v & 0xffffff)]!] = result.labels[p]!;
     }
     const lin = linear();
     const lab = new Float64Array(3);

@@ -2,6 +2,7 @@ import './platform-node.js';
 import { KMeansSegError, invalidOption } from './errors.js';
 import { decodeImage, encodeImage, resolveLimitInputPixels } from './image-io.js';
 import { kmeans } from './kmeans.js';
+import { paintOver } from './result.js';
 import { checkOptionNames, resolveOptions, type KMeansOptions } from './options.js';
 import type { KMeansResult } from './types.js';
 
@@ -47,6 +48,10 @@ export async function segment(input: string | Uint8Array, options: SegmentOption
     throw nameInput(error, input);
   }
   const warnings = [...image.warnings, ...result.warnings];
+  // The decoded pixels are ours alone and unused from here: save() paints over them while the
+  // collector has not yet taken them, rather than allocating a second image-sized buffer at the
+  // memory peak (issue 3). Held weakly, so a kept result does not keep them alive.
+  const decoded = new WeakRef(image.data);
   return {
     ...result,
     warnings,
@@ -56,7 +61,9 @@ export async function segment(input: string | Uint8Array, options: SegmentOption
     timings: { ...result.timings, decode, total: performance.now() - t0 },
     save: async (outPath, saveOptions) => {
       const force = resolveSaveOptions(saveOptions);
-      return encodeImage(result.hasAlpha ? result.toRGBA() : result.toRGB(), result.width, result.height, outPath, { force, inputPath });
+      const spare = decoded.deref();
+      const pixels = spare !== undefined ? paintOver(result, spare) : result.hasAlpha ? result.toRGBA() : result.toRGB();
+      return encodeImage(pixels, result.width, result.height, outPath, { force, inputPath });
     },
   };
 }

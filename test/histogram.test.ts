@@ -1,13 +1,23 @@
 /**
- * The exact colour histogram reuses one 64 MiB table across calls and lends its bytes to labelling:
- * every call must nonetheless see a clean table. Checked against a Map-based count, call after call,
- * through both labelling widths (u8 and u16 maps) and both ways of ordering the colours (sort and scan).
+ * The exact colour histogram reuses one 64 MiB table across calls, indexed by slotOf(key), and lends
+ * its bytes to labelling: every call must nonetheless see a clean table. Checked against a Map-based
+ * count, call after call, through the three labelling widths (u8, u16 and u32 maps) and both ways of
+ * ordering the colours (sort and scan), and by reading the whole table after every release().
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildHistogram, keyOf, labelPixels } from '../src/histogram.js';
+import { buildHistogram, keyOf, labelPixels, slotOf } from '../src/histogram.js';
+import { kmeans } from '../src/kmeans.js';
+import { paintOver } from '../src/result.js';
 import { imageArb, noiseImage } from './helpers.js';
 import type { RGBAImage } from '../src/types.js';
+
+/** Whether every entry is zero; an OR over the table, as expect() on 16 M entries would crawl. */
+function clean(table: Uint32Array): boolean {
+  let any = 0;
+  for (let i = 0; i < table.length; i++) any |= table[i]!;
+  return any === 0;
+}
 
 function reference(img: RGBAImage): Map<number, number> {
   const counts = new Map<number, number>();
@@ -20,9 +30,10 @@ function reference(img: RGBAImage): Map<number, number> {
   return counts;
 }
 
-function check(img: RGBAImage, labelWidth: 8 | 16): number {
+function check(img: RGBAImage, labelWidth: 8 | 16 | 32): number {
   const pixels = img.width * img.height;
   const h = buildHistogram(img.data, pixels);
+  let released = false;
   try {
     const want = reference(img);
     expect(h.n).toBe(want.size);
@@ -33,9 +44,10 @@ function check(img: RGBAImage, labelWidth: 8 | 16): number {
     expect(keysOk, 'keys ascending, one per distinct colour').toBe(true);
     expect(countsOk, 'counts').toBe(true);
     // Label every colour by its index modulo a k: each pixel must get its own colour's label.
-    const k = labelWidth === 8 ? 7 : 300;
+    // 32 bits: the transparent label k = 70000 does not fit 16 (the map is then the table itself).
+    const k = labelWidth === 8 ? 7 : labelWidth === 16 ? 300 : 70000;
     const colourLabels = Uint16Array.from(h.keys, (_, i) => i % k);
-    const out = labelWidth === 8 ? new Uint8Array(pixels) : new Uint16Array(pixels);
+    const out = labelWidth === 8 ? new Uint8Array(pixels) : labelWidth === 16 ? new Uint16Array(pixels) : new Uint32Array(pixels);
     const position = new Map(keys.map((key, i) => [key, i]));
     labelPixels(img.data, pixels, h, colourLabels, k, out);
     for (let p = 0; p < pixels; p++) {
@@ -43,15 +55,31 @@ function check(img: RGBAImage, labelWidth: 8 | 16): number {
       const expected = img.data[o + 3] === 0 ? k : position.get(keyOf(img.data[o]!, img.data[o + 1]!, img.data[o + 2]!))! % k;
       if (out[p] !== expected) expect(out[p], `pixel ${p}`).toBe(expected);
     }
+    h.release();
+    released = true;
+    expect(clean(h.table), 'table all zero after release()').toBe(true);
     return h.n;
   } finally {
-    h.release();
+    if (!released) h.release();
   }
 }
 
 describe('the colour histogram', () => {
+  it('places every key in its own slot, and slotOf is its own inverse', () => {
+    const hit = new Uint8Array(1 << 24);
+    for (let key = 0; key < 1 << 24; key++) {
+      const slot = slotOf(key);
+      if (slot >>> 24 !== 0 || hit[slot] !== 0 || slotOf(slot) !== key) expect({ key, slot, back: slotOf(slot) }).toBe('a permutation');
+      hit[slot] = 1;
+    }
+    // One 16x16x16 cube of colours shares a 16 KiB block of the table: the locality the layout is for.
+    const block = (r: number, g: number, b: number): number => slotOf(keyOf(r, g, b)) >>> 12;
+    expect(new Set([block(0x30, 0x40, 0x50), block(0x3f, 0x4f, 0x5f), block(0x35, 0x41, 0x5e)]).size).toBe(1);
+    expect(block(0x40, 0x40, 0x50)).not.toBe(block(0x3f, 0x40, 0x50));
+  });
+
   it('counts exactly and labels every pixel, call after call on one reused table (200 images)', () => {
-    fc.assert(fc.property(imageArb({ maxWidth: 30, maxHeight: 20 }), fc.constantFrom(8 as const, 16 as const), (img, width) => {
+    fc.assert(fc.property(imageArb({ maxWidth: 30, maxHeight: 20 }), fc.constantFrom(8 as const, 16 as const, 32 as const), (img, width) => {
       check(img, width);
     }), { seed: 11, numRuns: 200 });
   });
@@ -62,4 +90,22 @@ describe('the colour histogram', () => {
     expect(check(many, 16)).toBeGreaterThan(1 << 21);
     check(noiseImage(40, 30, 6, 5), 8);
   }, 120_000);
+});
+
+describe('painting a result over its own pixels (save without a second buffer)', () => {
+  it('gives the bytes of toRGB() for opaque images and toRGBA() otherwise, at any byte offset', async () => {
+    await fc.assert(fc.asyncProperty(imageArb({ maxWidth: 13, maxHeight: 7 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 3 }), async (img, k, offset) => {
+      if (!img.data.some((_, o) => o % 4 === 3 && img.data[o] !== 0)) return; // all transparent: nothing to cluster
+      const r = await kmeans(img, { k, backend: 'js', threads: 1 });
+      const want = r.hasAlpha ? r.toRGBA() : r.toRGB();
+      // An unaligned copy takes the byte-wise path, an aligned one the 32-bit stores.
+      const copy = new Uint8Array(img.data.length + offset).subarray(offset);
+      copy.set(img.data);
+      const got = paintOver(r, copy);
+      expect(got.buffer).toBe(copy.buffer);
+      expect(Array.from(got)).toEqual(Array.from(want));
+      // A second save paints the same bytes again over its own output.
+      expect(Array.from(paintOver(r, copy))).toEqual(Array.from(want));
+    }), { seed: 12, numRuns: 150 });
+  });
 });
