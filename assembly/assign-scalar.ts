@@ -4,10 +4,10 @@
 // the changes of the points that moved, as in assign.ts.
 const CENTROID_BYTES: usize = 64;
 
-/** assign.ts's `assign`, one point at a time. Uses only the first sums bank. */
+/** assign.ts's `assign`, one point at a time, every point every pass (boundPtr and passPtr unused). Uses only the first sums bank. */
 export function assign(
   xPtr: usize, yPtr: usize, zPtr: usize, wPtr: usize, n: i32,
-  cPtr: usize, k: i32, labelPtr: usize, sumPtr: usize, outPtr: usize,
+  cPtr: usize, k: i32, labelPtr: usize, sumPtr: usize, outPtr: usize, boundPtr: usize, passPtr: usize,
 ): void {
   let inertia: f64 = 0;
   let changed = 0;

@@ -74,11 +74,12 @@ function foldBanks(sumPtr: usize, bank: usize): void {
   }
 }
 
-/** Add this call's inertia (units of 1/256) and changed count to the two f64 at outPtr. */
+/** Add this call's inertia (units of 1/256), changed count and settled count to the f64 at outPtr. */
 @inline
-function addOutcome(outPtr: usize, inertia: f64, changed: i32): void {
+function addOutcome(outPtr: usize, inertia: f64, changed: i32, settled: i32): void {
   store<f64>(outPtr, load<f64>(outPtr) + inertia);
   store<f64>(outPtr, load<f64>(outPtr, 8) + <f64>changed, 8);
+  store<f64>(outPtr, load<f64>(outPtr, 16) + <f64>settled, 16);
 }
 
 @inline
@@ -92,52 +93,169 @@ function high(v: v128): v128 {
   return i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
 }
 
+const INFINITY_BITS: i32 = 0x7f800000;
+// Margins of the bounds. An f32 distance is within 5 * 2^-24 (relative) of the exact one, so the
+// exact distances to the nearest and second-nearest centroid are within 2^-20 of their f32 roots; the
+// factors below square that in (and more), and SLACK covers the f64 rounding of the bound itself.
+const LOWER: f64 = 1.0 - 1.0 / <f64>(1 << 18);
+const UPPER: f64 = 1.0 + 1.0 / <f64>(1 << 17);
+const SLACK: f64 = 1.0 / <f64>(1 << 30) / <f64>(1 << 10);
+
+/** Lower bounds of two points (roots of the second-nearest distances, low lanes of `root`, f32) at g. */
+@inline
+function storeBounds(g: usize, root: v128, drift: f64): void {
+  // The f32 root is correctly rounded, within 2^-24 of the exact one: inside LOWER's margin.
+  const lo = f64x2.promote_low_f32x4(root);
+  const d = f64x2.splat(drift);
+  const slack = f64x2.mul(f64x2.add(lo, d), f64x2.splat(SLACK));
+  v128.store(g, f64x2.sub(f64x2.add(f64x2.mul(lo, f64x2.splat(LOWER)), d), slack));
+}
+
+/**
+ * Whether the two points whose f32 distances to their own centroid are the low lanes of `own` are
+ * proven nearest to it: own * UPPER < (bound - drift)^2, the bound taken down by the drift since.
+ */
+@inline
+function proven(g: usize, own: v128, drift: v128): v128 {
+  const lower = f64x2.sub(v128.load(g), drift);
+  const reach = f64x2.mul(f64x2.mul(lower, lower), f64x2.splat(1.0 - SLACK));
+  return v128.and(f64x2.gt(lower, f64x2.splat(0)), f64x2.lt(f64x2.mul(f64x2.promote_low_f32x4(own), f64x2.splat(UPPER)), reach));
+}
+
 /**
  * Assign points [0, n) to their nearest centroid; for every point whose label changes, move its
  * coordinates times weight and its weight between its clusters' sums (f64 x, y, z, w at sumPtr +
  * label * 32; the host zeroes them and a second bank of the same size right after, used as scratch,
- * and adds them to its running totals); write the label (u16); and write to outPtr the inertia in
- * units of 1/256 (f64) and the number of labels that changed (f64). Adds to the sums and outcome, so
- * that a thread may call it for several chunks of a pass.
+ * and adds them to its running totals); write the label (u16); and add to the f64 at outPtr the
+ * inertia in units of 1/256, the number of labels that changed and the number of points settled by
+ * their bounds. Adds, so that a thread may call it for several chunks of a pass.
+ *
+ * With boundPtr (one f64 per point) it also skips the points whose label is proven (Hamerly's idea):
+ * a pass that compares every centroid writes each point's lower bound on the distance to any other
+ * centroid than its own, sqrt(second) * (1 - 2^-18) + D, with D (f64 at passPtr + 8) the centroids'
+ * drift so far as the host counts it: each pass adds the largest distance a centroid moved. A later
+ * pass, at drift D' (f64 at passPtr; +Infinity to check nothing), computes each point's distance d to
+ * its own centroid (which the inertia needs anyway) and settles a group of eight when every
+ * d * (1 + 2^-17) < (bound - D')^2: no other centroid can have come closer, with a margin wider than
+ * f32 rounding, so the f32 comparisons and the label cannot differ from a full pass.
  */
 export function assign(
   xPtr: usize, yPtr: usize, zPtr: usize, wPtr: usize, n: i32,
-  cPtr: usize, k: i32, labelPtr: usize, sumPtr: usize, outPtr: usize,
+  cPtr: usize, k: i32, labelPtr: usize, sumPtr: usize, outPtr: usize, boundPtr: usize, passPtr: usize,
 ): void {
+  // Two builds of one loop: tracking the second-nearest distance costs registers the plain pass
+  // needs (about a fifth of its speed), so only the build that keeps bounds pays for it.
+  if (boundPtr) assignPass<u64>(xPtr, yPtr, zPtr, wPtr, n, cPtr, k, labelPtr, sumPtr, outPtr, boundPtr, passPtr);
+  else assignPass<u32>(xPtr, yPtr, zPtr, wPtr, n, cPtr, k, labelPtr, sumPtr, outPtr, 0, 0);
+}
+
+/** assign(); T is u64 for the build that keeps bounds, u32 for the one that does not (a compile-time switch). */
+function assignPass<T>(
+  xPtr: usize, yPtr: usize, zPtr: usize, wPtr: usize, n: i32,
+  cPtr: usize, k: i32, labelPtr: usize, sumPtr: usize, outPtr: usize, boundPtr: usize, passPtr: usize,
+): void {
+  const bounds = sizeof<T>() == 8;
   const bank = <usize>k << 5;
   let changed = 0;
+  let settled = 0;
   let cost = f64x2.splat(0);
   const scale = f32x4.splat(256);
   const one = f32x4.splat(1);
+  let checkDrift = f64x2.splat(0);
+  let drift: f64 = 0;
+  // No check (+Infinity) on a pass after which labels may be anything, even UNASSIGNED: only then
+  // are they all below k, as the gathers need.
+  let checking = false;
+  if (bounds) {
+    const d = load<f64>(passPtr);
+    checking = d < Infinity;
+    checkDrift = f64x2.splat(d);
+    drift = load<f64>(passPtr, 8);
+  }
   let i = 0;
   for (; i + 8 <= n; i += 8) {
     const o = <usize>i << 2;
     const xa = v128.load(xPtr + o), xb = v128.load(xPtr + o, 16);
     const ya = v128.load(yPtr + o), yb = v128.load(yPtr + o, 16);
     const za = v128.load(zPtr + o), zb = v128.load(zPtr + o, 16);
-    let cx = v128.load(cPtr), cy = v128.load(cPtr, 16), cz = v128.load(cPtr, 32);
-    let ax = f32x4.sub(xa, cx), ay = f32x4.sub(ya, cy), az = f32x4.sub(za, cz);
-    let bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
-    let bestA = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
-    let bestB = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+    const lp = labelPtr + (<usize>i << 1);
+    let bestA = f32x4.splat(0), bestB = f32x4.splat(0);
     let idxA = i32x4.splat(0), idxB = i32x4.splat(0);
-    let c = cPtr;
-    for (let jj = 1; jj < k; jj++) {
-      c += CENTROID_BYTES;
-      cx = v128.load(c); cy = v128.load(c, 16); cz = v128.load(c, 32);
-      ax = f32x4.sub(xa, cx); ay = f32x4.sub(ya, cy); az = f32x4.sub(za, cz);
-      bx = f32x4.sub(xb, cx); by = f32x4.sub(yb, cy); bz = f32x4.sub(zb, cz);
-      const da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
-      const db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
-      // Distances are sums of squares, never negative nor NaN, so their bits order as i32 do: the
-      // compare and the minimum run on the integer units, leaving the float adders to the distances.
-      // The compare is strict: an equal distance keeps the earlier (lower) index. And as this j
-      // exceeds every index so far, max(idx, j & closer) is j where closer, else idx.
-      const j = v128.load(c, 48);
-      idxA = i32x4.max_s(idxA, v128.and(j, i32x4.lt_s(da, bestA)));
-      idxB = i32x4.max_s(idxB, v128.and(j, i32x4.lt_s(db, bestB)));
-      bestA = i32x4.min_s(bestA, da);
-      bestB = i32x4.min_s(bestB, db);
+    let proved = false;
+    if (bounds && checking) {
+      // The distance of each of the eight points to its own centroid.
+      const old = v128.load(lp);
+      const l0 = <i32>i16x8.extract_lane_u(old, 0);
+      let da = f32x4.splat(0), db = f32x4.splat(0);
+      if (i16x8.all_true(i16x8.eq(old, i16x8.splat(<i16>l0)))) {
+        // One label for all eight, as for neighbouring colours of a sorted histogram: its record is splatted.
+        const c = cPtr + (<usize>l0 << 6);
+        const cx = v128.load(c), cy = v128.load(c, 16), cz = v128.load(c, 32);
+        const ax = f32x4.sub(xa, cx), ay = f32x4.sub(ya, cy), az = f32x4.sub(za, cz);
+        const bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
+        da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
+        db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+      } else {
+        // Gathered lane by lane from the records of their labels.
+        const l1 = <i32>i16x8.extract_lane_u(old, 1), l2 = <i32>i16x8.extract_lane_u(old, 2), l3 = <i32>i16x8.extract_lane_u(old, 3);
+        const l4 = <i32>i16x8.extract_lane_u(old, 4), l5 = <i32>i16x8.extract_lane_u(old, 5), l6 = <i32>i16x8.extract_lane_u(old, 6), l7 = <i32>i16x8.extract_lane_u(old, 7);
+        let cx = v128.load32_zero(cPtr + (<usize>(l0) << 6)), cy = v128.load32_zero(cPtr + (<usize>(l0) << 6), 16), cz = v128.load32_zero(cPtr + (<usize>(l0) << 6), 32);
+        cx = v128.load32_lane(cPtr + (<usize>(l1) << 6), cx, 1); cy = v128.load32_lane(cPtr + (<usize>(l1) << 6), cy, 1, 16); cz = v128.load32_lane(cPtr + (<usize>(l1) << 6), cz, 1, 32);
+        cx = v128.load32_lane(cPtr + (<usize>(l2) << 6), cx, 2); cy = v128.load32_lane(cPtr + (<usize>(l2) << 6), cy, 2, 16); cz = v128.load32_lane(cPtr + (<usize>(l2) << 6), cz, 2, 32);
+        cx = v128.load32_lane(cPtr + (<usize>(l3) << 6), cx, 3); cy = v128.load32_lane(cPtr + (<usize>(l3) << 6), cy, 3, 16); cz = v128.load32_lane(cPtr + (<usize>(l3) << 6), cz, 3, 32);
+        const ax = f32x4.sub(xa, cx), ay = f32x4.sub(ya, cy), az = f32x4.sub(za, cz);
+        da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
+        cx = v128.load32_zero(cPtr + (<usize>(l4) << 6)); cy = v128.load32_zero(cPtr + (<usize>(l4) << 6), 16); cz = v128.load32_zero(cPtr + (<usize>(l4) << 6), 32);
+        cx = v128.load32_lane(cPtr + (<usize>(l5) << 6), cx, 1); cy = v128.load32_lane(cPtr + (<usize>(l5) << 6), cy, 1, 16); cz = v128.load32_lane(cPtr + (<usize>(l5) << 6), cz, 1, 32);
+        cx = v128.load32_lane(cPtr + (<usize>(l6) << 6), cx, 2); cy = v128.load32_lane(cPtr + (<usize>(l6) << 6), cy, 2, 16); cz = v128.load32_lane(cPtr + (<usize>(l6) << 6), cz, 2, 32);
+        cx = v128.load32_lane(cPtr + (<usize>(l7) << 6), cx, 3); cy = v128.load32_lane(cPtr + (<usize>(l7) << 6), cy, 3, 16); cz = v128.load32_lane(cPtr + (<usize>(l7) << 6), cz, 3, 32);
+        const bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
+        db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+      }
+      const g = boundPtr + (<usize>i << 3);
+      const all = v128.and(
+        v128.and(proven(g, da, checkDrift), proven(g + 16, high(da), checkDrift)),
+        v128.and(proven(g + 32, db, checkDrift), proven(g + 48, high(db), checkDrift)),
+      );
+      if (i64x2.all_true(all)) { bestA = da; bestB = db; proved = true; }
+    }
+    if (!proved) {
+      let cx = v128.load(cPtr), cy = v128.load(cPtr, 16), cz = v128.load(cPtr, 32);
+      let ax = f32x4.sub(xa, cx), ay = f32x4.sub(ya, cy), az = f32x4.sub(za, cz);
+      let bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
+      bestA = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
+      bestB = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+      let secA = i32x4.splat(INFINITY_BITS), secB = i32x4.splat(INFINITY_BITS);
+      let c = cPtr;
+      for (let jj = 1; jj < k; jj++) {
+        c += CENTROID_BYTES;
+        cx = v128.load(c); cy = v128.load(c, 16); cz = v128.load(c, 32);
+        ax = f32x4.sub(xa, cx); ay = f32x4.sub(ya, cy); az = f32x4.sub(za, cz);
+        bx = f32x4.sub(xb, cx); by = f32x4.sub(yb, cy); bz = f32x4.sub(zb, cz);
+        const da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
+        const db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+        // Distances are sums of squares, never negative nor NaN, so their bits order as i32 do: the
+        // compare and the minimum run on the integer units, leaving the float adders to the distances.
+        // The compare is strict: an equal distance keeps the earlier (lower) index. And as this j
+        // exceeds every index so far, max(idx, j & closer) is j where closer, else idx.
+        const j = v128.load(c, 48);
+        idxA = i32x4.max_s(idxA, v128.and(j, i32x4.lt_s(da, bestA)));
+        idxB = i32x4.max_s(idxB, v128.and(j, i32x4.lt_s(db, bestB)));
+        if (bounds) {
+          secA = i32x4.min_s(secA, i32x4.max_s(bestA, da));
+          secB = i32x4.min_s(secB, i32x4.max_s(bestB, db));
+        }
+        bestA = i32x4.min_s(bestA, da);
+        bestB = i32x4.min_s(bestB, db);
+      }
+      if (bounds) {
+        const g = boundPtr + (<usize>i << 3);
+        const ra = f32x4.sqrt(secA), rb = f32x4.sqrt(secB);
+        storeBounds(g, ra, drift);
+        storeBounds(g + 16, high(ra), drift);
+        storeBounds(g + 32, rb, drift);
+        storeBounds(g + 48, high(rb), drift);
+      }
     }
     // Costs floor(d * 256) (times the weight): integers, so these f64 lanes sum exactly in any order.
     const qa = f32x4.floor(f32x4.mul(bestA, scale)), qb = f32x4.floor(f32x4.mul(bestB, scale));
@@ -149,8 +267,8 @@ export function assign(
       c2 = f64x2.mul(c2, f64x2.convert_low_i32x4_u(wb)); c3 = f64x2.mul(c3, f64x2.convert_low_i32x4_u(high(wb)));
     }
     cost = f64x2.add(cost, f64x2.add(f64x2.add(c0, c1), f64x2.add(c2, c3)));
+    if (bounds && proved) { settled += 8; continue; }
     // Labels: eight u16 compared and stored at once; the sums change only for points that moved.
-    const lp = labelPtr + (<usize>i << 1);
     const old = v128.load(lp);
     const fresh = i16x8.narrow_i32x4_u(idxA, idxB);
     const moved = i16x8.bitmask(i16x8.ne(old, fresh));
@@ -170,7 +288,7 @@ export function assign(
     if (moved & 128) movePair(sumPtr + bank, i16x8.extract_lane_u(old, 7), i16x8.extract_lane_u(fresh, 7), i8x16.shuffle(xb, yb, 12, 13, 14, 15, 28, 29, 30, 31, 12, 13, 14, 15, 12, 13, 14, 15), i8x16.shuffle(zb, one, 12, 13, 14, 15, 16, 17, 18, 19, 12, 13, 14, 15, 12, 13, 14, 15), wPtr, i + 7);
   }
   let inertia = f64x2.extract_lane(cost, 0) + f64x2.extract_lane(cost, 1);
-  // Tail: scalar f32 arithmetic, identical to one SIMD lane.
+  // Tail: scalar f32 arithmetic, identical to one SIMD lane. It keeps no bounds: their checks never pass.
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const x = load<f32>(xPtr + o), y = load<f32>(yPtr + o), z = load<f32>(zPtr + o);
@@ -192,7 +310,7 @@ export function assign(
     moveScalar(i, from, bi, w, xPtr, yPtr, zPtr, sumPtr);
   }
   foldBanks(sumPtr, bank);
-  addOutcome(outPtr, inertia, changed);
+  addOutcome(outPtr, inertia, changed, settled);
 }
 
 /**
@@ -328,7 +446,7 @@ export function assign5(
     move5(i, from, bi, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr);
   }
   foldBanks(sumPtr, bank);
-  addOutcome(outPtr, inertia, changed);
+  addOutcome(outPtr, inertia, changed, 0);
 }
 
 /** mindist() for five-dimensional points of weight 1. */

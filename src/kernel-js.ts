@@ -69,9 +69,11 @@ export const jsKernel: Kernel = {
       labels,
       sums,
       threads: 1,
+      settled: 0,
       seeding: jsSeeding(points),
       assign: (centroids) => assignJS(points, centroids, k, labels, sums),
       reset() { labels.fill(UNASSIGNED); sums.fill(0); },
+      labelsChanged() {},
       dispose() {},
     };
   },

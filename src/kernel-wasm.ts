@@ -2,7 +2,7 @@ import { KMeansSegError } from './errors.js';
 import type { AssignOutcome, Kernel, KernelSession, Points } from './kernel.js';
 import { UNASSIGNED, planesOf } from './kernel.js';
 import { platform } from './platform.js';
-import { CONTROL_BYTE, DATA_BYTE, JOBS, NEXT, OUT_BYTE } from './pool-layout.js';
+import { CONTROL_BYTE, DATA_BYTE, JOBS, NEXT, OUT_BYTE, OUT_STRIDE, PASS_BYTE } from './pool-layout.js';
 import { runChunks } from './pool-worker-core.js';
 import { JOB_FIELDS, type Job, type ThreadPool } from './pool.js';
 
@@ -20,7 +20,7 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 
 interface WasmExports {
-  assign(x: number, y: number, z: number, w: number, n: number, c: number, k: number, labels: number, sums: number, out: number): void;
+  assign(x: number, y: number, z: number, w: number, n: number, c: number, k: number, labels: number, sums: number, out: number, bounds: number, pass: number): void;
   mindist(x: number, y: number, z: number, w: number, n: number, cx: number, cy: number, cz: number, closest: number, out: number): number;
   assign5(x: number, y: number, z: number, u: number, v: number, n: number, c: number, k: number, labels: number, sums: number, out: number): void;
   mindist5(x: number, y: number, z: number, u: number, v: number, n: number, cx: number, cy: number, cz: number, cu: number, cv: number, closest: number, out: number): number;
@@ -163,8 +163,19 @@ export class WasmKernel implements Kernel {
     const sums = new Float64Array(k * sumStride);
     const splat = new Float32Array(buf, cPtr, k * centroidFloats);
     if (dims === 3) for (let j = 0; j < k; j++) new Int32Array(buf, cPtr, k * 16).fill(j, j * 16 + 12, j * 16 + 16);
-    const outs = new Float64Array(buf, OUT_BYTE, t * 2);
+    const outs = new Float64Array(buf, OUT_BYTE, t * OUT_STRIDE / 8);
     const [xPtr, yPtr, zPtr, uPtr = 0, vPtr = 0] = planePtrs as [number, number, number, number?, number?];
+
+    // Bounds that let a pass skip the points whose label is proven (see assembly/assign.ts), one f64
+    // a point over k-means++'s two planes: seeding is over before the passes start, and any use of
+    // them, like a reset or labels changed by the caller, makes the next pass check every point.
+    const boundPtr = dims === 3 ? closestPtr : 0;
+    const pass = new Float64Array(buf, PASS_BYTE, 2);
+    let boundsValid = false;
+    let drift = 0; // total of the largest centroid move of each pass, as an upper bound
+    const previous = new Float32Array(k * dims);
+    const forgetBounds = () => { boundsValid = false; drift = 0; };
+    let settled = 0;
 
     // Chunks of a multiple of 64 points (the SIMD step is 8), so that no two threads write labels to
     // one cache line; 32 per thread or more, so that a thread held up by another process on the
@@ -174,7 +185,7 @@ export class WasmKernel implements Kernel {
     for (let i = 0; i < t; i++) {
       jobs.push({
         x: xPtr, y: yPtr, z: zPtr, w: wPtr, u: uPtr, v: vPtr, n, c: cPtr, k, labels: labelPtr,
-        sums: sumPtr + i * sumBytes, out: OUT_BYTE + i * 16, dims, chunk,
+        sums: sumPtr + i * sumBytes, out: OUT_BYTE + i * OUT_STRIDE, dims, chunk, bounds: boundPtr, pass: PASS_BYTE,
       });
     }
     const ex = this.exports;
@@ -186,17 +197,31 @@ export class WasmKernel implements Kernel {
       labels,
       sums,
       threads: t,
+      get settled() { return settled; },
       seeding: {
         closest: new Float32Array(buf, closestPtr, n),
         candidate: new Float32Array(buf, candidatePtr, n),
         minDistances: dims === 5
           ? (c) => ex.mindist5(xPtr, yPtr, zPtr, uPtr, vPtr, n, planes[0]![c]!, planes[1]![c]!, planes[2]![c]!, planes[3]![c]!, planes[4]![c]!, closestPtr, candidatePtr)
-          : (c) => ex.mindist(xPtr, yPtr, zPtr, wPtr, n, planes[0]![c]!, planes[1]![c]!, planes[2]![c]!, closestPtr, candidatePtr),
+          : (c) => { forgetBounds(); return ex.mindist(xPtr, yPtr, zPtr, wPtr, n, planes[0]![c]!, planes[1]![c]!, planes[2]![c]!, closestPtr, candidatePtr); },
       },
       assign(centroids: Float32Array): AssignOutcome {
         // Centroid j as `dims` splatted vectors, so the kernel's inner loop loads without shuffles.
         for (let j = 0; j < k; j++) {
           for (let d = 0; d < dims; d++) splat.fill(centroids[j * dims + d]!, j * centroidFloats + d * 4, j * centroidFloats + d * 4 + 4);
+        }
+        if (boundPtr) {
+          if (boundsValid) {
+            let most = 0;
+            for (let j = 0; j < k * 3; j += 3) {
+              const dx = centroids[j]! - previous[j]!, dy = centroids[j + 1]! - previous[j + 1]!, dz = centroids[j + 2]! - previous[j + 2]!;
+              most = Math.max(most, dx * dx + dy * dy + dz * dz);
+            }
+            // Rounded up a little: the bound must never be below the true total.
+            drift = (drift + Math.sqrt(most)) * (1 + 2 ** -45);
+          }
+          pass[0] = boundsValid ? 2 * drift : Infinity;
+          pass[1] = 2 * drift;
         }
         allSums.fill(0);
         outs.fill(0);
@@ -209,18 +234,24 @@ export class WasmKernel implements Kernel {
         // Reduce in thread order. The partial sums are integers (integer colours times integer
         // weights, or values on a 1/256 grid), so every order and thread count gives the same bits.
         let inertiaQ = 0, changed = 0;
+        settled = 0;
         for (let i = 0; i < t; i++) {
-          inertiaQ += outs[i * 2]!;
-          changed += outs[i * 2 + 1]!;
+          const o = i * OUT_STRIDE / 8;
+          inertiaQ += outs[o]!;
+          changed += outs[o + 1]!;
+          settled += outs[o + 2]!;
           const from = i * sumBytes / 8;
           for (let q = 0; q < k * sumStride; q++) sums[q] += allSums[from + q]!;
         }
+        if (boundPtr) { previous.set(centroids.subarray(0, k * 3)); boundsValid = true; }
         return { inertiaQ, changed };
       },
       reset() {
         labels.fill(UNASSIGNED);
         sums.fill(0);
+        forgetBounds();
       },
+      labelsChanged: forgetBounds,
       dispose: () => { this.busy = false; },
     };
   }

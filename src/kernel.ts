@@ -44,6 +44,8 @@ export interface Seeding {
 export interface KernelSession {
   /** Threads each pass runs on (1 below the work threshold, or for the TS backend). */
   readonly threads: number;
+  /** Points the last pass proved nearest to their centroid without comparing every centroid (0 without bounds). */
+  readonly settled: number;
   /** k-means++ over this session's points. */
   readonly seeding: Seeding;
   /** Labels of the points, 0xffff before the first pass. Views may be replaced after assign(). */
@@ -57,6 +59,8 @@ export interface KernelSession {
   assign(centroids: Float32Array): AssignOutcome;
   /** Back to the state before the first pass: every label UNASSIGNED, every sum 0. */
   reset(): void;
+  /** Say that labels (and their sums) were changed outside assign(): whatever the backend derived from them is stale. */
+  labelsChanged(): void;
   dispose(): void;
 }
 

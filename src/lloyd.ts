@@ -111,6 +111,7 @@ export function relocateEmptyClusters(session: KernelSession, points: Points, ce
       }
       sums[from * stride + dims] -= moved;
       sums[e * stride + dims] = moved;
+      session.labelsChanged();
       break;
     }
   }

@@ -2,7 +2,7 @@
  * The control block shared by the host and the pool workers, at a fixed place in the kernel's
  * memory (below every session's data). Int32 indices into it:
  */
-export const CONTROL_BYTE = 1024;
+export const CONTROL_BYTE = 1152;
 export const GEN = 0; // bumped by the host to start a pass; workers wait on it
 export const PENDING = 1; // workers still running; the last one to finish notifies
 export const STOP = 2; // non-zero: workers exit their loop
@@ -10,11 +10,14 @@ export const FAILED = 3; // set by a worker whose kernel call threw (a trap)
 export const STARTED = 4; // workers that picked up the current pass: a dead one never does
 export const NEXT = 5; // the next chunk of the pass to take: threads take chunks until none is left
 export const JOBS = 8; // then one job of JOB_INTS per thread
-export const JOB_INTS = 14; // x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk (offsets, counts)
+export const JOB_INTS = 16; // x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk, bounds, pass (offsets, counts)
 /** Index of the point count in a job; 0 means this worker sits the pass out. */
 export const N_FIELD = 6;
 export const MAX_THREADS = 32;
-/** Per-thread outcome slots (two f64) at [0, MAX_THREADS * 16). */
+/** Per-thread outcome slots (f64 inertia, changed, settled, unused) at [0, MAX_THREADS * 32). */
 export const OUT_BYTE = 0;
+export const OUT_STRIDE = 32;
+/** The pass's two f64 for the kernel's bounds (see assembly/assign.ts), after the outcome slots. */
+export const PASS_BYTE = OUT_BYTE + MAX_THREADS * OUT_STRIDE;
 /** Sessions lay out their data from here on. */
 export const DATA_BYTE = CONTROL_BYTE + (JOBS + MAX_THREADS * JOB_INTS) * 4 + 64;

@@ -7,7 +7,7 @@ export interface WorkerPort {
 
 interface Init { module: WebAssembly.Module; memory: WebAssembly.Memory; index: number }
 
-export type Assign = (x: number, y: number, z: number, w: number, n: number, c: number, k: number, l: number, s: number, o: number) => void;
+export type Assign = (x: number, y: number, z: number, w: number, n: number, c: number, k: number, l: number, s: number, o: number, g: number, p: number) => void;
 export type Assign5 = (x: number, y: number, z: number, u: number, v: number, n: number, c: number, k: number, l: number, s: number, o: number) => void;
 
 /** A job's fields, in the order of pool.ts's JOB_FIELDS. */
@@ -19,14 +19,14 @@ export type JobFields = ArrayLike<number>;
  * are the same whichever thread takes which chunk.
  */
 export function runChunks(ctl: Int32Array, job: JobFields, assign: Assign, assign5: Assign5): void {
-  const [x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk] = job as unknown as number[];
+  const [x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk, bounds, pass] = job as unknown as number[];
   for (;;) {
     const start = Atomics.add(ctl, NEXT, 1) * chunk!;
     if (start >= n!) return;
     const m = Math.min(chunk!, n! - start);
     const at = (ptr: number) => (ptr ? ptr + start * 4 : 0);
     if (dims === 5) assign5(at(x!), at(y!), at(z!), at(u!), at(v!), m, c!, k!, labels! + start * 2, sums!, out!);
-    else assign(at(x!), at(y!), at(z!), at(w!), m, c!, k!, labels! + start * 2, sums!, out!);
+    else assign(at(x!), at(y!), at(z!), at(w!), m, c!, k!, labels! + start * 2, sums!, out!, bounds ? bounds + start * 8 : 0, pass!);
   }
 }
 

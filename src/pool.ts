@@ -23,8 +23,10 @@ export type SpawnWorker = (init: WorkerInit) => Promise<WorkerHandle>;
 export interface Job {
   x: number; y: number; z: number; w: number; u: number; v: number; n: number;
   c: number; k: number; labels: number; sums: number; out: number; dims: number; chunk: number;
+  /** The points' bounds (f64 each; 0 for none) and the pass's two f64 (see assembly/assign.ts). */
+  bounds: number; pass: number;
 }
-export const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims', 'chunk'] as const;
+export const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims', 'chunk', 'bounds', 'pass'] as const;
 
 export class ThreadPool {
   private readonly workers: WorkerHandle[] = [];

@@ -203,6 +203,99 @@ describe('kernel parity: one assign call, WasmKernel vs assignJS', () => {
     }), { seed: 4321, numRuns: 300 });
   });
 
+  it('passes that skip points proven by their bounds agree bit for bit with full passes, near ties included', () => {
+    // Centroids that creep (by 0, one f32 step, or a little more), and pairs placed either side of
+    // alphabet colours so that points sit on or next to ties: a bound too loose would keep a label
+    // that a full pass changes. Each pass is checked against the TS twin, which compares everything.
+    const move = fc.oneof(
+      { weight: 3, arbitrary: fc.constant(0) },
+      { weight: 3, arbitrary: fc.constantFrom(-1, 1) }, // one f32 step (ulp)
+      { weight: 2, arbitrary: fc.double({ min: -0.01, max: 0.01, noNaN: true }) },
+      { weight: 1, arbitrary: fc.double({ min: -3, max: 3, noNaN: true }) },
+    );
+    const boundsCase = fc.record({
+      n: fc.integer({ min: 8, max: 400 }),
+      k: fc.integer({ min: 2, max: 20 }),
+      seed: fc.nat(),
+      weighted: fc.boolean(),
+      moves: fc.array(fc.array(move, { minLength: 60, maxLength: 60 }), { minLength: 3, maxLength: 7 }),
+    });
+    const nextUlp = (v: number, dir: number): number => {
+      if (v === 0) return Math.fround(dir * 2 ** -149);
+      const f = new Float32Array([v]), b = new Int32Array(f.buffer);
+      b[0]! += (v >= 0) === (dir > 0) ? 1 : -1;
+      return f[0]!;
+    };
+    let settled = 0;
+    fc.assert(fc.property(boundsCase, ({ n, k, seed, weighted, moves }) => {
+      let s = seed;
+      const next = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s >>> 8; };
+      const pick = () => SMALL_ALPHABET[next() % SMALL_ALPHABET.length]!;
+      const points: Points = {
+        x: Float32Array.from({ length: n }, pick), y: Float32Array.from({ length: n }, () => (next() % 2 ? pick() : next() % 256)),
+        z: Float32Array.from({ length: n }, pick), w: weighted ? Uint32Array.from({ length: n }, () => 1 + (next() % 1000)) : null, n,
+      };
+      const c = new Float32Array(k * 3);
+      for (let j = 0; j < k; j += 2) {
+        const centre = [pick(), pick(), pick()], off = (next() % 40) / 8;
+        for (let d = 0; d < 3; d++) {
+          c[j * 3 + d] = centre[d]! + (d === 0 ? off : 0);
+          if (j + 1 < k) c[(j + 1) * 3 + d] = centre[d]! - (d === 0 ? off : 0);
+        }
+      }
+      const session = wasm.open(points, k);
+      try {
+        const labels = new Uint16Array(n).fill(0xffff), sums = new Float64Array(k * 4);
+        for (let pass = 0; pass <= moves.length; pass++) {
+          if (pass > 0) {
+            moves[pass - 1]!.slice(0, k * 3).forEach((m, i) => {
+              c[i] = m === 1 || m === -1 ? nextUlp(c[i]!, m) : Math.fround(c[i]! + m);
+            });
+          }
+          const want = assignJS(points, c, k, labels, sums);
+          const got = session.assign(c);
+          settled += session.settled;
+          expect(Object.is(got.inertiaQ, want.inertiaQ), `pass ${pass}: inertiaQ ${got.inertiaQ} vs ${want.inertiaQ}`).toBe(true);
+          expect(got.changed).toBe(want.changed);
+          expect(Array.from(session.labels)).toEqual(Array.from(labels));
+          expect(Array.from(session.sums)).toEqual(Array.from(sums));
+        }
+      } finally {
+        session.dispose();
+      }
+    }), { seed: 77, numRuns: 300 });
+    // The skipping path must have run, or this test proves nothing.
+    expect(settled).toBeGreaterThan(1000);
+  });
+
+  it('a pass with unchanged centroids settles every group of eight; reset and labelsChanged make the next pass check all', () => {
+    const n = 4096, k = 8;
+    let seed = 3;
+    const next = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % 256; };
+    const points: Points = { x: Float32Array.from({ length: n }, next), y: Float32Array.from({ length: n }, next), z: Float32Array.from({ length: n }, next), w: null, n };
+    const c = Float32Array.from({ length: k * 3 }, (_, i) => 16 + ((i * 37) % 224) + 0.25);
+    const session = wasm.open(points, k);
+    try {
+      const first = session.assign(c);
+      expect(session.settled).toBe(0);
+      const again = session.assign(c);
+      // Random points: a few groups hold a near tie and are checked in full, most are settled.
+      expect(session.settled).toBeGreaterThan(n / 4);
+      expect(again.inertiaQ).toBe(first.inertiaQ);
+      expect(again.changed).toBe(0);
+      session.labelsChanged();
+      session.assign(c);
+      expect(session.settled).toBe(0);
+      session.assign(c);
+      expect(session.settled).toBeGreaterThan(n / 4);
+      session.reset();
+      session.assign(c);
+      expect(session.settled).toBe(0);
+    } finally {
+      session.dispose();
+    }
+  });
+
   it('reset() returns a session to its first-pass state: labels unassigned, sums zero', () => {
     // The kernel updates sums only for points whose label changed, so a stale total would show here.
     let seed = 9;
