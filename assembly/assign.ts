@@ -94,32 +94,35 @@ function high(v: v128): v128 {
 }
 
 const INFINITY_BITS: i32 = 0x7f800000;
-// Margins of the bounds. An f32 distance is within 5 * 2^-24 (relative) of the exact one, so the
-// exact distances to the nearest and second-nearest centroid are within 2^-20 of their f32 roots; the
-// factors below square that in (and more), and SLACK covers the f64 rounding of the bound itself.
-const LOWER: f64 = 1.0 - 1.0 / <f64>(1 << 18);
-const UPPER: f64 = 1.0 + 1.0 / <f64>(1 << 17);
-const SLACK: f64 = 1.0 / <f64>(1 << 30) / <f64>(1 << 10);
+// Margins of the bounds, all in f32. An f32 distance is within 5 * 2^-24 (relative) of the exact
+// one, so the exact distances to the nearest and second-nearest centroid are within m = 2^-20 of the
+// roots of their f32 values; LOWER, UPPER and REACH square that in with room for each f32 rounding
+// of the bound's own arithmetic, and ROUND covers the rounding of a sum of bound and drift.
+const LOWER: f32 = 1.0 - 1.0 / <f32>(1 << 18);
+const UPPER: f32 = 1.0 + 1.0 / <f32>(1 << 17);
+const REACH: f32 = 1.0 - 1.0 / <f32>(1 << 18);
+const ROUND: f32 = 1.0 / <f32>(1 << 21);
 
-/** Lower bounds of two points (roots of the second-nearest distances, low lanes of `root`, f32) at g. */
+/**
+ * Lower bounds of four points (roots of their second-nearest distances in `root`) on the distance to
+ * any other centroid than their own, plus the drift so far, rounded down, at g.
+ */
 @inline
-function storeBounds(g: usize, root: v128, drift: f64): void {
-  // The f32 root is correctly rounded, within 2^-24 of the exact one: inside LOWER's margin.
-  const lo = f64x2.promote_low_f32x4(root);
-  const d = f64x2.splat(drift);
-  const slack = f64x2.mul(f64x2.add(lo, d), f64x2.splat(SLACK));
-  v128.store(g, f64x2.sub(f64x2.add(f64x2.mul(lo, f64x2.splat(LOWER)), d), slack));
+function storeBounds(g: usize, root: v128, drift: v128): void {
+  const b = f32x4.add(f32x4.mul(root, f32x4.splat(LOWER)), drift);
+  v128.store(g, f32x4.sub(b, f32x4.mul(f32x4.add(root, drift), f32x4.splat(ROUND))));
 }
 
 /**
- * Whether the two points whose f32 distances to their own centroid are the low lanes of `own` are
- * proven nearest to it: own * UPPER < (bound - drift)^2, the bound taken down by the drift since.
+ * Lanes of the four points (f32 distances to their own centroid in `own`) that are proven nearest to
+ * it: own * UPPER < (bound - drift now)^2 * REACH, the bound rounded down again after the subtraction.
  */
 @inline
 function proven(g: usize, own: v128, drift: v128): v128 {
-  const lower = f64x2.sub(v128.load(g), drift);
-  const reach = f64x2.mul(f64x2.mul(lower, lower), f64x2.splat(1.0 - SLACK));
-  return v128.and(f64x2.gt(lower, f64x2.splat(0)), f64x2.lt(f64x2.mul(f64x2.promote_low_f32x4(own), f64x2.splat(UPPER)), reach));
+  const bound = v128.load(g);
+  const lower = f32x4.sub(f32x4.sub(bound, drift), f32x4.mul(f32x4.add(bound, drift), f32x4.splat(ROUND)));
+  const reach = f32x4.mul(f32x4.mul(lower, lower), f32x4.splat(REACH));
+  return v128.and(f32x4.gt(lower, f32x4.splat(0)), f32x4.lt(f32x4.mul(own, f32x4.splat(UPPER)), reach));
 }
 
 /**
@@ -130,14 +133,14 @@ function proven(g: usize, own: v128, drift: v128): v128 {
  * inertia in units of 1/256, the number of labels that changed and the number of points settled by
  * their bounds. Adds, so that a thread may call it for several chunks of a pass.
  *
- * With boundPtr (one f64 per point) it also skips the points whose label is proven (Hamerly's idea):
+ * With boundPtr (one f32 per point) it also skips the points whose label is proven (Hamerly's idea):
  * a pass that compares every centroid writes each point's lower bound on the distance to any other
- * centroid than its own, sqrt(second) * (1 - 2^-18) + D, with D (f64 at passPtr + 8) the centroids'
- * drift so far as the host counts it: each pass adds the largest distance a centroid moved. A later
- * pass, at drift D' (f64 at passPtr; +Infinity to check nothing), computes each point's distance d to
- * its own centroid (which the inertia needs anyway) and settles a group of eight when every
- * d * (1 + 2^-17) < (bound - D')^2: no other centroid can have come closer, with a margin wider than
- * f32 rounding, so the f32 comparisons and the label cannot differ from a full pass.
+ * centroid than its own, sqrt(second) less a margin, plus D (f32 at passPtr + 4): the centroids' drift
+ * so far as the host counts it (each pass adds the largest distance a centroid moved), rounded down.
+ * A later pass, at drift D' (f32 at passPtr, rounded up; +Infinity to check nothing), computes each
+ * point's distance d to its own centroid (which the inertia needs anyway) and settles a group of
+ * eight when every d, with a margin, is below the square of (bound - D'): no other centroid can have
+ * come closer, by more than f32 rounding, so the f32 comparisons and the label are those of a full pass.
  */
 export function assign(
   xPtr: usize, yPtr: usize, zPtr: usize, wPtr: usize, n: i32,
@@ -161,16 +164,15 @@ function assignPass<T>(
   let cost = f64x2.splat(0);
   const scale = f32x4.splat(256);
   const one = f32x4.splat(1);
-  let checkDrift = f64x2.splat(0);
-  let drift: f64 = 0;
+  let checkDrift = f32x4.splat(0), drift = f32x4.splat(0);
   // No check (+Infinity) on a pass after which labels may be anything, even UNASSIGNED: only then
   // are they all below k, as the gathers need.
   let checking = false;
   if (bounds) {
-    const d = load<f64>(passPtr);
+    const d = load<f32>(passPtr);
     checking = d < Infinity;
-    checkDrift = f64x2.splat(d);
-    drift = load<f64>(passPtr, 8);
+    checkDrift = f32x4.splat(d);
+    drift = f32x4.splat(load<f32>(passPtr, 4));
   }
   let i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -212,12 +214,8 @@ function assignPass<T>(
         const bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
         db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
       }
-      const g = boundPtr + (<usize>i << 3);
-      const all = v128.and(
-        v128.and(proven(g, da, checkDrift), proven(g + 16, high(da), checkDrift)),
-        v128.and(proven(g + 32, db, checkDrift), proven(g + 48, high(db), checkDrift)),
-      );
-      if (i64x2.all_true(all)) { bestA = da; bestB = db; proved = true; }
+      const g = boundPtr + o;
+      if (i32x4.all_true(v128.and(proven(g, da, checkDrift), proven(g + 16, db, checkDrift)))) { bestA = da; bestB = db; proved = true; }
     }
     if (!proved) {
       let cx = v128.load(cPtr), cy = v128.load(cPtr, 16), cz = v128.load(cPtr, 32);
@@ -249,12 +247,8 @@ function assignPass<T>(
         bestB = i32x4.min_s(bestB, db);
       }
       if (bounds) {
-        const g = boundPtr + (<usize>i << 3);
-        const ra = f32x4.sqrt(secA), rb = f32x4.sqrt(secB);
-        storeBounds(g, ra, drift);
-        storeBounds(g + 16, high(ra), drift);
-        storeBounds(g + 32, rb, drift);
-        storeBounds(g + 48, high(rb), drift);
+        storeBounds(boundPtr + o, f32x4.sqrt(secA), drift);
+        storeBounds(boundPtr + o + 16, f32x4.sqrt(secB), drift);
       }
     }
     // Costs floor(d * 256) (times the weight): integers, so these f64 lanes sum exactly in any order.

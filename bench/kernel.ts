@@ -5,7 +5,9 @@
  *
  * The wasm builds move a point's sums only when its label changes. Passes with the same centroids
  * change no label, which is what Lloyd's later passes look like; the "every label moves" row is the
- * other extreme (the centroids' order rotates each pass, so every point changes cluster).
+ * other extreme (the centroids' order rotates each pass, so every point changes cluster). These rows
+ * open wasm sessions without bounds, so that every pass compares every centroid; the "bounds" rows
+ * show what Lloyd's passes cost with them: a pass that writes the bounds, and one they settle.
  */
 import { jsKernel } from '../src/kernel-js.js';
 import { WasmKernel, compileKernel } from '../src/kernel-wasm.js';
@@ -61,7 +63,7 @@ export async function kernelSuite(quick: boolean): Promise<Row[]> {
       evals.set(name, n * k);
       cases.push({
         name,
-        open: () => { session = kernel.open(points, k); session.assign(centroids); },
+        open: () => { session = kernel instanceof WasmKernel ? kernel.open(points, k, 1, { bounds: false }) : kernel.open(points, k); session.assign(centroids); },
         fn: () => session!.assign(centroids),
         close: () => { session!.dispose(); session = undefined; },
       });
@@ -78,15 +80,26 @@ export async function kernelSuite(quick: boolean): Promise<Row[]> {
     evals.set(name, maxN * k);
     cases.push({
       name,
-      open: () => { session = wasm.open(prefix(all, maxN), k); session.assign(c); },
+      open: () => { session = wasm.open(prefix(all, maxN), k, 1, { bounds: false }); session.assign(c); },
       fn: () => { flip = !flip; return session!.assign(flip ? rotated : c); },
       close: () => { session!.dispose(); session = undefined; },
     });
+    // With bounds: a pass that must check every point (and writes its bound), and a pass with the
+    // same centroids, where the bounds settle all but the points next to a tie.
+    for (const settled of [false, true]) {
+      const name = `wasm N=${mega(maxN)} K=${k}, bounds, ${settled ? 'settled pass' : 'full pass'}`;
+      evals.set(name, maxN * k);
+      cases.push({
+        name,
+        open: () => { session = wasm.open(prefix(all, maxN), k); session.assign(c); },
+        fn: () => { if (!settled) session!.labelsChanged(); return session!.assign(c); },
+        close: () => { session!.dispose(); session = undefined; },
+      });
+    }
   }
   console.log('  kernel: one assign pass over random RGB points (f32 planes)');
   const measured = await runSuite('kernel', cases, timing(quick));
   const byName = new Map(measured.map((m) => [m.name, m]));
-  const moving = byName.get(`wasm N=${mega(maxN)} K=16, every label moves`)!;
   for (const k of ks) {
     const get = (kind: string) => measured.find((m) => m.name.startsWith(`${kind} `) && m.name.endsWith(` K=${k}`))!;
     const w = get('wasm'), sc = get('wasm-scalar'), j = get('js');
@@ -96,8 +109,10 @@ export async function kernelSuite(quick: boolean): Promise<Row[]> {
     rows.push({ suite: 'kernel', scenario: sc.name, seconds: sc.median, rate: sr, ratio: `${fmt(sr / jr)}x vs js`, raw: { ...byName.get(sc.name) } });
     rows.push({ suite: 'kernel', scenario: w.name, seconds: w.median, rate: wr, ratio: `${fmt(wr / jr)}x vs js, ${fmt(wr / sr)}x vs scalar`, note: 'labels settled', raw: { ...byName.get(w.name) } });
     if (k === 16) {
-      const mr = rate(moving);
-      rows.push({ suite: 'kernel', scenario: moving.name, seconds: moving.median, rate: mr, ratio: `${fmt(mr / jr)}x vs js, ${fmt(mr / sr)}x vs scalar`, raw: { ...moving } });
+      for (const m of measured.filter((x) => x.name.includes(', '))) {
+        const r = rate(m);
+        rows.push({ suite: 'kernel', scenario: m.name, seconds: m.median, rate: r, ratio: `${fmt(r / jr)}x vs js, ${fmt(r / wr)}x vs labels settled without bounds`, note: m.name.includes('settled') ? 'effective rate' : '', raw: { ...m } });
+      }
     }
   }
   return rows;

@@ -129,7 +129,8 @@ export class WasmKernel implements Kernel {
     this.exports = instance.exports as unknown as WasmExports;
   }
 
-  open(points: Points, k: number, threads = 1): KernelSession {
+  /** `bounds: false` makes every pass compare every centroid (for benchmarks of the plain pass). */
+  open(points: Points, k: number, threads = 1, { bounds = true }: { bounds?: boolean } = {}): KernelSession {
     if (this.busy) throw new Error('kmeans-seg: wasm kernel session already open');
     if (points.u && points.w) throw new Error('kmeans-seg: spatial points take no weights');
     const { n } = points;
@@ -166,11 +167,11 @@ export class WasmKernel implements Kernel {
     const outs = new Float64Array(buf, OUT_BYTE, t * OUT_STRIDE / 8);
     const [xPtr, yPtr, zPtr, uPtr = 0, vPtr = 0] = planePtrs as [number, number, number, number?, number?];
 
-    // Bounds that let a pass skip the points whose label is proven (see assembly/assign.ts), one f64
-    // a point over k-means++'s two planes: seeding is over before the passes start, and any use of
-    // them, like a reset or labels changed by the caller, makes the next pass check every point.
-    const boundPtr = dims === 3 ? closestPtr : 0;
-    const pass = new Float64Array(buf, PASS_BYTE, 2);
+    // Bounds that let a pass skip the points whose label is proven (see assembly/assign.ts), one f32
+    // a point over k-means++'s plane of closest distances: seeding is over before the passes start,
+    // and its use, a reset or labels changed by the caller make the next pass check every point.
+    const boundPtr = dims === 3 && bounds ? closestPtr : 0;
+    const pass = new Float32Array(buf, PASS_BYTE, 2);
     let boundsValid = false;
     let drift = 0; // total of the largest centroid move of each pass, as an upper bound
     const previous = new Float32Array(k * dims);
@@ -220,8 +221,9 @@ export class WasmKernel implements Kernel {
             // Rounded up a little: the bound must never be below the true total.
             drift = (drift + Math.sqrt(most)) * (1 + 2 ** -45);
           }
-          pass[0] = boundsValid ? 2 * drift : Infinity;
-          pass[1] = 2 * drift;
+          // The kernel's f32: the drift a pass checks against rounded up, the one it writes down.
+          pass[0] = boundsValid ? f32Up(drift) : Infinity;
+          pass[1] = f32Down(drift);
         }
         allSums.fill(0);
         outs.fill(0);
@@ -258,6 +260,21 @@ export class WasmKernel implements Kernel {
 }
 
 export const WASM_MAX_BYTES = MAX_PAGES * PAGE;
+
+const f32Bits = new Float32Array(1);
+const f32Int = new Int32Array(f32Bits.buffer);
+/** The least f32 at or above v (v >= 0, finite). */
+function f32Up(v: number): number {
+  f32Bits[0] = v;
+  if (f32Bits[0]! < v) f32Int[0]!++;
+  return f32Bits[0]!;
+}
+/** The greatest f32 at or below v (v >= 0, finite). */
+function f32Down(v: number): number {
+  f32Bits[0] = v;
+  if (f32Bits[0]! > v) f32Int[0]!--;
+  return f32Bits[0]!;
+}
 
 /** Bytes of memory a point takes in a session: its planes, weight, two k-means++ planes, a label. */
 export function wasmBytesPerPoint(dims: number, weighted: boolean): number {

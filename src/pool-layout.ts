@@ -17,7 +17,7 @@ export const MAX_THREADS = 32;
 /** Per-thread outcome slots (f64 inertia, changed, settled, unused) at [0, MAX_THREADS * 32). */
 export const OUT_BYTE = 0;
 export const OUT_STRIDE = 32;
-/** The pass's two f64 for the kernel's bounds (see assembly/assign.ts), after the outcome slots. */
+/** The pass's two f32 for the kernel's bounds (see assembly/assign.ts), after the outcome slots. */
 export const PASS_BYTE = OUT_BYTE + MAX_THREADS * OUT_STRIDE;
 /** Sessions lay out their data from here on. */
 export const DATA_BYTE = CONTROL_BYTE + (JOBS + MAX_THREADS * JOB_INTS) * 4 + 64;

@@ -1,5 +1,8 @@
 import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, NEXT, N_FIELD, PENDING, STARTED, STOP } from './pool-layout.js';
 
+/** Checks of a shared counter before sleeping on it: some tens of microseconds. */
+export const SPIN = 20_000;
+
 /** What a pool worker needs from its host environment (worker_threads' parentPort, or a Worker's self). */
 export interface WorkerPort {
   postMessage(message: unknown): void;
@@ -26,7 +29,7 @@ export function runChunks(ctl: Int32Array, job: JobFields, assign: Assign, assig
     const m = Math.min(chunk!, n! - start);
     const at = (ptr: number) => (ptr ? ptr + start * 4 : 0);
     if (dims === 5) assign5(at(x!), at(y!), at(z!), at(u!), at(v!), m, c!, k!, labels! + start * 2, sums!, out!);
-    else assign(at(x!), at(y!), at(z!), at(w!), m, c!, k!, labels! + start * 2, sums!, out!, bounds ? bounds + start * 8 : 0, pass!);
+    else assign(at(x!), at(y!), at(z!), at(w!), m, c!, k!, labels! + start * 2, sums!, out!, bounds ? bounds + start * 4 : 0, pass!);
   }
 }
 
@@ -47,6 +50,9 @@ export function runPoolWorker(init: Init, port: WorkerPort): void {
   for (;;) {
     // Views are rebuilt every pass: the host may have grown the memory since the last one.
     const ctl = new Int32Array(memory.buffer, CONTROL_BYTE, JOBS);
+    // Lloyd's passes come back to back: look for the next one a little before sleeping, since a
+    // wake-up from Atomics.wait can take longer than a whole pass over a small histogram.
+    for (let spin = 0; spin < SPIN && Atomics.load(ctl, GEN) === seen; spin++);
     Atomics.wait(ctl, GEN, seen);
     seen = Atomics.load(ctl, GEN);
     if (Atomics.load(ctl, STOP) !== 0) return;

@@ -1,4 +1,5 @@
 import { KMeansSegError } from './errors.js';
+import { SPIN } from './pool-worker-core.js';
 import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, MAX_THREADS, NEXT, N_FIELD, PENDING, STARTED, STOP } from './pool-layout.js';
 
 /** How long the workers get to pick up a pass before the pool is declared broken. */
@@ -23,7 +24,7 @@ export type SpawnWorker = (init: WorkerInit) => Promise<WorkerHandle>;
 export interface Job {
   x: number; y: number; z: number; w: number; u: number; v: number; n: number;
   c: number; k: number; labels: number; sums: number; out: number; dims: number; chunk: number;
-  /** The points' bounds (f64 each; 0 for none) and the pass's two f64 (see assembly/assign.ts). */
+  /** The points' bounds (f32 each; 0 for none) and the pass's two f32 (see assembly/assign.ts). */
   bounds: number; pass: number;
 }
 export const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims', 'chunk', 'bounds', 'pass'] as const;
@@ -72,6 +73,7 @@ export class ThreadPool {
     // A worker that died never starts: rather than sleep forever, give up once the others are done
     // waiting for it. (Event handlers cannot run while this thread sleeps, so liveness is counted.)
     const since = Date.now();
+    for (let spin = 0; spin < SPIN && Atomics.load(ctl, PENDING) !== 0; spin++);
     for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) {
       Atomics.wait(ctl, PENDING, p, 1000);
       if (Atomics.load(ctl, STARTED) < this.workers.length && Date.now() - since > START_TIMEOUT_MS) {
