@@ -105,12 +105,11 @@ const ROUND: f32 = 1.0 / <f32>(1 << 21);
 
 /**
  * Lower bounds of four points (roots of their second-nearest distances in `root`) on the distance to
- * any other centroid than their own, plus the drift so far, rounded down, at g.
+ * any other centroid than their own, plus the drift so far, rounded down: what boundsOf gives, at g.
  */
 @inline
 function storeBounds(g: usize, root: v128, drift: v128): void {
-  const b = f32x4.add(f32x4.mul(root, f32x4.splat(LOWER)), drift);
-  v128.store(g, f32x4.sub(b, f32x4.mul(f32x4.add(root, drift), f32x4.splat(ROUND))));
+  v128.store(g, boundsOf(root, drift));
 }
 
 /**
@@ -123,6 +122,150 @@ function proven(g: usize, own: v128, drift: v128): v128 {
   const lower = f32x4.sub(f32x4.sub(bound, drift), f32x4.mul(f32x4.add(bound, drift), f32x4.splat(ROUND)));
   const reach = f32x4.mul(f32x4.mul(lower, lower), f32x4.splat(REACH));
   return v128.and(f32x4.gt(lower, f32x4.splat(0)), f32x4.lt(f32x4.mul(own, f32x4.splat(UPPER)), reach));
+}
+
+/** floor(d * 256) times the weight for eight points (distances in a and b, weights in wa and wb), summed as f64 pairs. */
+@inline
+function costOf(a: v128, b: v128, weighted: bool, wa: v128, wb: v128): v128 {
+  const scale = f32x4.splat(256);
+  const qa = f32x4.floor(f32x4.mul(a, scale)), qb = f32x4.floor(f32x4.mul(b, scale));
+  let c0 = f64x2.promote_low_f32x4(qa), c1 = f64x2.promote_low_f32x4(high(qa));
+  let c2 = f64x2.promote_low_f32x4(qb), c3 = f64x2.promote_low_f32x4(high(qb));
+  if (weighted) {
+    c0 = f64x2.mul(c0, f64x2.convert_low_i32x4_u(wa)); c1 = f64x2.mul(c1, f64x2.convert_low_i32x4_u(high(wa)));
+    c2 = f64x2.mul(c2, f64x2.convert_low_i32x4_u(wb)); c3 = f64x2.mul(c3, f64x2.convert_low_i32x4_u(high(wb)));
+  }
+  return f64x2.add(f64x2.add(c0, c1), f64x2.add(c2, c3));
+}
+
+// The nearest centroid of eight points, as nearest8 leaves it (globals: an inlined function cannot
+// write its caller's locals, and each worker's instance has its own).
+let nearBestA: v128 = i32x4.splat(0), nearBestB: v128 = i32x4.splat(0);
+let nearIdxA: v128 = i32x4.splat(0), nearIdxB: v128 = i32x4.splat(0);
+let nearSecA: v128 = i32x4.splat(0), nearSecB: v128 = i32x4.splat(0);
+
+/**
+ * Nearest (and, with `second`, second-nearest) centroid of eight points, comparing every centroid.
+ * Distances are sums of squares, never negative nor NaN, so their bits order as i32 do: the compare
+ * and the minimum run on the integer units, leaving the float adders to the distances. The compare
+ * is strict: an equal distance keeps the earlier (lower) index. And as each j exceeds every index
+ * so far, max(idx, j & closer) is j where closer, else idx.
+ */
+@inline
+function nearest8(xa: v128, xb: v128, ya: v128, yb: v128, za: v128, zb: v128, cPtr: usize, k: i32, second: bool): void {
+  let cx = v128.load(cPtr), cy = v128.load(cPtr, 16), cz = v128.load(cPtr, 32);
+  let ax = f32x4.sub(xa, cx), ay = f32x4.sub(ya, cy), az = f32x4.sub(za, cz);
+  let bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
+  let bestA = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
+  let bestB = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+  let idxA = i32x4.splat(0), idxB = i32x4.splat(0);
+  let secA = i32x4.splat(INFINITY_BITS), secB = i32x4.splat(INFINITY_BITS);
+  let c = cPtr;
+  for (let jj = 1; jj < k; jj++) {
+    c += CENTROID_BYTES;
+    cx = v128.load(c); cy = v128.load(c, 16); cz = v128.load(c, 32);
+    ax = f32x4.sub(xa, cx); ay = f32x4.sub(ya, cy); az = f32x4.sub(za, cz);
+    bx = f32x4.sub(xb, cx); by = f32x4.sub(yb, cy); bz = f32x4.sub(zb, cz);
+    const da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
+    const db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+    const j = v128.load(c, 48);
+    idxA = i32x4.max_s(idxA, v128.and(j, i32x4.lt_s(da, bestA)));
+    idxB = i32x4.max_s(idxB, v128.and(j, i32x4.lt_s(db, bestB)));
+    if (second) {
+      secA = i32x4.min_s(secA, i32x4.max_s(bestA, da));
+      secB = i32x4.min_s(secB, i32x4.max_s(bestB, db));
+    }
+    bestA = i32x4.min_s(bestA, da);
+    bestB = i32x4.min_s(bestB, db);
+  }
+  nearBestA = bestA; nearBestB = bestB; nearIdxA = idxA; nearIdxB = idxB;
+  if (second) { nearSecA = secA; nearSecB = secB; }
+}
+
+/** Bounds of four points (roots of their second-nearest distances in `root`): see storeBounds. */
+@inline
+function boundsOf(root: v128, drift: v128): v128 {
+  const b = f32x4.add(f32x4.mul(root, f32x4.splat(LOWER)), drift);
+  return f32x4.sub(b, f32x4.mul(f32x4.add(root, drift), f32x4.splat(ROUND)));
+}
+
+// What runQueue adds up, read and reset by assignPass.
+let queueCost: f64 = 0;
+
+/**
+ * The points whose bounds failed in groups that were otherwise settled wait in a queue (i32 indices
+ * at queuePtr) and go through a full pass eight at a time, gathered lane by lane: the points near a
+ * boundary cost one full comparison each, not one for each group of eight they sit in. The first
+ * `count` entries are real (count <= 8); the rest repeat the first and are ignored. Returns the
+ * number of labels changed; the cost goes to queueCost.
+ */
+@inline
+function runQueue(
+  queuePtr: usize, count: i32, xPtr: usize, yPtr: usize, zPtr: usize, wPtr: usize,
+  cPtr: usize, k: i32, labelPtr: usize, sumPtr: usize, bank: usize, boundPtr: usize, drift: v128,
+): i32 {
+  const q0 = load<i32>(queuePtr);
+  const q1 = count > 1 ? load<i32>(queuePtr, 4) : q0, q2 = count > 2 ? load<i32>(queuePtr, 8) : q0, q3 = count > 3 ? load<i32>(queuePtr, 12) : q0;
+  const q4 = count > 4 ? load<i32>(queuePtr, 16) : q0, q5 = count > 5 ? load<i32>(queuePtr, 20) : q0, q6 = count > 6 ? load<i32>(queuePtr, 24) : q0, q7 = count > 7 ? load<i32>(queuePtr, 28) : q0;
+  const o0 = <usize>q0 << 2, o1 = <usize>q1 << 2, o2 = <usize>q2 << 2, o3 = <usize>q3 << 2;
+  const o4 = <usize>q4 << 2, o5 = <usize>q5 << 2, o6 = <usize>q6 << 2, o7 = <usize>q7 << 2;
+  const xa = v128.load32_lane(xPtr + o3, v128.load32_lane(xPtr + o2, v128.load32_lane(xPtr + o1, v128.load32_zero(xPtr + o0), 1), 2), 3);
+  const ya = v128.load32_lane(yPtr + o3, v128.load32_lane(yPtr + o2, v128.load32_lane(yPtr + o1, v128.load32_zero(yPtr + o0), 1), 2), 3);
+  const za = v128.load32_lane(zPtr + o3, v128.load32_lane(zPtr + o2, v128.load32_lane(zPtr + o1, v128.load32_zero(zPtr + o0), 1), 2), 3);
+  const xb = v128.load32_lane(xPtr + o7, v128.load32_lane(xPtr + o6, v128.load32_lane(xPtr + o5, v128.load32_zero(xPtr + o4), 1), 2), 3);
+  const yb = v128.load32_lane(yPtr + o7, v128.load32_lane(yPtr + o6, v128.load32_lane(yPtr + o5, v128.load32_zero(yPtr + o4), 1), 2), 3);
+  const zb = v128.load32_lane(zPtr + o7, v128.load32_lane(zPtr + o6, v128.load32_lane(zPtr + o5, v128.load32_zero(zPtr + o4), 1), 2), 3);
+  nearest8(xa, xb, ya, yb, za, zb, cPtr, k, true);
+  // Lanes past `count` are ignored: their cost is masked out, their bound, label and sums untouched.
+  const lanes = i32x4.splat(count);
+  const validA = i32x4.lt_s(v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0), lanes);
+  const validB = i32x4.lt_s(v128(4, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0, 0), lanes);
+  let wa = i32x4.splat(0), wb = i32x4.splat(0);
+  if (wPtr) {
+    wa = v128.load32_lane(wPtr + o3, v128.load32_lane(wPtr + o2, v128.load32_lane(wPtr + o1, v128.load32_zero(wPtr + o0), 1), 2), 3);
+    wb = v128.load32_lane(wPtr + o7, v128.load32_lane(wPtr + o6, v128.load32_lane(wPtr + o5, v128.load32_zero(wPtr + o4), 1), 2), 3);
+  }
+  const c = costOf(v128.and(nearBestA, validA), v128.and(nearBestB, validB), wPtr != 0, wa, wb);
+  queueCost += f64x2.extract_lane(c, 0) + f64x2.extract_lane(c, 1);
+  const ba = boundsOf(f32x4.sqrt(nearSecA), drift), bb = boundsOf(f32x4.sqrt(nearSecB), drift);
+  const one = f32x4.splat(1);
+  let changed = 0;
+  changed += queued(0, count, q0, ba, nearIdxA, xa, ya, za, one, boundPtr, labelPtr, sumPtr, wPtr);
+  changed += queued(1, count, q1, ba, nearIdxA, xa, ya, za, one, boundPtr, labelPtr, sumPtr + bank, wPtr);
+  changed += queued(2, count, q2, ba, nearIdxA, xa, ya, za, one, boundPtr, labelPtr, sumPtr, wPtr);
+  changed += queued(3, count, q3, ba, nearIdxA, xa, ya, za, one, boundPtr, labelPtr, sumPtr + bank, wPtr);
+  changed += queued(4, count, q4, bb, nearIdxB, xb, yb, zb, one, boundPtr, labelPtr, sumPtr, wPtr);
+  changed += queued(5, count, q5, bb, nearIdxB, xb, yb, zb, one, boundPtr, labelPtr, sumPtr + bank, wPtr);
+  changed += queued(6, count, q6, bb, nearIdxB, xb, yb, zb, one, boundPtr, labelPtr, sumPtr, wPtr);
+  changed += queued(7, count, q7, bb, nearIdxB, xb, yb, zb, one, boundPtr, labelPtr, sumPtr + bank, wPtr);
+  return changed;
+}
+
+/** Lane `lane` (of eight; its vectors hold lanes lane & 3) of a queued run: bound, label and sums of point q. */
+@inline
+function queued(
+  lane: i32, count: i32, q: i32, bound: v128, idx: v128, x: v128, y: v128, z: v128, one: v128,
+  boundPtr: usize, labelPtr: usize, bank: usize, wPtr: usize,
+): i32 {
+  if (lane >= count) return 0;
+  const l = lane & 3;
+  const b = l == 0 ? f32x4.extract_lane(bound, 0) : l == 1 ? f32x4.extract_lane(bound, 1) : l == 2 ? f32x4.extract_lane(bound, 2) : f32x4.extract_lane(bound, 3);
+  store<f32>(boundPtr + (<usize>q << 2), b);
+  const to = l == 0 ? i32x4.extract_lane(idx, 0) : l == 1 ? i32x4.extract_lane(idx, 1) : l == 2 ? i32x4.extract_lane(idx, 2) : i32x4.extract_lane(idx, 3);
+  const lp = labelPtr + (<usize>q << 1);
+  const from = <i32>load<u16>(lp);
+  if (from == to) return 0;
+  store<u16>(lp, <u16>to);
+  const xy = l == 0 ? i8x16.shuffle(x, y, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3)
+    : l == 1 ? i8x16.shuffle(x, y, 4, 5, 6, 7, 20, 21, 22, 23, 4, 5, 6, 7, 4, 5, 6, 7)
+    : l == 2 ? i8x16.shuffle(x, y, 8, 9, 10, 11, 24, 25, 26, 27, 8, 9, 10, 11, 8, 9, 10, 11)
+    : i8x16.shuffle(x, y, 12, 13, 14, 15, 28, 29, 30, 31, 12, 13, 14, 15, 12, 13, 14, 15);
+  const z1 = l == 0 ? i8x16.shuffle(z, one, 0, 1, 2, 3, 16, 17, 18, 19, 0, 1, 2, 3, 0, 1, 2, 3)
+    : l == 1 ? i8x16.shuffle(z, one, 4, 5, 6, 7, 16, 17, 18, 19, 4, 5, 6, 7, 4, 5, 6, 7)
+    : l == 2 ? i8x16.shuffle(z, one, 8, 9, 10, 11, 16, 17, 18, 19, 8, 9, 10, 11, 8, 9, 10, 11)
+    : i8x16.shuffle(z, one, 12, 13, 14, 15, 16, 17, 18, 19, 12, 13, 14, 15, 12, 13, 14, 15);
+  movePair(bank, from, to, xy, z1, wPtr, q);
+  return 1;
 }
 
 /**
@@ -168,6 +311,10 @@ function assignPass<T>(
   // No check (+Infinity) on a pass after which labels may be anything, even UNASSIGNED: only then
   // are they all below k, as the gathers need.
   let checking = false;
+  // Points waiting for a full comparison (see runQueue), in the thread's scratch after its outcome.
+  const queuePtr = outPtr + 64;
+  let queuedCount = 0;
+  queueCost = 0;
   if (bounds) {
     const d = load<f32>(passPtr);
     checking = d < Infinity;
@@ -183,7 +330,6 @@ function assignPass<T>(
     const lp = labelPtr + (<usize>i << 1);
     let bestA = f32x4.splat(0), bestB = f32x4.splat(0);
     let idxA = i32x4.splat(0), idxB = i32x4.splat(0);
-    let proved = false;
     if (bounds && checking) {
       // The distance of each of the eight points to its own centroid.
       const old = v128.load(lp);
@@ -214,54 +360,32 @@ function assignPass<T>(
         const bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
         db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
       }
-      const g = boundPtr + o;
-      if (i32x4.all_true(v128.and(proven(g, da, checkDrift), proven(g + 16, db, checkDrift)))) { bestA = da; bestB = db; proved = true; }
-    }
-    if (!proved) {
-      let cx = v128.load(cPtr), cy = v128.load(cPtr, 16), cz = v128.load(cPtr, 32);
-      let ax = f32x4.sub(xa, cx), ay = f32x4.sub(ya, cy), az = f32x4.sub(za, cz);
-      let bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
-      bestA = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
-      bestB = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
-      let secA = i32x4.splat(INFINITY_BITS), secB = i32x4.splat(INFINITY_BITS);
-      let c = cPtr;
-      for (let jj = 1; jj < k; jj++) {
-        c += CENTROID_BYTES;
-        cx = v128.load(c); cy = v128.load(c, 16); cz = v128.load(c, 32);
-        ax = f32x4.sub(xa, cx); ay = f32x4.sub(ya, cy); az = f32x4.sub(za, cz);
-        bx = f32x4.sub(xb, cx); by = f32x4.sub(yb, cy); bz = f32x4.sub(zb, cz);
-        const da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
-        const db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
-        // Distances are sums of squares, never negative nor NaN, so their bits order as i32 do: the
-        // compare and the minimum run on the integer units, leaving the float adders to the distances.
-        // The compare is strict: an equal distance keeps the earlier (lower) index. And as this j
-        // exceeds every index so far, max(idx, j & closer) is j where closer, else idx.
-        const j = v128.load(c, 48);
-        idxA = i32x4.max_s(idxA, v128.and(j, i32x4.lt_s(da, bestA)));
-        idxB = i32x4.max_s(idxB, v128.and(j, i32x4.lt_s(db, bestB)));
-        if (bounds) {
-          secA = i32x4.min_s(secA, i32x4.max_s(bestA, da));
-          secB = i32x4.min_s(secB, i32x4.max_s(bestB, db));
+      const pa = proven(boundPtr + o, da, checkDrift), pb = proven(boundPtr + o + 16, db, checkDrift);
+      const sure = i32x4.bitmask(pa) | (i32x4.bitmask(pb) << 4);
+      if (sure != 0) {
+        // The proven points' labels stand; they add their cost. The others join the queue.
+        cost = f64x2.add(cost, costOf(v128.and(da, pa), v128.and(db, pb), wPtr != 0, wPtr ? v128.load(wPtr + o) : da, wPtr ? v128.load(wPtr + o, 16) : db));
+        settled += popcnt<i32>(sure);
+        for (let rest = ~sure & 0xff; rest != 0; rest &= rest - 1) {
+          store<i32>(queuePtr + (<usize>queuedCount << 2), i + ctz<i32>(rest));
+          queuedCount++;
         }
-        bestA = i32x4.min_s(bestA, da);
-        bestB = i32x4.min_s(bestB, db);
+        if (queuedCount >= 8) {
+          changed += runQueue(queuePtr, 8, xPtr, yPtr, zPtr, wPtr, cPtr, k, labelPtr, sumPtr, bank, boundPtr, drift);
+          queuedCount -= 8;
+          for (let q = 0; q < queuedCount; q++) store<i32>(queuePtr + (<usize>q << 2), load<i32>(queuePtr + (<usize>(q + 8) << 2)));
+        }
+        continue;
       }
-      if (bounds) {
-        storeBounds(boundPtr + o, f32x4.sqrt(secA), drift);
-        storeBounds(boundPtr + o + 16, f32x4.sqrt(secB), drift);
-      }
+    }
+    nearest8(xa, xb, ya, yb, za, zb, cPtr, k, bounds);
+    bestA = nearBestA; bestB = nearBestB; idxA = nearIdxA; idxB = nearIdxB;
+    if (bounds) {
+      storeBounds(boundPtr + o, f32x4.sqrt(nearSecA), drift);
+      storeBounds(boundPtr + o + 16, f32x4.sqrt(nearSecB), drift);
     }
     // Costs floor(d * 256) (times the weight): integers, so these f64 lanes sum exactly in any order.
-    const qa = f32x4.floor(f32x4.mul(bestA, scale)), qb = f32x4.floor(f32x4.mul(bestB, scale));
-    let c0 = f64x2.promote_low_f32x4(qa), c1 = f64x2.promote_low_f32x4(high(qa));
-    let c2 = f64x2.promote_low_f32x4(qb), c3 = f64x2.promote_low_f32x4(high(qb));
-    if (wPtr) {
-      const wa = v128.load(wPtr + o), wb = v128.load(wPtr + o, 16);
-      c0 = f64x2.mul(c0, f64x2.convert_low_i32x4_u(wa)); c1 = f64x2.mul(c1, f64x2.convert_low_i32x4_u(high(wa)));
-      c2 = f64x2.mul(c2, f64x2.convert_low_i32x4_u(wb)); c3 = f64x2.mul(c3, f64x2.convert_low_i32x4_u(high(wb)));
-    }
-    cost = f64x2.add(cost, f64x2.add(f64x2.add(c0, c1), f64x2.add(c2, c3)));
-    if (bounds && proved) { settled += 8; continue; }
+    cost = f64x2.add(cost, costOf(bestA, bestB, wPtr != 0, wPtr ? v128.load(wPtr + o) : bestA, wPtr ? v128.load(wPtr + o, 16) : bestB));
     // Labels: eight u16 compared and stored at once; the sums change only for points that moved.
     const old = v128.load(lp);
     const fresh = i16x8.narrow_i32x4_u(idxA, idxB);
@@ -281,7 +405,8 @@ function assignPass<T>(
     if (moved & 64) movePair(sumPtr, i16x8.extract_lane_u(old, 6), i16x8.extract_lane_u(fresh, 6), i8x16.shuffle(xb, yb, 8, 9, 10, 11, 24, 25, 26, 27, 8, 9, 10, 11, 8, 9, 10, 11), i8x16.shuffle(zb, one, 8, 9, 10, 11, 16, 17, 18, 19, 8, 9, 10, 11, 8, 9, 10, 11), wPtr, i + 6);
     if (moved & 128) movePair(sumPtr + bank, i16x8.extract_lane_u(old, 7), i16x8.extract_lane_u(fresh, 7), i8x16.shuffle(xb, yb, 12, 13, 14, 15, 28, 29, 30, 31, 12, 13, 14, 15, 12, 13, 14, 15), i8x16.shuffle(zb, one, 12, 13, 14, 15, 16, 17, 18, 19, 12, 13, 14, 15, 12, 13, 14, 15), wPtr, i + 7);
   }
-  let inertia = f64x2.extract_lane(cost, 0) + f64x2.extract_lane(cost, 1);
+  if (bounds && queuedCount > 0) changed += runQueue(queuePtr, queuedCount, xPtr, yPtr, zPtr, wPtr, cPtr, k, labelPtr, sumPtr, bank, boundPtr, drift);
+  let inertia = f64x2.extract_lane(cost, 0) + f64x2.extract_lane(cost, 1) + queueCost;
   // Tail: scalar f32 arithmetic, identical to one SIMD lane. It keeps no bounds: their checks never pass.
   for (; i < n; i++) {
     const o = <usize>i << 2;

@@ -2,7 +2,7 @@
  * The control block shared by the host and the pool workers, at a fixed place in the kernel's
  * memory (below every session's data). Int32 indices into it:
  */
-export const CONTROL_BYTE = 1152;
+export const CONTROL_BYTE = 4224;
 export const GEN = 0; // bumped by the host to start a pass; workers wait on it
 export const PENDING = 1; // workers still running; the last one to finish notifies
 export const STOP = 2; // non-zero: workers exit their loop
@@ -14,9 +14,12 @@ export const JOB_INTS = 16; // x, y, z, w, u, v, n, c, k, labels, sums, out, dim
 /** Index of the point count in a job; 0 means this worker sits the pass out. */
 export const N_FIELD = 6;
 export const MAX_THREADS = 32;
-/** Per-thread outcome slots (f64 inertia, changed, settled, unused) at [0, MAX_THREADS * 32). */
+/**
+ * Per-thread slots at [0, MAX_THREADS * 128): the outcome (f64 inertia, changed, settled, unused),
+ * then the kernel's queue of points awaiting a full comparison (16 i32) at +64.
+ */
 export const OUT_BYTE = 0;
-export const OUT_STRIDE = 32;
+export const OUT_STRIDE = 128;
 /** The pass's two f32 for the kernel's bounds (see assembly/assign.ts), after the outcome slots. */
 export const PASS_BYTE = OUT_BYTE + MAX_THREADS * OUT_STRIDE;
 /** Sessions lay out their data from here on. */
