@@ -2,7 +2,7 @@ import { KMeansSegError } from './errors.js';
 import type { AssignOutcome, Kernel, KernelSession, Points } from './kernel.js';
 import { UNASSIGNED, planesOf } from './kernel.js';
 import { platform } from './platform.js';
-import { CONTROL_BYTE, DATA_BYTE, JOBS, NEXT, OUT_BYTE, OUT_STRIDE, PASS_BYTE } from './pool-layout.js';
+import { ASSIGN_JOB, CONTROL_BYTE, DATA_BYTE, JOBS, NEXT, OUT_BYTE, OUT_STRIDE, PASS_BYTE, SEED_BYTE, SEED_JOB } from './pool-layout.js';
 import { runChunks } from './pool-worker-core.js';
 import { JOB_FIELDS, type Job, type ThreadPool } from './pool.js';
 
@@ -187,12 +187,34 @@ export class WasmKernel implements Kernel {
       jobs.push({
         x: xPtr, y: yPtr, z: zPtr, w: wPtr, u: uPtr, v: vPtr, n, c: cPtr, k, labels: labelPtr,
         sums: sumPtr + i * sumBytes, out: OUT_BYTE + i * OUT_STRIDE, dims, chunk, bounds: boundPtr, pass: PASS_BYTE,
+        kind: ASSIGN_JOB, closest: closestPtr, candidate: candidatePtr,
       });
     }
+    // k-means++ candidates: one pass over the points each, split like an assignment pass when the
+    // points alone are enough work.
+    const seedJobs = jobs.map((j) => ({ ...j, kind: SEED_JOB }));
+    const seedThreads = n >= PARALLEL_MIN_WORK ? t : 1;
+    const seed = new Float32Array(buf, SEED_BYTE, 5);
     const ex = this.exports;
     const control = new Int32Array(buf, CONTROL_BYTE, JOBS);
-    const runHere = (j: Job) => runChunks(control, JOB_FIELDS.map((f) => j[f]), ex.assign, ex.assign5);
+    const runHere = (j: Job) => runChunks(control, JOB_FIELDS.map((f) => j[f]), ex, buf);
     const pool = this.pool;
+    /** candidate = min(closest, d(point c)); returns the potential. */
+    const seedPass = (c: number): number => {
+      forgetBounds(); // the bounds live in the closest plane
+      if (seedThreads === 1) {
+        return dims === 5
+          ? ex.mindist5(xPtr, yPtr, zPtr, uPtr, vPtr, n, planes[0]![c]!, planes[1]![c]!, planes[2]![c]!, planes[3]![c]!, planes[4]![c]!, closestPtr, candidatePtr)
+          : ex.mindist(xPtr, yPtr, zPtr, wPtr, n, planes[0]![c]!, planes[1]![c]!, planes[2]![c]!, closestPtr, candidatePtr);
+      }
+      for (let d = 0; d < dims; d++) seed[d] = planes[d]![c]!;
+      outs.fill(0);
+      pool!.run(seedJobs, runHere);
+      // Integers (floor(d * 256) * w), so the threads' order cannot change the sum.
+      let potential = 0;
+      for (let i = 0; i < t; i++) potential += outs[i * OUT_STRIDE / 8 + 3]!;
+      return potential;
+    };
     this.busy = true;
     return {
       labels,
@@ -202,9 +224,7 @@ export class WasmKernel implements Kernel {
       seeding: {
         closest: new Float32Array(buf, closestPtr, n),
         candidate: new Float32Array(buf, candidatePtr, n),
-        minDistances: dims === 5
-          ? (c) => ex.mindist5(xPtr, yPtr, zPtr, uPtr, vPtr, n, planes[0]![c]!, planes[1]![c]!, planes[2]![c]!, planes[3]![c]!, planes[4]![c]!, closestPtr, candidatePtr)
-          : (c) => { forgetBounds(); return ex.mindist(xPtr, yPtr, zPtr, wPtr, n, planes[0]![c]!, planes[1]![c]!, planes[2]![c]!, closestPtr, candidatePtr); },
+        minDistances: (c) => seedPass(c),
       },
       assign(centroids: Float32Array): AssignOutcome {
         // Centroid j as `dims` splatted vectors, so the kernel's inner loop loads without shuffles.

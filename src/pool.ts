@@ -26,8 +26,10 @@ export interface Job {
   c: number; k: number; labels: number; sums: number; out: number; dims: number; chunk: number;
   /** The points' bounds (f32 each; 0 for none) and the pass's two f32 (see assembly/assign.ts). */
   bounds: number; pass: number;
+  /** ASSIGN_JOB, or SEED_JOB: a k-means++ candidate (at SEED_BYTE) against `closest`, into `candidate`. */
+  kind: number; closest: number; candidate: number;
 }
-export const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims', 'chunk', 'bounds', 'pass'] as const;
+export const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims', 'chunk', 'bounds', 'pass', 'kind', 'closest', 'candidate'] as const;
 
 export class ThreadPool {
   private readonly workers: WorkerHandle[] = [];

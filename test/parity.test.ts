@@ -167,6 +167,41 @@ describe('kernel parity: one assign call, WasmKernel vs assignJS', () => {
     }), { seed: 5, numRuns: 12 });
   }, 60_000);
 
+  it("k-means++'s hot loop split over a pool of 2 threads agrees with its TS twin (3 and 5 dimensions)", async () => {
+    const pooled = (await getKernel('wasm', 2)).kernel as WasmKernel;
+    let s = 11;
+    const next = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s >>> 8; };
+    for (const dims of [3, 5]) {
+      // Enough points (n >= 2^18) for a seeding pass to be split; n not a multiple of 8.
+      const n = 300_001;
+      const points: Points = {
+        x: Float32Array.from({ length: n }, () => next() % 256), y: Float32Array.from({ length: n }, () => next() % 256),
+        z: Float32Array.from({ length: n }, () => next() % 256), w: dims === 3 ? Uint32Array.from({ length: n }, () => 1 + (next() % 100)) : null, n,
+      };
+      if (dims === 5) {
+        points.u = Float32Array.from({ length: n }, (_, i) => (i % 977) / 4);
+        points.v = Float32Array.from({ length: n }, (_, i) => Math.floor(i / 977) / 4);
+      }
+      const session = pooled.open(points, 4, 2);
+      try {
+        expect(session.threads).toBe(2);
+        const twin = jsSeeding(points);
+        session.seeding.closest.fill(Infinity);
+        twin.closest.fill(Infinity);
+        for (const id of [0, 12345, n - 1]) {
+          const got = session.seeding.minDistances(id);
+          const want = twin.minDistances(id);
+          expect(Object.is(got, want), `dims ${dims}: potential ${got} vs ${want}`).toBe(true);
+          expect(session.seeding.candidate.every((d, i) => Object.is(d, twin.candidate[i]))).toBe(true);
+          session.seeding.closest.set(session.seeding.candidate);
+          twin.closest.set(twin.candidate);
+        }
+      } finally {
+        session.dispose();
+      }
+    }
+  }, 60_000);
+
   it("k-means++'s hot loop: the kernel's mindist agrees with its TS twin (jsSeeding)", () => {
     const seedingCase = fc.record({
       n: fc.integer({ min: 1, max: 45 }),
