@@ -601,3 +601,6 @@ export function mindist5(
   }
   return potential;
 }
+
+// One module, one memory: the histogram's loops run on the same instances and threads.
+export { countColours, labelColours } from './histogram';

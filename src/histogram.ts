@@ -19,6 +19,8 @@ export interface Histogram {
   table: Uint32Array;
   /** Bytes per entry of the dense label map labelPixels laid over the table (0: none yet), for release(). */
   mapWidth: 0 | 1 | 2 | 4;
+  /** The engine whose table this is, if any: labelPixels runs its loop there too. */
+  engine?: HistogramEngine;
   release(): void;
 }
 
@@ -53,21 +55,40 @@ export const slotOf = (key: number): number => {
   return key ^ t ^ (t << 12);
 };
 
+/** What HistogramEngine.count finds: new colours in order of first sight (null if more than `cap`). */
+export interface ColourCounts { seen: Uint32Array | null; n: number; transparent: number }
+
+/**
+ * The two per-pixel loops run elsewhere: in the wasm kernel, on its threads (src/kernel-wasm.ts), over
+ * a table in its memory. Same table layout (slotOf), same results as the loops below.
+ */
+export interface HistogramEngine {
+  /** The engine's table of 2^24 u32, zero wherever release() has been through. */
+  table(): Uint32Array;
+  /** Threads the loops may use (1 or more; the engine may use fewer). */
+  threads: number;
+  /** Count the pixels' colours into table(). */
+  count(words: Uint32Array, cap: number): ColourCounts;
+  /** Each pixel's label from the u8 or u16 map laid over the table's bytes; alpha 0 gets k. */
+  label(words: Uint32Array, k: number, out: Uint8Array | Uint16Array): void;
+}
+
 const TABLE_SIZE = 1 << 24;
 // 64 MiB reused across calls: clearing the touched entries is far cheaper than a new table. Held
 // weakly, so that between calls (while a big result is encoded, say) the collector may take it back.
 let spareTable: WeakRef<Uint32Array> | undefined;
 
-export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: number): Histogram {
-  const table = spareTable?.deref() ?? new Uint32Array(TABLE_SIZE);
-  spareTable = undefined; // borrowed: a concurrent call allocates its own
+export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: number, engine?: HistogramEngine | null): Histogram {
   const words = pixelWords(data, pixels);
+  const counted = engine ? engine.count(words, SORT_LIMIT) : undefined;
+  const table = engine ? engine.table() : spareTable?.deref() ?? new Uint32Array(TABLE_SIZE);
+  if (!engine) spareTable = undefined; // borrowed: a concurrent call allocates its own
   // Colours in order of first sight, while they are few enough that sorting them beats scanning all
   // 16 M table entries (the scan alone costs tens of milliseconds, whatever the image's size).
-  let seen = new Uint32Array(Math.min(pixels, 1 << 16));
-  let n = 0;
-  let transparent = 0;
-  for (let p = 0; p < pixels; p++) {
+  let seen = counted?.seen ?? new Uint32Array(Math.min(pixels, 1 << 16));
+  let n = counted?.n ?? 0;
+  let transparent = counted?.transparent ?? 0;
+  for (let p = 0; p < (counted ? 0 : pixels); p++) {
     const v = words[p]!;
     if (v >>> 24 === 0) { transparent++; continue; }
     const key = v & 0xffffff;
@@ -83,7 +104,7 @@ export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: num
   }
   const keys = new Uint32Array(n);
   const counts = new Uint32Array(n);
-  if (n <= SORT_LIMIT) {
+  if (n <= SORT_LIMIT && !(counted && counted.seen === null)) {
     radixSort24(seen.subarray(0, n), keys);
   } else {
     // Ascending keys straight from the table: a key's 16 r_lo neighbours share one cache line.
@@ -91,12 +112,12 @@ export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: num
   }
   for (let i = 0; i < n; i++) { const slot = slotOf(keys[i]!); counts[i] = table[slot]!; table[slot] = i; }
   return {
-    keys, counts, n, opaque: pixels - transparent, table, mapWidth: 0,
+    keys, counts, n, opaque: pixels - transparent, table, mapWidth: 0, ...(engine ? { engine } : {}),
     release() {
       // Only the entries written are zeroed, so no page the image never touched becomes resident.
       const shift = this.mapWidth === 1 ? 2 : this.mapWidth === 2 ? 1 : 0;
       for (let i = 0; i < n; i++) { const slot = slotOf(keys[i]!); table[slot] = 0; table[slot >>> shift] = 0; }
-      spareTable = new WeakRef(table);
+      if (!engine) spareTable = new WeakRef(table);
     },
   };
 }
@@ -136,6 +157,7 @@ export function labelPixels(
   h.mapWidth = map.BYTES_PER_ELEMENT as 1 | 2 | 4;
   for (let i = 0; i < h.n; i++) map[slotOf(h.keys[i]!)] = colourLabels[i]!;
   const words = pixelWords(data, pixels);
+  if (h.engine && !(out instanceof Uint32Array)) { h.engine.label(words, k, out); return; }
   for (let p = 0; p < pixels; p++) {
     const v = words[p]!;
     const key = v & 0xffffff;

@@ -2,8 +2,9 @@ import { KMeansSegError } from './errors.js';
 import type { AssignOutcome, Kernel, KernelSession, Points } from './kernel.js';
 import { UNASSIGNED, planesOf } from './kernel.js';
 import { platform } from './platform.js';
-import { ASSIGN_JOB, CONTROL_BYTE, DATA_BYTE, JOBS, NEXT, OUT_BYTE, OUT_STRIDE, PASS_BYTE, SEED_BYTE, SEED_JOB } from './pool-layout.js';
-import { runChunks } from './pool-worker-core.js';
+import { ASSIGN_JOB, CONTROL_BYTE, COUNT_JOB, DATA_BYTE, JOBS, LABEL_JOB, NEXT, OUT_BYTE, OUT_STRIDE, PASS_BYTE, SEED_BYTE, SEED_JOB } from './pool-layout.js';
+import type { ColourCounts, HistogramEngine } from './histogram.js';
+import { runChunks, type KernelCalls } from './pool-worker-core.js';
 import { JOB_FIELDS, type Job, type ThreadPool } from './pool.js';
 
 /**
@@ -20,6 +21,8 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 
 interface WasmExports {
+  countColours?(pix: number, n: number, table: number, seen: number, cap: number, out: number): void;
+  labelColours?(pix: number, n: number, map: number, width: number, k: number, out: number): void;
   assign(x: number, y: number, z: number, w: number, n: number, c: number, k: number, labels: number, sums: number, out: number, bounds: number, pass: number): void;
   mindist(x: number, y: number, z: number, w: number, n: number, cx: number, cy: number, cz: number, closest: number, out: number): number;
   assign5(x: number, y: number, z: number, u: number, v: number, n: number, c: number, k: number, labels: number, sums: number, out: number): void;
@@ -100,6 +103,9 @@ export class WasmKernel implements Kernel {
   pool: ThreadPool | null = null;
   private readonly exports: WasmExports;
   private busy = false;
+  /** Where sessions lay out their data: after the histogram's region once there is one. */
+  private dataStart = DATA_BYTE;
+  private engine: HistogramEngine | null | undefined;
 
   /** Whether the memory is shared, so that a pool of workers may use it. */
   readonly shared: boolean;
@@ -129,6 +135,105 @@ export class WasmKernel implements Kernel {
     this.exports = instance.exports as unknown as WasmExports;
   }
 
+  /**
+   * The histogram's counting and labelling loops on this kernel's threads (up to two), over tables in
+   * its memory, or null where that cannot work: a build without them, or a plain memory (whose views
+   * a session's growth would detach). The region is laid out once, below every session's data:
+   * 2 tables of 2^24 u32 (one per thread; only the pages a picture touches become resident), 2 lists
+   * of new colours, and slices of pixels and labels that the host copies through.
+   */
+  histogramEngine(): HistogramEngine | null {
+    if (this.engine !== undefined) return this.engine;
+    const ex = this.exports;
+    if (!this.shared || !ex.countColours || !ex.labelColours || this.busy) return (this.engine = null);
+    const TABLE = 1 << 26, SEEN = 1 << 23, SLICE = 1 << 20;
+    const tables = [DATA_BYTE, DATA_BYTE + TABLE];
+    const seens = [DATA_BYTE + 2 * TABLE, DATA_BYTE + 2 * TABLE + SEEN];
+    const slicePtr = DATA_BYTE + 2 * TABLE + 2 * SEEN;
+    const labelSlicePtr = slicePtr + SLICE * 4;
+    const end = labelSlicePtr + SLICE * 2;
+    // Earlier sessions may have written below the memory's present end: zero that part of the region
+    // (fresh pages are zero already, and stay out of the resident set until a picture touches them).
+    const dirty = Math.min(this.memory.buffer.byteLength, end) - DATA_BYTE;
+    try {
+      ensureBytes(this.memory, end);
+    } catch {
+      return (this.engine = null);
+    }
+    if (dirty > 0) new Uint8Array(this.memory.buffer, DATA_BYTE, dirty).fill(0);
+    this.dataStart = end;
+    const memory = this.memory;
+    const control = () => new Int32Array(memory.buffer, CONTROL_BYTE, JOBS);
+    const calls = ex as unknown as KernelCalls;
+    const job = (i: number, fields: Partial<Job>): Job => ({
+      x: 0, y: 0, z: 0, w: 0, u: 0, v: 0, n: 0, c: 0, k: 0, labels: 0, sums: 0, out: OUT_BYTE + i * OUT_STRIDE, dims: 3,
+      chunk: 1 << 16, bounds: 0, pass: 0, kind: COUNT_JOB, closest: 0, candidate: 0, table: 0, seen: 0, cap: 0, width: 0, ...fields,
+    });
+    const runAll = (jobs: Job[]) => {
+      const ctl = control();
+      const here = (j: Job) => runChunks(ctl, JOB_FIELDS.map((f) => j[f]), calls, memory.buffer);
+      const pool = this.pool;
+      Atomics.store(ctl, NEXT, 0);
+      if (jobs.length === 1 || !pool || pool.broken) { for (const j of jobs) { Atomics.store(ctl, NEXT, 0); here(j); } }
+      else pool.run(jobs, here);
+    };
+    const threadsFor = (pixels: number) => (engine.threads > 1 && this.pool && !this.pool.broken && pixels >= PARALLEL_MIN_WORK ? 2 : 1);
+    const engine: HistogramEngine = {
+      threads: 1,
+      table: () => new Uint32Array(memory.buffer, tables[0]!, 1 << 24),
+      count: (words: Uint32Array, cap: number): ColourCounts => {
+        const t = threadsFor(words.length);
+        const outs = new Int32Array(memory.buffer, OUT_BYTE, 2 * OUT_STRIDE / 4);
+        outs.fill(0);
+        const slice = new Uint32Array(memory.buffer, slicePtr, SLICE);
+        for (let s = 0; s < words.length; s += SLICE) {
+          const m = Math.min(SLICE, words.length - s);
+          slice.set(words.subarray(s, s + m));
+          const half = t === 1 ? m : Math.ceil(m / 2);
+          const jobs = [job(0, { x: slicePtr, n: half, table: tables[0]!, seen: seens[0]!, cap })];
+          if (t === 2) jobs.push(job(1, { x: slicePtr + half * 4, n: m - half, table: tables[1]!, seen: seens[1]!, cap }));
+          runAll(jobs);
+        }
+        const a = new Uint32Array(memory.buffer, tables[0]!, 1 << 24), b = new Uint32Array(memory.buffer, tables[1]!, 1 << 24);
+        const seenA = outs[0]!, seenB = t === 2 ? outs[OUT_STRIDE / 4]! : 0;
+        const transparent = outs[1]! + (t === 2 ? outs[OUT_STRIDE / 4 + 1]! : 0);
+        // The second thread's counts join the first's table; its new colours join the list.
+        if (seenA > cap || seenB > cap) {
+          for (let slot = 0; slot < 1 << 24; slot++) if (b[slot] !== 0) { a[slot] += b[slot]!; b[slot] = 0; }
+          let n = 0;
+          for (let slot = 0; slot < 1 << 24; slot++) if (a[slot] !== 0) n++;
+          return { seen: null, n, transparent };
+        }
+        const list = new Uint32Array(seenA + seenB);
+        list.set(new Uint32Array(memory.buffer, seens[0]!, seenA));
+        let n = seenA;
+        const listB = new Uint32Array(memory.buffer, seens[1]!, seenB);
+        for (let i = 0; i < seenB; i++) {
+          const key = listB[i]!;
+          const t2 = (key ^ (key >>> 12)) & 0xf0, slot = key ^ t2 ^ (t2 << 12);
+          if (a[slot] === 0) list[n++] = key;
+          a[slot] += b[slot]!;
+          b[slot] = 0;
+        }
+        return { seen: list.subarray(0, n), n, transparent };
+      },
+      label: (words: Uint32Array, k: number, out: Uint8Array | Uint16Array): void => {
+        const width = out.BYTES_PER_ELEMENT;
+        const t = threadsFor(words.length);
+        const slice = new Uint32Array(memory.buffer, slicePtr, SLICE);
+        const labelsOut = width === 1 ? new Uint8Array(memory.buffer, labelSlicePtr, SLICE) : new Uint16Array(memory.buffer, labelSlicePtr, SLICE);
+        for (let s = 0; s < words.length; s += SLICE) {
+          const m = Math.min(SLICE, words.length - s);
+          slice.set(words.subarray(s, s + m));
+          const fields = { kind: LABEL_JOB, x: slicePtr, n: m, table: tables[0]!, width, k, labels: labelSlicePtr, chunk: 1 << 16 };
+          runAll(t === 2 ? [job(0, fields), job(1, fields)] : [job(0, fields)]);
+          out.set(labelsOut.subarray(0, m), s);
+        }
+      },
+    };
+    return (this.engine = engine);
+  }
+
   /** `bounds: false` makes every pass compare every centroid (for benchmarks of the plain pass). */
   open(points: Points, k: number, threads = 1, { bounds = true }: { bounds?: boolean } = {}): KernelSession {
     if (this.busy) throw new Error('kmeans-seg: wasm kernel session already open');
@@ -139,7 +244,7 @@ export class WasmKernel implements Kernel {
     // Waking workers costs tens of microseconds a pass: below this much work one thread is faster.
     const t = this.pool && !this.pool.broken && n * k >= PARALLEL_MIN_WORK ? Math.max(1, Math.min(threads, this.pool.size + 1, Math.ceil(n / 4096))) : 1;
     const align = (v: number, to = 16) => Math.ceil(v / to) * to;
-    const cPtr = DATA_BYTE;
+    const cPtr = this.dataStart;
     const centroidFloats = dims === 3 ? 16 : dims * 4;
     const sumStride = dims + 1; // f64 per cluster
     // Two banks (see assembly/assign.ts). Threads that wrote to one cache line (or a prefetched
@@ -187,7 +292,7 @@ export class WasmKernel implements Kernel {
       jobs.push({
         x: xPtr, y: yPtr, z: zPtr, w: wPtr, u: uPtr, v: vPtr, n, c: cPtr, k, labels: labelPtr,
         sums: sumPtr + i * sumBytes, out: OUT_BYTE + i * OUT_STRIDE, dims, chunk, bounds: boundPtr, pass: PASS_BYTE,
-        kind: ASSIGN_JOB, closest: closestPtr, candidate: candidatePtr,
+        kind: ASSIGN_JOB, closest: closestPtr, candidate: candidatePtr, table: 0, seen: 0, cap: 0, width: 0,
       });
     }
     // k-means++ candidates: one pass over the points each, split like an assignment pass when the
@@ -197,7 +302,7 @@ export class WasmKernel implements Kernel {
     const seed = new Float32Array(buf, SEED_BYTE, 5);
     const ex = this.exports;
     const control = new Int32Array(buf, CONTROL_BYTE, JOBS);
-    const runHere = (j: Job) => runChunks(control, JOB_FIELDS.map((f) => j[f]), ex, buf);
+    const runHere = (j: Job) => runChunks(control, JOB_FIELDS.map((f) => j[f]), ex as KernelCalls, buf);
     const pool = this.pool;
     /** candidate = min(closest, d(point c)); returns the potential. */
     const seedPass = (c: number): number => {

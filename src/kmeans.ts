@@ -1,5 +1,5 @@
 import { getKernel, type KernelChoice } from './backend.js';
-import { PARALLEL_MIN_WORK, WASM_MAX_BYTES, wasmBytesPerPoint } from './kernel-wasm.js';
+import { PARALLEL_MIN_WORK, WASM_MAX_BYTES, WasmKernel, wasmBytesPerPoint } from './kernel-wasm.js';
 import { availableThreads } from './platform.js';
 import { KMeansSegError, describe } from './errors.js';
 import { fromSrgb } from './colorspace.js';
@@ -41,7 +41,10 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
   const t0 = now();
   const { data, width, height } = image;
   const pixels = width * height;
-  const hist = buildHistogram(data, pixels);
+  // The wasm kernel runs the histogram's per-pixel loops too, on its threads, where it can.
+  const engine = kernel instanceof WasmKernel ? kernel.histogramEngine() : null;
+  if (engine) engine.threads = threads;
+  const hist = buildHistogram(data, pixels, engine);
   try {
     if (hist.opaque === 0) {
       throw new KMeansSegError('ERR_INVALID_IMAGE', `Every one of the ${pixels} pixels is fully transparent (alpha 0): there is no colour to cluster; pass an image with visible pixels`);

@@ -109,3 +109,64 @@ describe('painting a result over its own pixels (save without a second buffer)',
     }), { seed: 12, numRuns: 150 });
   });
 });
+
+describe('the histogram on the wasm kernel (counting and labelling on its threads)', () => {
+  /** Histogram and labels through the engine and through the TS loops, which must agree exactly. */
+  async function both(img: RGBAImage, labelsOf: (n: number) => number[]) {
+    const { getKernel } = await import('../src/backend.js');
+    const { WasmKernel } = await import('../src/kernel-wasm.js');
+    const { kernel, threads } = await getKernel('wasm', 2);
+    expect(threads).toBe(2);
+    const engine = (kernel as InstanceType<typeof WasmKernel>).histogramEngine();
+    expect(engine).not.toBeNull();
+    engine!.threads = 2;
+    const pixels = img.width * img.height;
+    const out: Array<{ keys: number[]; counts: number[]; n: number; opaque: number; labels8: Uint8Array | null; labels16?: Uint16Array }> = [];
+    for (const e of [engine, null]) {
+      const h = buildHistogram(img.data, pixels, e);
+      try {
+        const colourLabels = Uint16Array.from(labelsOf(h.n));
+        const max = colourLabels.reduce((m, v) => Math.max(m, v), 0);
+        const labels8 = max < 255 ? new Uint8Array(pixels) : null;
+        const labels16 = new Uint16Array(pixels);
+        // u8 first (it lays its map over the table), then a fresh histogram for u16.
+        if (labels8) labelPixels(img.data, pixels, h, colourLabels, 255, labels8);
+        out.push({ keys: Array.from(h.keys), counts: Array.from(h.counts), n: h.n, opaque: h.opaque, labels8 });
+        h.release();
+        const h2 = buildHistogram(img.data, pixels, e);
+        labelPixels(img.data, pixels, h2, colourLabels, 65535, labels16);
+        out[out.length - 1]!.labels16 = labels16;
+        h2.release();
+        if (e) expect(clean(e.table()), 'the engine leaves a clean table').toBe(true);
+      } catch (err) {
+        h.release();
+        throw err;
+      }
+    }
+    const [a, b] = out;
+    expect(a!.n).toBe(b!.n);
+    expect(a!.opaque).toBe(b!.opaque);
+    expect(a!.keys).toEqual(b!.keys);
+    expect(a!.counts).toEqual(b!.counts);
+    if (a!.labels8) expect(Buffer.from(a!.labels8).equals(Buffer.from(b!.labels8!))).toBe(true);
+    expect(Buffer.from(a!.labels16!.buffer).equals(Buffer.from(b!.labels16!.buffer))).toBe(true);
+  }
+
+  it('agrees with the TS loops on split work: photos-like gradients with transparency, u8 and u16 labels', async () => {
+    // 700 x 500 = 350,000 pixels (above the split threshold), some transparent, colours shared
+    // across the halves the two threads count, so their tables must merge.
+    const width = 700, height = 500;
+    const data = new Uint8Array(width * height * 4);
+    for (let p = 0; p < width * height; p++) {
+      const x = p % width, y = Math.floor(p / width);
+      data[p * 4] = (x * 7) & 255; data[p * 4 + 1] = (y * 3) & 255; data[p * 4 + 2] = ((x ^ y) >> 2) & 255;
+      data[p * 4 + 3] = (x + y) % 97 === 0 ? 0 : 255;
+    }
+    await both({ data, width, height }, (n) => Array.from({ length: n }, (_, i) => (i * 7919) % 300));
+  }, 60_000);
+
+  it('agrees with the TS loops past 2 M colours (noise: the merge falls back to scanning the tables)', async () => {
+    const img = noiseImage(2400, 2000, 12345);
+    await both(img, (n) => Array.from({ length: n }, (_, i) => i % 200));
+  }, 120_000);
+});
