@@ -59,14 +59,12 @@ export const slotOf = (key: number): number => {
 export interface ColourCounts { seen: Uint32Array | null; n: number; transparent: number }
 
 /**
- * The two per-pixel loops run elsewhere: in the wasm kernel, on its threads (src/kernel-wasm.ts), over
- * a table in its memory. Same table layout (slotOf), same results as the loops below.
+ * The two per-pixel loops run elsewhere: in the wasm kernel (src/kernel-wasm.ts), over a table in its
+ * memory. Same table layout (slotOf), same results as the loops below.
  */
 export interface HistogramEngine {
   /** The engine's table of 2^24 u32, zero wherever release() has been through. */
   table(): Uint32Array;
-  /** Threads the loops may use (1 or more; the engine may use fewer). */
-  threads: number;
   /** Count the pixels' colours into table(). */
   count(words: Uint32Array, cap: number): ColourCounts;
   /** Each pixel's label from the u8 or u16 map laid over the table's bytes; alpha 0 gets k. */

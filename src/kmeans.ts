@@ -41,10 +41,8 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
   const t0 = now();
   const { data, width, height } = image;
   const pixels = width * height;
-  // The wasm kernel runs the histogram's per-pixel loops too, on its threads, where it can.
-  const engine = kernel instanceof WasmKernel ? kernel.histogramEngine() : null;
-  if (engine) engine.threads = threads;
-  const hist = buildHistogram(data, pixels, engine);
+  // The wasm kernel runs the histogram's per-pixel loops too, where it can.
+  const hist = buildHistogram(data, pixels, kernel instanceof WasmKernel ? kernel.histogramEngine() : null);
   try {
     if (hist.opaque === 0) {
       throw new KMeansSegError('ERR_INVALID_IMAGE', `Every one of the ${pixels} pixels is fully transparent (alpha 0): there is no colour to cluster; pass an image with visible pixels`);

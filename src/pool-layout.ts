@@ -10,7 +10,7 @@ export const FAILED = 3; // set by a worker whose kernel call threw (a trap)
 export const STARTED = 4; // workers that picked up the current pass: a dead one never does
 export const NEXT = 5; // the next chunk of the pass to take: threads take chunks until none is left
 export const JOBS = 8; // then one job of JOB_INTS per thread
-export const JOB_INTS = 23; // x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk, bounds, pass, kind, closest, candidate, table, seen, cap, width
+export const JOB_INTS = 19; // x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk, bounds, pass, kind, closest, candidate
 /** Index of the point count in a job; 0 means this worker sits the pass out. */
 export const N_FIELD = 6;
 export const MAX_THREADS = 32;
@@ -24,10 +24,8 @@ export const OUT_STRIDE = 128;
 export const PASS_BYTE = OUT_BYTE + MAX_THREADS * OUT_STRIDE;
 /** A k-means++ candidate's coordinates (up to five f32) for a seeding pass, after the pass's f32. */
 export const SEED_BYTE = PASS_BYTE + 16;
-/** Job kinds: an assignment pass, a k-means++ candidate (mindist), or the histogram's loops. */
+/** Job kinds: an assignment pass, or a k-means++ candidate (mindist). */
 export const ASSIGN_JOB = 0;
 export const SEED_JOB = 1;
-export const COUNT_JOB = 2;
-export const LABEL_JOB = 3;
 /** Sessions lay out their data from here on. */
 export const DATA_BYTE = CONTROL_BYTE + (JOBS + MAX_THREADS * JOB_INTS) * 4 + 64;

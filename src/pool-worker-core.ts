@@ -1,4 +1,4 @@
-import { CONTROL_BYTE, COUNT_JOB, FAILED, GEN, JOBS, JOB_INTS, LABEL_JOB, NEXT, N_FIELD, OUT_STRIDE, PENDING, SEED_BYTE, SEED_JOB, STARTED, STOP } from './pool-layout.js';
+import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, NEXT, N_FIELD, OUT_STRIDE, PENDING, SEED_BYTE, SEED_JOB, STARTED, STOP } from './pool-layout.js';
 
 /** Checks of a shared counter before sleeping on it: some tens of microseconds. */
 export const SPIN = 20_000;
@@ -14,13 +14,8 @@ export type Assign = (x: number, y: number, z: number, w: number, n: number, c: 
 export type Assign5 = (x: number, y: number, z: number, u: number, v: number, n: number, c: number, k: number, l: number, s: number, o: number) => void;
 export type MinDist = (x: number, y: number, z: number, w: number, n: number, cx: number, cy: number, cz: number, closest: number, out: number) => number;
 export type MinDist5 = (x: number, y: number, z: number, u: number, v: number, n: number, cx: number, cy: number, cz: number, cu: number, cv: number, closest: number, out: number) => number;
-export type CountColours = (pix: number, n: number, table: number, seen: number, cap: number, out: number) => void;
-export type LabelColours = (pix: number, n: number, map: number, width: number, k: number, out: number) => void;
 /** The kernel's exports a pool thread runs. */
-export interface KernelCalls {
-  assign: Assign; assign5: Assign5; mindist: MinDist; mindist5: MinDist5;
-  countColours: CountColours; labelColours: LabelColours;
-}
+export interface KernelCalls { assign: Assign; assign5: Assign5; mindist: MinDist; mindist5: MinDist5 }
 
 /** A job's fields, in the order of pool.ts's JOB_FIELDS. */
 export type JobFields = ArrayLike<number>;
@@ -32,8 +27,7 @@ export type JobFields = ArrayLike<number>;
  * to the fourth f64 of the thread's outcome slot.
  */
 export function runChunks(ctl: Int32Array, job: JobFields, calls: KernelCalls, memory: ArrayBufferLike): void {
-  const [x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk, bounds, pass, kind, closest, candidate, table, seen, cap, width] = job as unknown as number[];
-  if (kind === COUNT_JOB) { calls.countColours(x!, n!, table!, seen!, cap!, out!); return; }
+  const [x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk, bounds, pass, kind, closest, candidate] = job as unknown as number[];
   const seed = kind === SEED_JOB ? new Float32Array(memory, SEED_BYTE, 5) : undefined;
   let potential = 0;
   for (;;) {
@@ -41,9 +35,7 @@ export function runChunks(ctl: Int32Array, job: JobFields, calls: KernelCalls, m
     if (start >= n!) break;
     const m = Math.min(chunk!, n! - start);
     const at = (ptr: number) => (ptr ? ptr + start * 4 : 0);
-    if (kind === LABEL_JOB) {
-      calls.labelColours(x! + start * 4, m, table!, width!, k!, labels! + start * width!);
-    } else if (seed) {
+    if (seed) {
       potential += dims === 5
         ? calls.mindist5(at(x!), at(y!), at(z!), at(u!), at(v!), m, seed[0]!, seed[1]!, seed[2]!, seed[3]!, seed[4]!, at(closest!), at(candidate!))
         : calls.mindist(at(x!), at(y!), at(z!), at(w!), m, seed[0]!, seed[1]!, seed[2]!, at(closest!), at(candidate!));

@@ -28,17 +28,8 @@ export interface Job {
   bounds: number; pass: number;
   /** ASSIGN_JOB, or SEED_JOB: a k-means++ candidate (at SEED_BYTE) against `closest`, into `candidate`. */
   kind: number; closest: number; candidate: number;
-  /**
-   * COUNT_JOB: this thread's pixels (x, n) into its own `table`, new colours to `seen` (up to `cap`),
-   * totals at `out`. LABEL_JOB: pixels (x, n), in chunks, through the map at `table` (`width` bytes an
-   * entry) into `labels`, with k for transparent pixels.
-   */
-  table: number; seen: number; cap: number; width: number;
 }
-export const JOB_FIELDS = [
-  'x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims', 'chunk', 'bounds', 'pass', 'kind',
-  'closest', 'candidate', 'table', 'seen', 'cap', 'width',
-] as const;
+export const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims', 'chunk', 'bounds', 'pass', 'kind', 'closest', 'candidate'] as const;
 
 export class ThreadPool {
   private readonly workers: WorkerHandle[] = [];

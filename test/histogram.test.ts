@@ -110,16 +110,14 @@ describe('painting a result over its own pixels (save without a second buffer)',
   });
 });
 
-describe('the histogram on the wasm kernel (counting and labelling on its threads)', () => {
+describe('the histogram on the wasm kernel (its counting and labelling loops)', () => {
   /** Histogram and labels through the engine and through the TS loops, which must agree exactly. */
   async function both(img: RGBAImage, labelsOf: (n: number) => number[]) {
     const { getKernel } = await import('../src/backend.js');
     const { WasmKernel } = await import('../src/kernel-wasm.js');
-    const { kernel, threads } = await getKernel('wasm', 2);
-    expect(threads).toBe(2);
+    const { kernel } = await getKernel('wasm', 2);
     const engine = (kernel as InstanceType<typeof WasmKernel>).histogramEngine();
     expect(engine).not.toBeNull();
-    engine!.threads = 2;
     const pixels = img.width * img.height;
     const out: Array<{ keys: number[]; counts: number[]; n: number; opaque: number; labels8: Uint8Array | null; labels16?: Uint16Array }> = [];
     for (const e of [engine, null]) {
@@ -152,9 +150,8 @@ describe('the histogram on the wasm kernel (counting and labelling on its thread
     expect(Buffer.from(a!.labels16!.buffer).equals(Buffer.from(b!.labels16!.buffer))).toBe(true);
   }
 
-  it('agrees with the TS loops on split work: photos-like gradients with transparency, u8 and u16 labels', async () => {
-    // 700 x 500 = 350,000 pixels (above the split threshold), some transparent, colours shared
-    // across the halves the two threads count, so their tables must merge.
+  it('agrees with the TS loops: gradients with transparency over several slices, u8 and u16 labels', async () => {
+    // 700 x 500 = 350,000 pixels: more than one slice the host copies through, some transparent.
     const width = 700, height = 500;
     const data = new Uint8Array(width * height * 4);
     for (let p = 0; p < width * height; p++) {
@@ -165,7 +162,7 @@ describe('the histogram on the wasm kernel (counting and labelling on its thread
     await both({ data, width, height }, (n) => Array.from({ length: n }, (_, i) => (i * 7919) % 300));
   }, 60_000);
 
-  it('agrees with the TS loops past 2 M colours (noise: the merge falls back to scanning the tables)', async () => {
+  it('agrees with the TS loops past 2 M colours (noise: the colours are then found by scanning the table)', async () => {
     const img = noiseImage(2400, 2000, 12345);
     await both(img, (n) => Array.from({ length: n }, (_, i) => i % 200));
   }, 120_000);
