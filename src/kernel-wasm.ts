@@ -12,9 +12,11 @@ import { JOB_FIELDS, type Job, type ThreadPool } from './pool.js';
  * and lays it out for each session. The kernel allocates nothing; this file decides every offset.
  *
  * Layout (bytes, 16-aligned): outcome slots and the pool's control block (pool-layout.ts) |
+ *   the histogram's region, once used (see histogramEngine) | then for each session:
  *   centroids, pre-splatted: k * 64 for 3 dims (x, y, z and the index j as i32), k * 80 for 5 |
  *   sums, 2 banks of k * (dims + 1) f64 per thread, each thread's on its own cache lines |
- *   x, y, z (and u, v) planes | weights (u32) | k-means++ closest and candidate distances (f32) | labels (u16)
+ *   x, y, z (and u, v) planes | weights (u32) | k-means++ closest distances (f32; the bounds
+ *   once the passes start) and candidate distances (f32) | labels (u16)
  */
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; the module is built with this maximum (asconfig.json). */

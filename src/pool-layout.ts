@@ -15,7 +15,7 @@ export const JOB_INTS = 19; // x, y, z, w, u, v, n, c, k, labels, sums, out, dim
 export const N_FIELD = 6;
 export const MAX_THREADS = 32;
 /**
- * Per-thread slots at [0, MAX_THREADS * 128): the outcome (f64 inertia, changed, settled, unused),
+ * Per-thread slots at [0, MAX_THREADS * 128): the outcome (f64 inertia, changed, settled, and a seeding pass's potential),
  * then the kernel's queue of points awaiting a full comparison (16 i32) at +64.
  */
 export const OUT_BYTE = 0;
@@ -27,5 +27,5 @@ export const SEED_BYTE = PASS_BYTE + 16;
 /** Job kinds: an assignment pass, or a k-means++ candidate (mindist). */
 export const ASSIGN_JOB = 0;
 export const SEED_JOB = 1;
-/** Sessions lay out their data from here on. */
+/** Sessions lay out their data from here on (after the histogram's region, once a kernel has one). */
 export const DATA_BYTE = CONTROL_BYTE + (JOBS + MAX_THREADS * JOB_INTS) * 4 + 64;
