@@ -305,7 +305,6 @@ function assignPass<T>(
   let changed = 0;
   let settled = 0;
   let cost = f64x2.splat(0);
-  const scale = f32x4.splat(256);
   const one = f32x4.splat(1);
   let checkDrift = f32x4.splat(0), drift = f32x4.splat(0);
   // No check (+Infinity) on a pass after which labels may be anything, even UNASSIGNED: only then
