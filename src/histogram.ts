@@ -86,18 +86,20 @@ export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: num
   let seen = counted?.seen ?? new Uint32Array(Math.min(pixels, 1 << 16));
   let n = counted?.n ?? 0;
   let transparent = counted?.transparent ?? 0;
-  for (let p = 0; p < (counted ? 0 : pixels); p++) {
-    const v = words[p]!;
-    if (v >>> 24 === 0) { transparent++; continue; }
-    const key = v & 0xffffff;
-    // slotOf, written out: this loop is the histogram's whole cost.
-    const t = (key ^ (key >>> 12)) & 0xf0;
-    if (table[key ^ t ^ (t << 12)]++ === 0) {
-      if (n < SORT_LIMIT) {
-        if (n === seen.length) { const grown = new Uint32Array(Math.min(seen.length * 2, SORT_LIMIT)); grown.set(seen); seen = grown; }
-        seen[n] = key;
+  if (!counted) {
+    for (let p = 0; p < pixels; p++) {
+      const v = words[p]!;
+      if (v >>> 24 === 0) { transparent++; continue; }
+      const key = v & 0xffffff;
+      // slotOf, written out: this loop is the histogram's whole cost.
+      const t = (key ^ (key >>> 12)) & 0xf0;
+      if (table[key ^ t ^ (t << 12)]++ === 0) {
+        if (n < SORT_LIMIT) {
+          if (n === seen.length) { const grown = new Uint32Array(Math.min(seen.length * 2, SORT_LIMIT)); grown.set(seen); seen = grown; }
+          seen[n] = key;
+        }
+        n++;
       }
-      n++;
     }
   }
   const keys = new Uint32Array(n);

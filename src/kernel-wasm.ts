@@ -227,7 +227,10 @@ export class WasmKernel implements Kernel {
     // The kernel hands back each pass's changes; the running totals live here.
     const sums = new Float64Array(k * sumStride);
     const splat = new Float32Array(buf, cPtr, k * centroidFloats);
-    if (dims === 3) for (let j = 0; j < k; j++) new Int32Array(buf, cPtr, k * 16).fill(j, j * 16 + 12, j * 16 + 16);
+    if (dims === 3) {
+      const index = new Int32Array(buf, cPtr, k * 16);
+      for (let j = 0; j < k; j++) index.fill(j, j * 16 + 12, j * 16 + 16);
+    }
     const outs = new Float64Array(buf, OUT_BYTE, t * OUT_STRIDE / 8);
     const [xPtr, yPtr, zPtr, uPtr = 0, vPtr = 0] = planePtrs as [number, number, number, number?, number?];
 
@@ -263,17 +266,21 @@ export class WasmKernel implements Kernel {
     const control = new Int32Array(buf, CONTROL_BYTE, JOBS);
     const runHere = (j: Job) => runChunks(control, JOB_FIELDS.map((f) => j[f]), ex as KernelCalls, buf);
     const pool = this.pool;
+    /** One pass of `passJobs`: on this thread alone, or over the pool. */
+    const runPass = (passJobs: Job[], threads: number) => {
+      outs.fill(0);
+      if (threads === 1) {
+        Atomics.store(control, NEXT, 0);
+        runHere(passJobs[0]!);
+      } else {
+        pool!.run(passJobs, runHere);
+      }
+    };
     /** candidate = min(closest, d(point c)); returns the potential. */
     const seedPass = (c: number): number => {
       forgetBounds(); // the bounds live in the closest plane
-      if (seedThreads === 1) {
-        return dims === 5
-          ? ex.mindist5(xPtr, yPtr, zPtr, uPtr, vPtr, n, planes[0]![c]!, planes[1]![c]!, planes[2]![c]!, planes[3]![c]!, planes[4]![c]!, closestPtr, candidatePtr)
-          : ex.mindist(xPtr, yPtr, zPtr, wPtr, n, planes[0]![c]!, planes[1]![c]!, planes[2]![c]!, closestPtr, candidatePtr);
-      }
       for (let d = 0; d < dims; d++) seed[d] = planes[d]![c]!;
-      outs.fill(0);
-      pool!.run(seedJobs, runHere);
+      runPass(seedJobs, seedThreads);
       // Integers (floor(d * 256) * w), so the threads' order cannot change the sum.
       let potential = 0;
       for (let i = 0; i < t; i++) potential += outs[i * OUT_STRIDE / 8 + 3]!;
@@ -310,13 +317,7 @@ export class WasmKernel implements Kernel {
           pass[1] = f32Down(drift);
         }
         allSums.fill(0);
-        outs.fill(0);
-        if (t === 1) {
-          Atomics.store(control, NEXT, 0);
-          runHere(jobs[0]!);
-        } else {
-          pool!.run(jobs, runHere);
-        }
+        runPass(jobs, t);
         // Reduce in thread order. The partial sums are integers (integer colours times integer
         // weights, or values on a 1/256 grid), so every order and thread count gives the same bits.
         let inertiaQ = 0, changed = 0;
