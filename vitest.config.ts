@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Tests run the Node entry's platform (files, worker_threads), whichever module they import first.
-    setupFiles: ['./src/platform-node.ts'],
+    setupFiles: ['./src/node/platform.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

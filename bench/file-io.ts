@@ -5,8 +5,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { decodeImage, encodeImage } from '../src/image-io.js';
-import { kmeans } from '../src/kmeans.js';
+import { decodeImage, encodeImage } from '../src/io/image-io.js';
+import { kmeans } from '../src/core/kmeans.js';
 import type { Inputs } from './inputs.js';
 import { RESULTS_DIR, fmt, median, type Row } from './lib.js';
 

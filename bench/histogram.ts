@@ -3,7 +3,7 @@
  * initial centroids for the same number of passes. The answers must be identical (the histogram is an
  * exact rewrite of the sum over pixels); only the time may differ.
  */
-import { kmeans } from '../src/kmeans.js';
+import { kmeans } from '../src/core/kmeans.js';
 import type { KMeansResult } from '../src/types.js';
 import type { Inputs } from './inputs.js';
 import { fmt, gRate, median, oneThread, runSuite, timing, warmUp, type Row } from './lib.js';

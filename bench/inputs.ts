@@ -4,8 +4,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { decodeImage } from '../src/image-io.js';
-import { kmeans } from '../src/kmeans.js';
+import { decodeImage } from '../src/io/image-io.js';
+import { kmeans } from '../src/core/kmeans.js';
 import type { RGBAImage } from '../src/types.js';
 import { ensureImage, type ImageInfo, type ImageName } from './images.js';
 import { RESULTS_DIR } from './lib.js';

@@ -9,10 +9,10 @@
  * open wasm sessions without bounds, so that every pass compares every centroid; the "bounds" rows
  * show what Lloyd's passes cost with them: a pass that writes the bounds, and one they settle.
  */
-import { jsKernel } from '../src/kernel-js.js';
-import { WasmKernel, compileKernel } from '../src/kernel-wasm.js';
-import type { Kernel, KernelSession, Points } from '../src/kernel.js';
-import { Random } from '../src/random.js';
+import { jsKernel } from '../src/kernel/js.js';
+import { WasmKernel, compileKernel } from '../src/kernel/wasm/wasm-kernel.js';
+import type { Kernel, KernelSession, Points } from '../src/kernel/kernel.js';
+import { Random } from '../src/core/random.js';
 import { fmt, gRate, runSuite, timing, warmUp, type Case, type Row } from './lib.js';
 
 function randomPoints(n: number, rng: Random): Points {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Benchmark from 'benchmark';
-import type { KMeansOptions } from '../src/options.js';
+import type { KMeansOptions } from '../src/core/options.js';
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const IMAGES_DIR = path.join(BENCH_DIR, 'images');

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { kmeans as mlKMeans } from 'ml-kmeans';
 import skmeans from 'skmeans';
-import { kmeans } from '../src/kmeans.js';
+import { kmeans } from '../src/core/kmeans.js';
 import type { RGBAImage } from '../src/types.js';
 import { subset, type Inputs } from './inputs.js';
 import { RESULTS_DIR, fmt, gRate, labelInertia, oneThread, relDiff, runSuite, timing, warmUp, type Row } from './lib.js';

@@ -3,12 +3,12 @@
  * pool splits the work), then full kmeans() with the histogram off (kernel-bound) and on (auto's
  * choice for photos, where single-threaded histogram and labelling passes dominate).
  */
-import { kmeans } from '../src/kmeans.js';
-import { getKernel } from '../src/backend.js';
-import type { WasmKernel } from '../src/kernel-wasm.js';
-import type { KernelSession, Points } from '../src/kernel.js';
-import type { KMeansOptions } from '../src/options.js';
-import { Random } from '../src/random.js';
+import { kmeans } from '../src/core/kmeans.js';
+import { getKernel } from '../src/kernel/select.js';
+import type { WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
+import type { KernelSession, Points } from '../src/kernel/kernel.js';
+import type { KMeansOptions } from '../src/core/options.js';
+import { Random } from '../src/core/random.js';
 import type { Inputs } from './inputs.js';
 import { fmt, gRate, runSuite, timing, warmUp, type Case, type Row } from './lib.js';
 

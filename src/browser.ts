@@ -3,16 +3,16 @@
  * canvas (ImageData) or any RGBA bytes; nothing here needs sharp or a Node built-in. The job runs in a
  * module Worker so the page stays responsive, on the best kernel tier that passes its probe.
  */
-import type { JobReply, JobRequest, JobResult } from './browser-job.js';
-import type { Tier } from './browser-tiers.js';
+import type { JobReply, JobRequest, JobResult } from './browser/job.js';
+import type { Tier } from './browser/tiers.js';
 import { KMeansSegError, describe, invalidOption, type ErrorCode } from './errors.js';
-import { compileKernel } from './kernel-wasm.js';
-import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './options.js';
+import { compileKernel } from './kernel/wasm/wasm-kernel.js';
+import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './core/options.js';
 import type { RGBAImage } from './types.js';
 
 export { KMeansSegError, type ErrorCode } from './errors.js';
-export { defaultOptions, MAX_K, type Backend, type InitMethod, type KMeansOptions, type Progress } from './options.js';
-export type { ColorSpace } from './colorspace.js';
+export { defaultOptions, MAX_K, type Backend, type InitMethod, type KMeansOptions, type Progress } from './core/options.js';
+export type { ColorSpace } from './core/colorspace.js';
 export type { PaletteEntry, RGBAImage } from './types.js';
 export type { JobResult, Tier };
 
@@ -106,7 +106,7 @@ function loadModule(wasm?: WasmOption): Promise<WebAssembly.Module> {
 
 async function onThisThread(image: RGBAImage, opts: ResolvedOptions, module: WebAssembly.Module | undefined, loadError: string | undefined): Promise<JobResult> {
   // Loaded on demand: pages that use the worker keep the clustering code out of their main bundle.
-  const [{ runJob }, { chooseKernel, threadsHere }] = await Promise.all([import('./browser-job.js'), import('./browser-tiers.js')]);
+  const [{ runJob }, { chooseKernel, threadsHere }] = await Promise.all([import('./browser/job.js'), import('./browser/tiers.js')]);
   const choice = await chooseKernel(opts.backend, module, threadsHere(opts.threads), loadError);
   if (opts.signal?.aborted) throw abortError(opts.signal, 'before it started');
   return runJob(image, opts, choice);
@@ -122,7 +122,7 @@ let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
 function takeWorker(): Worker {
   clearTimeout(idleTimer);
-  const w = idle ?? new Worker(new URL('./browser-worker.js', import.meta.url), { type: 'module', name: 'kmeans-seg' });
+  const w = idle ?? new Worker(new URL('./browser/worker.js', import.meta.url), { type: 'module', name: 'kmeans-seg' });
   idle = undefined;
   return w;
 }

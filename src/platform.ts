@@ -1,4 +1,4 @@
-import type { SpawnWorker } from './pool.js';
+import type { SpawnWorker } from './kernel/pool/thread-pool.js';
 
 /**
  * What the host environment provides, filled in by the entry that knows it: platform-node.ts for the

@@ -1,9 +1,9 @@
-import './platform-node.js';
+import './node/platform.js';
 import { KMeansSegError, invalidOption } from './errors.js';
-import { decodeImage, encodeImage, resolveLimitInputPixels } from './image-io.js';
-import { kmeans } from './kmeans.js';
-import { paintOver } from './result.js';
-import { checkOptionNames, resolveOptions, type KMeansOptions } from './options.js';
+import { decodeImage, encodeImage, resolveLimitInputPixels } from './io/image-io.js';
+import { kmeans } from './core/kmeans.js';
+import { paintOver } from './core/result.js';
+import { checkOptionNames, resolveOptions, type KMeansOptions } from './core/options.js';
 import type { KMeansResult } from './types.js';
 
 export interface SegmentOptions extends KMeansOptions {

@@ -1,4 +1,4 @@
-import type { KMeansOptions } from './options.js';
+import type { KMeansOptions } from './core/options.js';
 
 /** One colour of the result's palette. */
 export interface PaletteEntry {

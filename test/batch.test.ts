@@ -12,8 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { batch, type BatchProgress, type BatchReport } from '../src/batch.js';
-import { main, ProgressView } from '../src/cli-batch.js';
+import { batch, type BatchProgress, type BatchReport } from '../src/batch/batch.js';
+import { main, ProgressView } from '../src/cli/batch.js';
 import { KMeansSegError } from '../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -251,7 +251,7 @@ describe('kmeans-seg batch, interrupted (child process)', () => {
     const folder = path.join(tmp, 'cli-stop');
     const reportFile = path.join(tmp, 'cli-stop.json');
     // The sources through tsx, so the test does not depend on a fresh build.
-    const code = `import { main } from ${JSON.stringify(path.join(ROOT, 'src', 'cli-batch.ts'))}; process.exitCode = await main(process.argv.slice(1));`;
+    const code = `import { main } from ${JSON.stringify(path.join(ROOT, 'src', 'cli', 'batch.ts'))}; process.exitCode = await main(process.argv.slice(1));`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code,
       path.join(many, '*.png'), '-k', '16', '-o', folder, '--report', reportFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';

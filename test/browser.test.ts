@@ -13,8 +13,8 @@ import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kmeans } from '../src/kmeans.js';
-import type { KMeansOptions } from '../src/options.js';
+import { kmeans } from '../src/core/kmeans.js';
+import type { KMeansOptions } from '../src/core/options.js';
 import type { KMeansResult } from '../src/types.js';
 import { CHROMIUM, HAVE_CHROMIUM, launchChromium, serveStatic, type Chromium, type StaticServer } from './browser-helpers.js';
 
@@ -79,7 +79,7 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_PONYO)('kmeans-seg/browser in headless C
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    for (const f of ['dist/browser.js', 'dist/browser-worker.js', 'build/kmeans.wasm']) {
+    for (const f of ['dist/browser.js', 'dist/browser/worker.js', 'build/kmeans.wasm']) {
       if (!existsSync(path.join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (\`npm test\` does)`);
     }
     tmp = await mkdtemp(path.join(os.tmpdir(), 'kmeans-seg-browser-'));
@@ -121,10 +121,10 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_PONYO)('kmeans-seg/browser in headless C
   it('the built bundle holds no sharp and no Node built-in, nor any Node-only file', async () => {
     const assets = path.join(site, 'assets');
     const files = (await readdir(assets)).filter((f) => f.endsWith('.js'));
-    expect(files.some((f) => f.startsWith('browser-worker'))).toBe(true);
-    expect(files.some((f) => f.startsWith('pool-worker-browser'))).toBe(true);
+    expect(files.some((f) => f.startsWith('worker-'))).toBe(true);
+    expect(files.some((f) => f.startsWith('pool-worker-'))).toBe(true);
     expect((await readdir(assets)).some((f) => f.endsWith('.wasm'))).toBe(true); // copied, not inlined
-    // The Node entry's platform (files, worker_threads, os) lives in platform-node.ts, which the
+    // The Node entry's platform (files, worker_threads, os) lives in node/platform.ts, which the
     // browser graph never imports.
     expect(files.filter((f) => /node/.test(f))).toEqual([]);
     for (const f of files) {

@@ -31,7 +31,7 @@ function run(args: string[], cwd = ROOT): Promise<Run> {
 let tmp: string;
 let png: string; // a small valid input that does not depend on ../shared
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (`npm test` does)');
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing: run `npm run build` first (`npm test` does)');
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kmeans-seg-cli-'));
   png = path.join(tmp, 'small.png');
   await sharp({ create: { width: 6, height: 4, channels: 3, background: '#336699' } }).png().toFile(png);

@@ -18,8 +18,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { getKernel, terminateWorkers } from '../src/backend.js';
-import { ThreadPool } from '../src/pool.js';
+import { getKernel, terminateWorkers } from '../src/kernel/select.js';
+import { ThreadPool } from '../src/kernel/pool/thread-pool.js';
 import { segment, type SegmentOptions, type SegmentResult } from '../src/segment.js';
 import { noiseImage, rgbBytes } from './helpers.js';
 
@@ -136,7 +136,7 @@ describe('fresh processes (the CLI) give the bytes of this process', () => {
   }
 
   it('noise, k 8, seed 5: --backend wasm --threads 1 / --threads 2 / --backend js', async () => {
-    if (!existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (`npm test` does)');
+    if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing: run `npm run build` first (`npm test` does)');
     const api = await segmentAndSave(inputs.noise!, { k: 8, seed: 5, maxIterations: 60 }, path.join(tmp, 'api.png'));
     const runs = [['--backend', 'wasm', '--threads', '1'], ['--backend', 'wasm', '--threads', '2'], ['--backend', 'js']];
     await Promise.all(runs.map(async (flags, i) => {

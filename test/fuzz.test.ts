@@ -14,12 +14,12 @@ import sharp from 'sharp';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, KMeansSegError, type ErrorCode } from '../src/errors.js';
-import { decodeImage } from '../src/image-io.js';
-import { kmeans } from '../src/kmeans.js';
-import { defaultOptions, type KMeansOptions } from '../src/options.js';
-import { COLOR_SPACES } from '../src/colorspace.js';
+import { decodeImage } from '../src/io/image-io.js';
+import { kmeans } from '../src/core/kmeans.js';
+import { defaultOptions, type KMeansOptions } from '../src/core/options.js';
+import { COLOR_SPACES } from '../src/core/colorspace.js';
 import { segment } from '../src/segment.js';
-import { terminateWorkers } from '../src/backend.js';
+import { terminateWorkers } from '../src/kernel/select.js';
 import type { RGBAImage } from '../src/types.js';
 import { crc32 } from './helpers.js';
 

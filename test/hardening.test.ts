@@ -17,12 +17,12 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli.js';
+import { main } from '../src/cli/main.js';
 import { ERROR_CODES, KMeansSegError, type ErrorCode } from '../src/errors.js';
-import { decodeImage, encodeImage, writeFileAtomic } from '../src/image-io.js';
-import { kmeans } from '../src/kmeans.js';
+import { decodeImage, encodeImage, writeFileAtomic } from '../src/io/image-io.js';
+import { kmeans } from '../src/core/kmeans.js';
 import { segment } from '../src/segment.js';
-import { terminateWorkers } from '../src/backend.js';
+import { terminateWorkers } from '../src/kernel/select.js';
 import type { KMeansResult, RGBAImage } from '../src/types.js';
 import { crc32 } from './helpers.js';
 
@@ -40,7 +40,7 @@ const tried = (n = 1): void => { badInputs += n; };
 
 let tmp: string;
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (`npm test` does)');
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing: run `npm run build` first (`npm test` does)');
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kmeans-seg-hard-'));
   await chmod(tmp, 0o755); // the unprivileged-user cases below must reach their files
 });
@@ -961,7 +961,7 @@ proto.sync = function () {
     const script = path.join(dir, 'exit-mid-write.mjs');
     await writeFile(script, `
 import { open } from 'node:fs/promises';
-import { writeFileAtomic } from ${JSON.stringify(path.join(ROOT, 'dist', 'image-io.js'))};
+import { writeFileAtomic } from ${JSON.stringify(path.join(ROOT, 'dist', 'io', 'image-io.js'))};
 const handle = await open(${JSON.stringify(process.execPath)}, 'r');
 Object.getPrototypeOf(handle).sync = function () { process.exit(3); };
 await handle.close();
@@ -978,7 +978,7 @@ await writeFileAtomic(${JSON.stringify(path.join(dir, 'out.bin'))}, new Uint8Arr
     const script = path.join(dir, 'own-handler.mjs');
     await writeFile(script, `
 import { open } from 'node:fs/promises';
-import { writeFileAtomic } from ${JSON.stringify(path.join(ROOT, 'dist', 'image-io.js'))};
+import { writeFileAtomic } from ${JSON.stringify(path.join(ROOT, 'dist', 'io', 'image-io.js'))};
 process.on('SIGINT', () => { process.stderr.write('app: SIGINT\\n'); });
 const keepAlive = setInterval(() => {}, 1000); // signal listeners alone do not keep a process running
 const handle = await open(${JSON.stringify(process.execPath)}, 'r');

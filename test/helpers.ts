@@ -12,9 +12,9 @@ import sharp from 'sharp';
 import { expect } from 'vitest';
 // The core reads files and starts workers through a platform the entry installs: the tests import
 // src/ modules directly, so they install the Node one as src/index.ts does.
-import '../src/platform-node.js';
+import '../src/node/platform.js';
 import { KMeansSegError, type ErrorCode } from '../src/errors.js';
-import type { KMeansOptions } from '../src/options.js';
+import type { KMeansOptions } from '../src/core/options.js';
 import type { KMeansResult, RGBAImage } from '../src/types.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));

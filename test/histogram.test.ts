@@ -6,9 +6,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildHistogram, keyOf, labelPixels, slotOf } from '../src/histogram.js';
-import { kmeans } from '../src/kmeans.js';
-import { paintOver } from '../src/result.js';
+import { buildHistogram, keyOf, labelPixels, slotOf } from '../src/core/histogram.js';
+import { kmeans } from '../src/core/kmeans.js';
+import { paintOver } from '../src/core/result.js';
 import { imageArb, noiseImage } from './helpers.js';
 import type { RGBAImage } from '../src/types.js';
 
@@ -113,8 +113,8 @@ describe('painting a result over its own pixels (save without a second buffer)',
 describe('the histogram on the wasm kernel (its counting and labelling loops)', () => {
   /** Histogram and labels through the engine and through the TS loops, which must agree exactly. */
   async function both(img: RGBAImage, labelsOf: (n: number) => number[]) {
-    const { getKernel } = await import('../src/backend.js');
-    const { WasmKernel } = await import('../src/kernel-wasm.js');
+    const { getKernel } = await import('../src/kernel/select.js');
+    const { WasmKernel } = await import('../src/kernel/wasm/wasm-kernel.js');
     const { kernel } = await getKernel('wasm', 2);
     const engine = (kernel as InstanceType<typeof WasmKernel>).histogramEngine();
     expect(engine).not.toBeNull();

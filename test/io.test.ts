@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkOutputPath, decodeImage, encodeImage, writeFileAtomic } from '../src/image-io.js';
+import { checkOutputPath, decodeImage, encodeImage, writeFileAtomic } from '../src/io/image-io.js';
 import { segment } from '../src/segment.js';
 import { expectKMeansError } from './helpers.js';
 

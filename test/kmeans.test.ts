@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { kmeans } from '../src/kmeans.js';
-import type { KMeansOptions } from '../src/options.js';
+import { kmeans } from '../src/core/kmeans.js';
+import type { KMeansOptions } from '../src/core/options.js';
 import type { KMeansResult, RGBAImage } from '../src/types.js';
 import {
   clusterMeans, countColours, expectSameResult, image, imageArb, nearest, noiseImage, optionsArb, type Pixel,

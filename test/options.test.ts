@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KMeansSegError } from '../src/errors.js';
-import { kmeans } from '../src/kmeans.js';
-import { MAX_K, defaultOptions, resolveOptions, type KMeansOptions } from '../src/options.js';
+import { kmeans } from '../src/core/kmeans.js';
+import { MAX_K, defaultOptions, resolveOptions, type KMeansOptions } from '../src/core/options.js';
 import type { RGBAImage } from '../src/types.js';
 import { expectKMeansError, image } from './helpers.js';
 

@@ -11,11 +11,11 @@ import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { terminateWorkers } from '../src/backend.js';
-import { kmeans } from '../src/kmeans.js';
+import { terminateWorkers } from '../src/kernel/select.js';
+import { kmeans } from '../src/core/kmeans.js';
 import {
   labelsPNG, maskName, masksPNG, overlayBorders, paletteGPL, paletteJSON, saveLabels, saveMasks, saveOverlay, savePalette,
-} from '../src/outputs.js';
+} from '../src/outputs/outputs.js';
 import type { KMeansResult, RGBAImage } from '../src/types.js';
 import { ROOT, expectKMeansError, image, noiseImage } from './helpers.js';
 
@@ -194,8 +194,8 @@ describe('palette files', () => {
     await expectKMeansError(savePalette(result, path.join(tmp, 'missing', 'p.json')), 'ERR_OUTPUT_DIR', 'does not exist');
   });
 
-  it.skipIf(!existsSync(path.join(ROOT, 'src', 'apply.ts')))('both formats read back through apply\'s parsePalette', async () => {
-    const { parsePalette } = await import('../src/apply.js');
+  it.skipIf(!existsSync(path.join(ROOT, 'src', 'palette', 'apply.ts')))('both formats read back through apply\'s parsePalette', async () => {
+    const { parsePalette } = await import('../src/palette/apply.js');
     const rgb = result.palette.map((p) => p.rgb);
     const json = parsePalette(paletteJSON(result, { colorSpace: 'oklab' }));
     expect(json.palette.map((p) => p.rgb)).toEqual(rgb);
@@ -240,7 +240,7 @@ describe('kmeans-seg with every output', () => {
   });
   let input: string;
   beforeAll(async () => {
-    if (!existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (`npm test` does)');
+    if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing: run `npm run build` first (`npm test` does)');
     input = path.join(tmp, 'cli-in.png');
     const img = noiseImage(20, 12, 9, 5);
     await sharp(img.data, { raw: { width: 20, height: 12, channels: 4 } }).png().toFile(input);

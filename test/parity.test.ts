@@ -5,13 +5,13 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getKernel, terminateWorkers } from '../src/backend.js';
-import { planesOf, type Points } from '../src/kernel.js';
-import { assignJS, jsKernel } from '../src/kernel-js.js';
-import { jsSeeding } from '../src/init.js';
-import { WasmKernel, compileKernel } from '../src/kernel-wasm.js';
-import { kmeans } from '../src/kmeans.js';
-import type { KMeansOptions } from '../src/options.js';
+import { getKernel, terminateWorkers } from '../src/kernel/select.js';
+import { planesOf, type Points } from '../src/kernel/kernel.js';
+import { assignJS, jsKernel } from '../src/kernel/js.js';
+import { jsSeeding } from '../src/core/seeding.js';
+import { WasmKernel, compileKernel } from '../src/kernel/wasm/wasm-kernel.js';
+import { kmeans } from '../src/core/kmeans.js';
+import type { KMeansOptions } from '../src/core/options.js';
 import type { RGBAImage } from '../src/types.js';
 import {
   HAVE_IMAGES, IMAGES_DIR, SMALL_ALPHABET, expectSameResult, hasTie, imageArb, loadRGBA, optionsArb, sharedImageNames,

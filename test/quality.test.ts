@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { terminateWorkers } from '../src/backend.js';
-import { kmeans } from '../src/kmeans.js';
+import { terminateWorkers } from '../src/kernel/select.js';
+import { kmeans } from '../src/core/kmeans.js';
 import type { RGBAImage } from '../src/types.js';
 import {
   HAVE_IMAGES, HAVE_REFERENCE, IMAGES_DIR, REFERENCE_PATH, countColours, loadRGBA, loadReference, rgbBytes, type Reference,

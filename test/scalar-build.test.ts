@@ -3,10 +3,10 @@
  * is fair only if it computes the same pass. One assign pass, against the TS twin, on random points.
  */
 import { describe, expect, it } from 'vitest';
-import { compileKernel, WasmKernel } from '../src/kernel-wasm.js';
-import { jsKernel } from '../src/kernel-js.js';
-import { Random } from '../src/random.js';
-import type { KernelSession, Points } from '../src/kernel.js';
+import { compileKernel, WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
+import { jsKernel } from '../src/kernel/js.js';
+import { Random } from '../src/core/random.js';
+import type { KernelSession, Points } from '../src/kernel/kernel.js';
 import './helpers.js';
 
 describe('the scalar wasm build (benchmark only)', () => {

@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { getKernel } from '../src/backend.js';
-import { compileKernel, WasmKernel } from '../src/kernel-wasm.js';
-import { kmeans, runKMeans } from '../src/kmeans.js';
-import { resolveOptions } from '../src/options.js';
+import { getKernel } from '../src/kernel/select.js';
+import { compileKernel, WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
+import { kmeans, runKMeans } from '../src/core/kmeans.js';
+import { resolveOptions } from '../src/core/options.js';
 import { expectSameResult, imageArb, optionsArb } from './helpers.js';
 
 describe('the plain-memory wasm build', () => {

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { kmeans } from '../src/kmeans.js';
+import { kmeans } from '../src/core/kmeans.js';
 import { expectKMeansError, expectSameResult, imageArb, image, noiseImage } from './helpers.js';
 
 const f = Math.fround;

@@ -10,11 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { terminateWorkers } from '../src/backend.js';
-import { findKnee, niceTicks, sheetGeometry, svgToPNG } from '../src/charts.js';
-import { parseKList } from '../src/cli-sweep.js';
-import { kmeans } from '../src/kmeans.js';
-import { checkKs, sweep, sweepFiles, type SweepResult } from '../src/sweep.js';
+import { terminateWorkers } from '../src/kernel/select.js';
+import { findKnee, niceTicks, sheetGeometry, svgToPNG } from '../src/sweep/charts.js';
+import { parseKList } from '../src/cli/sweep.js';
+import { kmeans } from '../src/core/kmeans.js';
+import { checkKs, sweep, sweepFiles, type SweepResult } from '../src/sweep/sweep.js';
 import type { RGBAImage } from '../src/types.js';
 import { ROOT, expectKMeansError, expectSameResult } from './helpers.js';
 
@@ -196,7 +196,7 @@ describe('kmeans-seg sweep', () => {
   });
   let input: string;
   beforeAll(async () => {
-    if (!existsSync(path.join(ROOT, 'dist', 'cli-sweep.js'))) throw new Error('dist/cli-sweep.js is missing: run `npm run build` first (`npm test` does)');
+    if (!existsSync(path.join(ROOT, 'dist', 'cli', 'sweep.js'))) throw new Error('dist/cli/sweep.js is missing: run `npm run build` first (`npm test` does)');
     input = path.join(tmp, 'quad.png');
     const q = quadrants(40, 30);
     await sharp(q.data, { raw: { width: 40, height: 30, channels: 4 } }).png().toFile(input);

@@ -1,0 +1,6 @@
+// Development shim: Node 20 cannot start a .ts Worker, so under tsx/vitest the batch starts this file,
+// which registers tsx and loads the TypeScript worker. Built code (dist/) starts the .js directly.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./worker.ts');

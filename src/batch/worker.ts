@@ -1,0 +1,58 @@
+/**
+ * One worker of a batch (batch.ts): takes one file at a time, segments it (or applies the palette) on
+ * this thread alone, saves it atomically, and answers with a summary or the error. The host asks it to
+ * stop through a shared flag, read between stages and after every K-means pass, so a stop never
+ * leaves this worker inside sharp (terminating a worker during a native call can take the process down).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { applyPalette } from '../palette/apply.js';
+import { KMeansSegError } from '../errors.js';
+import { segment, type SegmentOptions } from '../segment.js';
+import type { BatchFileSummary, WorkerData, WorkerJob, WorkerReply } from './batch.js';
+
+const { stop, options, palette } = workerData as WorkerData;
+const stopped = (): boolean => Atomics.load(stop, 0) !== 0;
+
+class Stopped extends Error {}
+
+async function run(job: WorkerJob): Promise<WorkerReply> {
+  const t0 = performance.now();
+  try {
+    if (stopped()) throw new Stopped();
+    let summary: BatchFileSummary;
+    let save: (out: string, o: { force: boolean }) => Promise<void>;
+    if (palette) {
+      const { colorSpace, backend, limitInputPixels } = options;
+      const r = await applyPalette(job.input, palette, { colorSpace, backend, limitInputPixels, threads: 1 });
+      summary = { width: r.width, height: r.height, k: r.k, palette: shares(r.palette), warnings: r.warnings };
+      save = r.save;
+    } else {
+      const segmentOptions: SegmentOptions = {
+        ...(options as SegmentOptions),
+        threads: 1, // the batch's parallelism is one file per core
+        onProgress: () => { if (stopped()) throw new Stopped(); },
+      };
+      const r = await segment(job.input, segmentOptions);
+      summary = {
+        width: r.width, height: r.height, k: r.k, iterations: r.iterations, converged: r.converged,
+        palette: shares(r.palette), warnings: r.warnings,
+      };
+      save = r.save;
+    }
+    if (stopped()) throw new Stopped();
+    await save(job.output, { force: job.force });
+    return { id: job.id, status: 'done', ms: performance.now() - t0, ...summary };
+  } catch (error) {
+    // kmeans wraps nothing thrown by onProgress; the stop may also surface as the core's ERR_ABORTED.
+    if (error instanceof Stopped || stopped()) return { id: job.id, status: 'cancelled', ms: performance.now() - t0 };
+    const code = error instanceof KMeansSegError ? error.code : null;
+    const message = error instanceof Error ? error.message : String(error);
+    return { id: job.id, status: 'failed', ms: performance.now() - t0, error: { code, message: message.replace(/\s*\n\s*/g, ' ') } };
+  }
+}
+
+const shares = (p: { hex: string; share: number }[]) => p.map(({ hex, share }) => ({ hex, share }));
+
+parentPort!.on('message', (job: WorkerJob) => {
+  void run(job).then((reply) => parentPort!.postMessage(reply));
+});

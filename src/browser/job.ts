@@ -1,0 +1,35 @@
+import type { Tier, TierChoice } from './tiers.js';
+import { runKMeans } from '../core/kmeans.js';
+import type { Progress, ResolvedOptions } from '../core/options.js';
+import type { KMeansResult, RGBAImage } from '../types.js';
+
+/** The summary as it leaves the job: plain data (it crosses threads), the two big arrays transferable. */
+export interface JobResult extends Omit<KMeansResult, 'backend' | 'toRGBA' | 'toRGB'> {
+  /** Which tier ran: 'wasm-threads' (SIMD on a thread pool; small jobs still run each pass on one thread), 'wasm' (SIMD, one thread) or 'js'. */
+  backend: Tier;
+  /** The segmented pixels, alpha kept. */
+  rgba: Uint8ClampedArray;
+}
+
+/** Page to job worker. The pixels are a private copy, transferred; the module is shared, not recompiled. */
+export interface JobRequest {
+  image: RGBAImage;
+  /** Resolved on the page; functions and the signal stay there (they cannot cross threads). */
+  options: Omit<ResolvedOptions, 'onProgress' | 'signal'>;
+  module?: WebAssembly.Module;
+  /** Why compiling the kernel failed, when it did: 'auto' then runs the TS twin, 'wasm' reports it. */
+  loadError?: string;
+  /** Post a progress message after every pass. */
+  progress: boolean;
+}
+
+export type JobReply =
+  | { type: 'progress'; progress: Progress }
+  | { type: 'done'; result: JobResult }
+  | { type: 'error'; error: { name: string; message: string; code?: string } };
+
+/** runKMeans on the chosen tier, its result made plain: the segmented pixels rendered once, here. */
+export function runJob(image: RGBAImage, options: ResolvedOptions, choice: TierChoice): JobResult {
+  const { toRGBA, toRGB: _rgb, backend: _, ...summary } = runKMeans(image, options, choice);
+  return { ...summary, backend: choice.tier, rgba: toRGBA() };
+}

@@ -1,0 +1,160 @@
+import { getKernel, type KernelChoice } from '../kernel/select.js';
+import { PARALLEL_MIN_WORK, WASM_MAX_BYTES, WasmKernel, wasmBytesPerPoint } from '../kernel/wasm/wasm-kernel.js';
+import { availableThreads } from '../platform.js';
+import { KMeansSegError, describe } from '../errors.js';
+import { fromSrgb } from './colorspace.js';
+import { buildHistogram, histogramPoints, pixelPoints } from './histogram.js';
+import { initKMeansPlusPlus, initRandom } from './seeding.js';
+import type { Points } from '../kernel/kernel.js';
+import { lloyd, type LloydResult } from './lloyd.js';
+import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './options.js';
+import { Random } from './random.js';
+import { buildResult, pixelLabels } from './result.js';
+import type { KMeansResult, RGBAImage } from '../types.js';
+
+const now = (): number => performance.now();
+
+/**
+ * K-means colour segmentation of RGBA pixels in memory. Fully transparent pixels take no part.
+ * Same image, options and seed give bit-identical results on every backend.
+ *
+ * @example
+ * const result = await kmeans({ data, width, height }, { k: 8, seed: 7 });
+ * result.palette[0].hex; // '#1f3a5c'
+ */
+export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise<KMeansResult> {
+  const opts = resolveOptions(options);
+  checkImage(image);
+  if (opts.signal?.aborted) throw new KMeansSegError('ERR_ABORTED', 'Aborted before it started: options.signal was already aborted');
+  checkMemory(image, opts);
+  // Work too small to split never starts the pool: starting workers costs more than it saves.
+  const threads = image.width * image.height * opts.k < PARALLEL_MIN_WORK ? 1 : opts.threads ?? availableThreads();
+  return runKMeans(image, opts, await getKernel(opts.backend, threads));
+}
+
+/**
+ * The whole job on a kernel already chosen, for entries that choose their own (the browser worker).
+ * Synchronous on purpose: the shared histogram table and the kernel's memory are this call's alone.
+ * `image` and `opts` must have been checked (checkImage, resolveOptions).
+ */
+export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, threads }: KernelChoice): KMeansResult {
+  const t0 = now();
+  const { data, width, height } = image;
+  const pixels = width * height;
+  // The wasm kernel runs the histogram's per-pixel loops too, where it can.
+  const hist = buildHistogram(data, pixels, kernel instanceof WasmKernel ? kernel.histogramEngine() : null);
+  try {
+    if (hist.opaque === 0) {
+      throw new KMeansSegError('ERR_INVALID_IMAGE', `Every one of the ${pixels} pixels is fully transparent (alpha 0): there is no colour to cluster; pass an image with visible pixels`);
+    }
+    const warnings: string[] = [];
+    const spatial = opts.spatialWeight > 0;
+    // With positions every pixel is a distinct point; without, every distinct colour is.
+    const distinct = spatial ? hist.opaque : hist.n;
+    let k = opts.k;
+    if (!Array.isArray(opts.init) && distinct < k) {
+      warnings.push(`k reduced from ${k} to ${distinct}: the image has only ${distinct} distinct ${spatial ? 'visible pixel' : 'colour'}${distinct === 1 ? '' : 's'}`);
+      k = distinct;
+    }
+    const useHistogram = !spatial && (opts.histogram === 'auto' ? hist.n <= hist.opaque * 0.75 : opts.histogram);
+    const histPoints = histogramPoints(hist, opts.colorSpace);
+    const points: Points = useHistogram ? histPoints : pixelPoints(data, pixels, hist, histPoints);
+    if (spatial) addPositions(points, data, width, height, opts.spatialWeight);
+    // Initial centroids are drawn from the distinct colours weighted by count, so the pixel path and
+    // the histogram path start from the same draws; spatial points are all distinct: drawn directly.
+    const seedPoints = spatial ? points : histPoints;
+    const t1 = now();
+
+    const rng = new Random(opts.seed);
+    let best: { fit: LloydResult; labels: Uint16Array; attempt: number } | undefined;
+    let initTime = 0;
+    const session = kernel.open(points, k, threads);
+    const threadsUsed = session.threads;
+    try {
+      for (let attempt = 0; attempt < opts.attempts; attempt++) {
+        const ti = now();
+        const initial = Array.isArray(opts.init) ? Float32Array.from(opts.init.flatMap((c) => fromSrgb(opts.colorSpace, c[0]!, c[1]!, c[2]!)))
+          : opts.init === 'random' ? initRandom(seedPoints, k, rng)
+          : initKMeansPlusPlus(seedPoints, k, rng, seedPoints === points ? session.seeding : undefined);
+        initTime += now() - ti;
+        session.reset();
+        const fit = lloyd(session, points, initial, k, opts.maxIterations, opts.tolerance, (iteration, inertia, changed) => {
+          opts.onProgress?.({ attempt, iteration, inertia, changed });
+          if (opts.signal?.aborted) {
+            throw new KMeansSegError('ERR_ABORTED', `Aborted after pass ${iteration} of attempt ${attempt + 1}: the signal passed as options.signal was aborted`, { cause: opts.signal.reason });
+          }
+        });
+        if (!best || fit.inertia < best.fit.inertia) best = { fit, labels: session.labels.slice(), attempt };
+      }
+    } finally {
+      session.dispose();
+    }
+    const t2 = now();
+    const labels = pixelLabels(image, k, best!.labels, useHistogram ? hist : null, hist.opaque < pixels);
+    return buildResult(image, k, best!.fit, labels, opts.colorSpace, {
+      backend: kernel.name,
+      threads: threadsUsed,
+      attempt: best!.attempt,
+      warnings,
+      timings: { histogram: t1 - t0, init: initTime, lloyd: t2 - t1 - initTime, total: now() - t0 },
+    });
+  } finally {
+    hist.release();
+  }
+}
+
+/**
+ * Spatial segmentation (the idea of SLIC): each pixel also carries its position, scaled so that the
+ * image's longer side spans `weight` x 255 units (one colour channel's range at weight 1), snapped
+ * to the same 1/256 grid as colours so the sums stay exact.
+ */
+function addPositions(points: Points, data: RGBAImage['data'], width: number, height: number, weight: number): void {
+  const scale = (weight * 255) / Math.max(width, height);
+  const u = new Float32Array(points.n), v = new Float32Array(points.n);
+  for (let p = 0, i = 0; p < width * height; p++) {
+    if (data[p * 4 + 3] === 0) continue;
+    u[i] = Math.round((p % width) * scale * 256) / 256;
+    v[i] = Math.round(Math.floor(p / width) * scale * 256) / 256;
+    i++;
+  }
+  points.u = u;
+  points.v = v;
+}
+
+/**
+ * Refuse, before scanning or allocating anything, work that wasm32's 4 GiB cannot hold. Only the
+ * pixel path can get there (every opaque pixel a point); the histogram has at most 2^24 colours.
+ */
+function checkMemory(image: RGBAImage, opts: ResolvedOptions): void {
+  if (opts.backend === 'js' || (opts.histogram !== false && opts.spatialWeight === 0)) return;
+  const dims = opts.spatialWeight > 0 ? 5 : 3;
+  const bytes = image.width * image.height * wasmBytesPerPoint(dims, false);
+  if (bytes > WASM_MAX_BYTES) {
+    throw new KMeansSegError(
+      'ERR_TOO_LARGE',
+      `${image.width} x ${image.height} pixels as separate points need ${(bytes / 2 ** 30).toFixed(1)} GiB of wasm memory, above wasm32's 4 GiB: ` +
+      (opts.spatialWeight > 0 ? "downscale the image, or use backend: 'js'" : "leave histogram at 'auto' (it clusters the distinct colours), downscale, or use backend: 'js'"),
+    );
+  }
+}
+
+export function checkImage(image: RGBAImage): void {
+  if (image === null || typeof image !== 'object') {
+    throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected an image { data, width, height } but received ${describe(image)}`);
+  }
+  const { data, width, height } = image;
+  for (const [name, v] of [['width', width], ['height', height]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+      throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected a positive integer for image.${name} but received ${describe(v)}: pass the image's size in pixels`);
+    }
+  }
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected image.data to be a Uint8Array or Uint8ClampedArray of RGBA bytes but received ${describe(data)}`);
+  }
+  if (data.length !== width * height * 4) {
+    throw new KMeansSegError(
+      'ERR_INVALID_IMAGE',
+      `image.data has ${data.length} bytes but ${width} x ${height} RGBA needs ${width * height * 4}: pass 4 bytes (r, g, b, a) per pixel, or fix width and height`,
+    );
+  }
+}

@@ -1,0 +1,114 @@
+import { KMeansSegError } from '../errors.js';
+import type { Kernel, KernelSession, Points } from './kernel.js';
+import { jsKernel } from './js.js';
+import type { Backend } from '../core/options.js';
+import { WasmKernel, compileKernel, type WasmSource } from './wasm/wasm-kernel.js';
+import { platform, setPlatform } from '../platform.js';
+import { ThreadPool, type SpawnWorker } from './pool/thread-pool.js';
+
+const DEFAULT_SOURCE = {};
+const kernels = new Map<WasmSource | object, Promise<WasmKernel>>();
+
+/**
+ * Instantiate the SIMD kernel and check its answer on a small case with ties against the TS twin:
+ * an engine that instantiates the module but computes something else must not be used.
+ */
+async function loadWasm(source?: WasmSource): Promise<WasmKernel> {
+  if (typeof WebAssembly !== 'object') throw new Error('WebAssembly is not available here');
+  // Without a source, the build this engine can instantiate: shared memory (threads possible), or
+  // the plain-memory build where shared memory is refused.
+  const kernel = new WasmKernel(await compileKernel(source));
+  if (!answersRight(kernel, 1)) throw new Error('the SIMD kernel gave a wrong answer on the probe');
+  return kernel;
+}
+
+/**
+ * Known answer from the TS twin: one assignment pass and one k-means++ distance pass over weighted
+ * points whose count is not a multiple of 8 (SIMD body and scalar tail), with centroids 0 and 2
+ * equal so every tie must go to the lower index. For a pool, 40 001 points x 8 centroids: above the
+ * split threshold, so the pass really is shared between threads.
+ */
+function answersRight(kernel: Kernel, threads: number): boolean {
+  const n = threads > 1 ? 40001 : 21;
+  const k = threads > 1 ? 8 : 4;
+  const p: Points = { x: new Float32Array(n), y: new Float32Array(n), z: new Float32Array(n), w: new Uint32Array(n), n };
+  for (let i = 0; i < n; i++) {
+    p.x[i] = (i * 37) % 256; p.y[i] = (i * 91) % 256; p.z[i] = (i * 53) % 256; p.w![i] = 1 + (i % 3);
+  }
+  p.x[3] = 10; p.y[3] = 20; p.z[3] = 30;
+  const centroids = new Float32Array([10, 20, 30, 0, 0, 0, 10, 20, 30, 200, 100, 50, 128, 128, 128, 255, 0, 0, 0, 255, 0, 0, 0, 255]);
+  const answer = (session: KernelSession): number[] => {
+    try {
+      const { inertiaQ, changed } = session.assign(centroids.subarray(0, k * 3));
+      session.seeding.closest.set(p.z);
+      const potential = session.seeding.minDistances(5);
+      return [inertiaQ, changed, ...session.labels, ...session.sums, potential, ...session.seeding.candidate];
+    } finally {
+      session.dispose();
+    }
+  };
+  const got = answer(kernel.open(p, k, threads));
+  const want = answer(jsKernel.open(p, k));
+  return got.length === want.length && got.every((v, i) => Object.is(v, want[i]));
+}
+
+export interface KernelChoice {
+  kernel: Kernel;
+  /** Threads the kernel may use (1 for the TS backend). */
+  threads: number;
+}
+
+/** The browser entry installs its module-Worker factory here; null disables threads. */
+export function setWorkerFactory(spawn: SpawnWorker | null): void {
+  setPlatform({ spawnWorker: spawn ?? undefined });
+}
+
+/**
+ * The kernel for a backend option. 'auto' falls back to TS when SIMD wasm is missing or fails its
+ * probe; 'wasm' then fails with ERR_BACKEND. threads > 1 starts (once) a pool of workers sharing the
+ * kernel's memory; where workers cannot start, the wasm kernel runs on one thread.
+ */
+export async function getKernel(backend: Backend, threads = 1, source?: WasmSource): Promise<KernelChoice> {
+  if (backend === 'js') return { kernel: jsKernel, threads: 1 };
+  let kernel: WasmKernel;
+  try {
+    // One kernel (memory, instance, pool) per source, for the life of the thread.
+    const key = source ?? DEFAULT_SOURCE;
+    let p = kernels.get(key);
+    if (!p) {
+      p = loadWasm(source);
+      kernels.set(key, p);
+      p.catch(() => kernels.delete(key));
+    }
+    kernel = await p;
+  } catch (err) {
+    if (backend === 'auto') return { kernel: jsKernel, threads: 1 };
+    throw new KMeansSegError(
+      'ERR_BACKEND',
+      `backend 'wasm' cannot run here (${(err as Error).message}): use backend 'auto' or 'js', or run npm run build to create build/kmeans.wasm`,
+      { cause: err },
+    );
+  }
+  const spawn = platform.spawnWorker;
+  if (threads > 1 && spawn && kernel.shared && !kernel.pool?.broken) {
+    try {
+      const before = kernel.pool?.size ?? 0;
+      kernel.pool ??= new ThreadPool(kernel.module, kernel.memory, spawn);
+      await kernel.pool.ensure(threads);
+      // New workers answer a split probe before they get real work.
+      if (kernel.pool.size > before && !answersRight(kernel, kernel.pool.size + 1)) kernel.pool.broken = true;
+    } catch {
+      threads = 1 + (kernel.pool?.size ?? 0);
+    }
+  }
+  if (kernel.pool?.broken) threads = 1;
+  return { kernel, threads: Math.min(threads, 1 + (kernel.pool?.size ?? 0)) };
+}
+
+/** Stop the pool's workers (they are unref'd, so an idle pool never holds a Node process open). */
+export async function terminateWorkers(): Promise<void> {
+  for (const p of kernels.values()) {
+    const k = await p.catch(() => undefined);
+    await k?.pool?.terminate();
+  }
+}

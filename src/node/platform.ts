@@ -1,0 +1,23 @@
+// The Node entry's platform: imported (for its effect) by index.ts and by every Node-only module.
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { setPlatform } from '../platform.js';
+import type { SpawnWorker } from '../kernel/pool/thread-pool.js';
+
+/** worker_threads, started from the built .js, or from a tsx shim when running the TypeScript sources. */
+const spawnNodeWorker: SpawnWorker = async (init) => {
+  const url = import.meta.url.endsWith('.ts')
+    ? new URL('./pool-worker.mjs', import.meta.url)
+    : new URL('./pool-worker.js', import.meta.url);
+  const worker = new Worker(url);
+  worker.unref(); // an idle pool must not keep the process alive
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+    worker.postMessage(init);
+  });
+  return worker;
+};
+
+setPlatform({ readFile: (url) => readFile(url), spawnWorker: spawnNodeWorker, cores: availableParallelism });

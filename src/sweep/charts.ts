@@ -1,0 +1,315 @@
+/**
+ * The figures of a K sweep: the distortion-vs-K chart with its knee, the cost-per-iteration chart,
+ * and the contact sheet of the original and each result.
+ *
+ * The charts are SVG written by hand (a few dozen elements: axes, ticks, polylines, a legend), which
+ * needs no chart library, stays byte-for-byte reproducible for the same numbers, and renders to PNG
+ * with the sharp (librsvg) the package already depends on. Text uses DejaVu Sans, with sans-serif as
+ * the fallback.
+ */
+import { KMeansSegError } from '../errors.js';
+import type { RGBAImage } from '../types.js';
+
+type Sharp = typeof import('sharp').default;
+// Loaded on first use (see image-io.ts): the SVG functions work without sharp's native binary.
+const loadSharp = (): Promise<Sharp> => import('sharp').then((m) => m.default);
+
+const FONT = "DejaVu Sans, sans-serif";
+/** Tableau 10: distinct on screen and in print, and still told apart by most colour-blind readers. */
+const SERIES_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+
+export interface ChartOptions {
+  /** Width of the SVG in pixels. Default 640. */
+  width?: number;
+  /** Height of the plot's SVG in pixels (the cost chart grows to fit its legend). Default 400. */
+  height?: number;
+  /** Title above the plot. */
+  title?: string;
+}
+
+export interface DistortionPoint { k: number; inertia: number }
+export interface CostSeries { k: number; history: readonly number[] }
+
+// ---------------------------------------------------------------------------------------------------
+// Knee
+
+export interface Knee {
+  /** K at the knee. */
+  k: number;
+  /** Index of that K in the (ascending) list. */
+  index: number;
+  /** Its vertical distance below the chord, with both axes normalised to [0, 1]. */
+  distance: number;
+}
+
+// Below this a point is on the chord: normalising a straight line leaves rounding errors of ~1e-16.
+const MIN_KNEE_DISTANCE = 1e-9;
+
+/**
+ * The knee of a decreasing curve by the Kneedle method (Satopää, Albrecht, Irwin, Raghavan, "Finding
+ * a 'Kneedle' in a Haystack", ICDCS workshops 2011), without smoothing: both axes are normalised to
+ * [0, 1], and the knee is the point farthest below the chord from the first point to the last (for a
+ * fixed chord the vertical and the perpendicular distance pick the same point, and this is Kneedle's
+ * difference curve). `xs` must be strictly increasing. Returns null for fewer than 3 points, or when
+ * no point lies below the chord by more than 1e-9 (a straight or concave curve has no knee). Ties go to the lower x.
+ */
+export function findKnee(xs: readonly number[], ys: readonly number[]): Knee | null {
+  if (xs.length !== ys.length) throw new KMeansSegError('ERR_INVALID_OPTION', `findKnee needs as many xs as ys but received ${xs.length} and ${ys.length}`);
+  const n = xs.length;
+  if (n < 3) return null;
+  for (let i = 1; i < n; i++) {
+    if (!(xs[i]! > xs[i - 1]!)) throw new KMeansSegError('ERR_INVALID_OPTION', `findKnee needs strictly increasing xs but xs[${i - 1}] = ${xs[i - 1]} and xs[${i}] = ${xs[i]}`);
+  }
+  const yMin = Math.min(...ys), yMax = Math.max(...ys);
+  if (!(yMax > yMin)) return null; // flat: no bend anywhere
+  const nx = (x: number): number => (x - xs[0]!) / (xs[n - 1]! - xs[0]!);
+  const ny = (y: number): number => (y - yMin) / (yMax - yMin);
+  const y0 = ny(ys[0]!), y1 = ny(ys[n - 1]!);
+  let best: Knee | null = null;
+  for (let i = 1; i < n - 1; i++) {
+    const t = nx(xs[i]!);
+    const distance = y0 + (y1 - y0) * t - ny(ys[i]!);
+    if (distance > MIN_KNEE_DISTANCE && (best === null || distance > best.distance)) best = { k: xs[i]!, index: i, distance };
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Charts
+
+/** Inertia against K, with the chord and the knee marked (see findKnee). `points` ascending in K. */
+export function distortionChartSVG(points: readonly DistortionPoint[], knee: Knee | null, options: ChartOptions = {}): string {
+  const width = options.width ?? 640, height = options.height ?? 400;
+  const title = options.title ?? 'Distortion (inertia) against K';
+  const plot = { left: 84, right: width - 24, top: 44, bottom: height - 52 };
+  const ks = points.map((p) => p.k);
+  const xTicks = niceTicks(0, Math.max(...ks, 1), 8);
+  const yTicks = niceTicks(0, Math.max(...points.map((p) => p.inertia), 1), 6);
+  const x = linear(0, xTicks.at(-1)!, plot.left, plot.right);
+  const y = linear(0, yTicks.at(-1)!, plot.bottom, plot.top);
+  const out = header(width, height, title);
+  out.push(...axes(plot, xTicks.map((t) => [x(t), formatNumber(t)]), yTicks.map((t) => [y(t), formatNumber(t)]),
+    'K (colours)', 'inertia (sum of squared distances)'));
+  if (points.length >= 2) {
+    const first = points[0]!, last = points.at(-1)!;
+    out.push(`<line x1="${r(x(first.k))}" y1="${r(y(first.inertia))}" x2="${r(x(last.k))}" y2="${r(y(last.inertia))}" stroke="#999" stroke-dasharray="5 4"/>`);
+  }
+  out.push(`<polyline fill="none" stroke="${SERIES_COLOURS[0]}" stroke-width="2" points="${points.map((p) => `${r(x(p.k))},${r(y(p.inertia))}`).join(' ')}"/>`);
+  for (const p of points) out.push(`<circle cx="${r(x(p.k))}" cy="${r(y(p.inertia))}" r="3.5" fill="${SERIES_COLOURS[0]}"><title>K = ${p.k}: ${formatNumber(p.inertia)}</title></circle>`);
+  if (knee) {
+    const p = points[knee.index]!;
+    const first = points[0]!, last = points.at(-1)!;
+    const chordY = first.inertia + ((last.inertia - first.inertia) * (p.k - first.k)) / (last.k - first.k);
+    const cx = r(x(p.k)), cy = r(y(p.inertia));
+    out.push(`<line x1="${cx}" y1="${cy}" x2="${cx}" y2="${r(y(chordY))}" stroke="#e15759" stroke-dasharray="2 3"/>`);
+    out.push(`<circle cx="${cx}" cy="${cy}" r="8" fill="none" stroke="#e15759" stroke-width="2.5"/>`);
+    out.push(`<text x="${r(x(p.k) + 12)}" y="${r(y(p.inertia) - 12)}" font-family="${FONT}" font-size="14" fill="#e15759">knee: K = ${p.k}</text>`);
+  }
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
+
+/** Inertia after every iteration, one line per K, on a log scale (costs differ by decades across K). */
+export function costChartSVG(series: readonly CostSeries[], options: ChartOptions = {}): string {
+  const width = options.width ?? 640;
+  const legendWidth = 130;
+  const title = options.title ?? 'Cost (inertia) per iteration';
+  const legendRows = series.length;
+  const height = Math.max(options.height ?? 400, 44 + 20 * legendRows + 60);
+  const plot = { left: 84, right: width - 24 - legendWidth, top: 44, bottom: height - 52 };
+  const maxIter = Math.max(1, ...series.map((s) => s.history.length));
+  const xTicks = niceTicks(0, maxIter, 8);
+  const positive = series.flatMap((s) => s.history.filter((v) => v > 0));
+  const lo = positive.length ? Math.floor(Math.log10(Math.min(...positive))) : 0;
+  const hi = Math.max(lo + 1, positive.length ? Math.ceil(Math.log10(Math.max(...positive))) : 1);
+  const yTicks: number[] = [];
+  for (let e = lo; e <= hi; e++) {
+    yTicks.push(10 ** e);
+    if (hi - lo <= 2 && e < hi) yTicks.push(2 * 10 ** e, 5 * 10 ** e);
+  }
+  yTicks.sort((a, b) => a - b);
+  const x = linear(0, xTicks.at(-1)!, plot.left, plot.right);
+  const ly = linear(lo, hi, plot.bottom, plot.top);
+  // A zero cost (a perfect fit) cannot sit on a log axis: it is drawn on the axis' floor.
+  const y = (v: number): number => ly(Math.log10(Math.max(v, 10 ** lo)));
+  const out = header(width, height, title);
+  out.push(...axes(plot, xTicks.map((t) => [x(t), formatNumber(t)]), yTicks.map((t) => [y(t), formatNumber(t)]),
+    'iteration', 'inertia (log scale)'));
+  series.forEach((s, i) => {
+    const colour = SERIES_COLOURS[i % SERIES_COLOURS.length];
+    const pts = s.history.map((v, it) => `${r(x(it + 1))},${r(y(v))}`);
+    if (pts.length === 1) out.push(`<circle cx="${pts[0]!.split(',')[0]}" cy="${pts[0]!.split(',')[1]}" r="3" fill="${colour}"/>`);
+    else out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    const top = plot.top + 8 + 20 * i;
+    out.push(`<line x1="${plot.right + 16}" y1="${top}" x2="${plot.right + 40}" y2="${top}" stroke="${colour}" stroke-width="3"/>`);
+    out.push(`<text x="${plot.right + 46}" y="${top + 5}" font-family="${FONT}" font-size="13" fill="#222">K = ${s.k} (${s.history.length} it.)</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
+
+/** Render an SVG string to PNG bytes with sharp (librsvg). `density` 72 keeps the SVG's pixel size. */
+export async function svgToPNG(svg: string, density = 72): Promise<Buffer> {
+  const sharp = await loadSharp();
+  return sharp(Buffer.from(svg, 'utf8'), { density }).png({ compressionLevel: 9 }).toBuffer();
+}
+
+function header(width: number, height: number, title: string): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${width / 2}" y="26" text-anchor="middle" font-family="${FONT}" font-size="17" font-weight="bold" fill="#222">${escapeXml(title)}</text>`,
+  ];
+}
+
+interface Box { left: number; right: number; top: number; bottom: number }
+
+function axes(plot: Box, xTicks: [number, string][], yTicks: [number, string][], xLabel: string, yLabel: string): string[] {
+  const out: string[] = [];
+  for (const [py, label] of yTicks) {
+    out.push(`<line x1="${plot.left}" y1="${r(py)}" x2="${plot.right}" y2="${r(py)}" stroke="#e6e6e6"/>`);
+    out.push(`<text x="${plot.left - 8}" y="${r(py + 4)}" text-anchor="end" font-family="${FONT}" font-size="12" fill="#444">${label}</text>`);
+  }
+  for (const [px, label] of xTicks) {
+    out.push(`<line x1="${r(px)}" y1="${plot.bottom}" x2="${r(px)}" y2="${plot.bottom + 5}" stroke="#444"/>`);
+    out.push(`<text x="${r(px)}" y="${plot.bottom + 19}" text-anchor="middle" font-family="${FONT}" font-size="12" fill="#444">${label}</text>`);
+  }
+  out.push(`<polyline fill="none" stroke="#444" points="${plot.left},${plot.top} ${plot.left},${plot.bottom} ${plot.right},${plot.bottom}"/>`);
+  out.push(`<text x="${(plot.left + plot.right) / 2}" y="${plot.bottom + 42}" text-anchor="middle" font-family="${FONT}" font-size="13" fill="#222">${escapeXml(xLabel)}</text>`);
+  const cy = (plot.top + plot.bottom) / 2;
+  out.push(`<text x="18" y="${cy}" transform="rotate(-90 18 ${cy})" text-anchor="middle" font-family="${FONT}" font-size="13" fill="#222">${escapeXml(yLabel)}</text>`);
+  return out;
+}
+
+const linear = (d0: number, d1: number, r0: number, r1: number) => (v: number): number => r0 + ((v - d0) / (d1 - d0 || 1)) * (r1 - r0);
+const r = (v: number): string => String(Math.round(v * 10) / 10);
+
+/** Ticks from `lo` up to the first multiple of a 1-2-5 step at or above `hi`, about `count` of them. */
+export function niceTicks(lo: number, hi: number, count: number): number[] {
+  const span = Math.max(hi - lo, Number.MIN_VALUE);
+  const raw = span / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  const ticks: number[] = [];
+  const start = Math.floor(lo / step) * step;
+  for (let i = 0; ; i++) {
+    const t = start + i * step;
+    ticks.push(Number(t.toPrecision(12)));
+    if (t >= hi) break;
+  }
+  return ticks;
+}
+
+/** 3 significant digits with an SI suffix: 1250000 -> "1.25M", 0.5 -> "0.5". */
+export function formatNumber(v: number): string {
+  const a = Math.abs(v);
+  for (const [limit, suffix] of [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
+    if (a >= limit) return `${Number((v / limit).toPrecision(3))}${suffix}`;
+  }
+  return String(Number(v.toPrecision(3)));
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Contact sheet
+
+export interface SheetTile {
+  /** Caption under the picture, e.g. "K = 4". */
+  label: string;
+  image: RGBAImage;
+  /** Scale with the nearest-neighbour kernel, which keeps a segmented image's colours exact. Default false (Lanczos). */
+  nearest?: boolean;
+}
+
+export interface SheetOptions {
+  /** Tiles per row. Default min(tiles, 4). */
+  columns?: number;
+  /** Largest width of a tile's picture: larger images are scaled down, smaller ones kept. Default 320. */
+  tileWidth?: number;
+  /** Space around and between tiles, in pixels. Default 12. */
+  padding?: number;
+  /** Height of the caption strip under each picture. Default 28. */
+  labelHeight?: number;
+}
+
+export interface SheetGeometry {
+  width: number;
+  height: number;
+  columns: number;
+  rows: number;
+  tileWidth: number;
+  tileHeight: number;
+  padding: number;
+  labelHeight: number;
+  /** Top-left corner of each tile's picture. */
+  cells: { left: number; top: number }[];
+}
+
+/**
+ * Where every tile goes: a grid of `columns`, filled row by row. The sheet is
+ * columns * tileWidth + (columns + 1) * padding wide and rows * (tileHeight + labelHeight) +
+ * (rows + 1) * padding high.
+ */
+export function sheetGeometry(tiles: number, imageWidth: number, imageHeight: number, options: SheetOptions = {}): SheetGeometry {
+  const columns = options.columns ?? Math.min(tiles, 4);
+  const maxTile = options.tileWidth ?? 320;
+  const padding = options.padding ?? 12;
+  const labelHeight = options.labelHeight ?? 28;
+  for (const [name, v, min] of [['columns', columns, 1], ['tileWidth', maxTile, 8], ['padding', padding, 0], ['labelHeight', labelHeight, 0]] as const) {
+    if (!Number.isInteger(v) || v < min || v > 100000) {
+      throw new KMeansSegError('ERR_INVALID_OPTION', `Expected an integer between ${min} and 100000 for ${name} but received ${v}`);
+    }
+  }
+  const tileWidth = Math.min(imageWidth, maxTile);
+  const tileHeight = Math.max(1, Math.round((imageHeight * tileWidth) / imageWidth));
+  const rows = Math.ceil(tiles / columns);
+  const cells = Array.from({ length: tiles }, (_, i) => ({
+    left: padding + (i % columns) * (tileWidth + padding),
+    top: padding + Math.floor(i / columns) * (tileHeight + labelHeight + padding),
+  }));
+  return {
+    width: columns * tileWidth + (columns + 1) * padding,
+    height: rows * (tileHeight + labelHeight) + (rows + 1) * padding,
+    columns, rows, tileWidth, tileHeight, padding, labelHeight, cells,
+  };
+}
+
+/**
+ * Lay the tiles out in a grid on white, each picture with its caption below (text rendered by sharp
+ * from SVG). Every tile must have the same size. Returns RGBA pixels, ready for encodeImage.
+ */
+export async function contactSheet(tiles: readonly SheetTile[], options: SheetOptions = {}): Promise<RGBAImage> {
+  if (tiles.length === 0) throw new KMeansSegError('ERR_INVALID_OPTION', 'A contact sheet needs at least one tile');
+  const { width: w, height: h } = tiles[0]!.image;
+  for (const t of tiles) {
+    if (t.image.width !== w || t.image.height !== h) {
+      throw new KMeansSegError('ERR_INVALID_IMAGE', `Every tile of a contact sheet must be ${w} x ${h}, but "${t.label}" is ${t.image.width} x ${t.image.height}`);
+    }
+  }
+  const g = sheetGeometry(tiles.length, w, h, options);
+  const sharp = await loadSharp();
+  const layers: import('sharp').OverlayOptions[] = [];
+  for (let i = 0; i < tiles.length; i++) {
+    const { image, nearest } = tiles[i]!;
+    let input = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+    if (g.tileWidth !== w || g.tileHeight !== h) {
+      input = await sharp(input, { raw: { width: w, height: h, channels: 4 } })
+        .resize(g.tileWidth, g.tileHeight, { fit: 'fill', kernel: nearest ? 'nearest' : 'lanczos3' })
+        .raw().toBuffer();
+    }
+    layers.push({ input, raw: { width: g.tileWidth, height: g.tileHeight, channels: 4 }, left: g.cells[i]!.left, top: g.cells[i]!.top });
+  }
+  const captions = tiles.map((t, i) => {
+    const { left, top } = g.cells[i]!;
+    return `<text x="${left + g.tileWidth / 2}" y="${top + g.tileHeight + Math.round(g.labelHeight * 0.7)}" text-anchor="middle" font-family="${FONT}" font-size="${Math.max(8, Math.round(g.labelHeight * 0.57))}" fill="#222">${escapeXml(t.label)}</text>`;
+  });
+  layers.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${g.width}" height="${g.height}">${captions.join('')}</svg>`), left: 0, top: 0 });
+  const data = await sharp({ create: { width: g.width, height: g.height, channels: 4, background: '#ffffff' } })
+    .composite(layers)
+    .raw()
+    .toBuffer();
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: g.width, height: g.height };
+}

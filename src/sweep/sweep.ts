@@ -1,0 +1,266 @@
+/**
+ * A K sweep: the same image segmented for each of several K, the classic way to choose K (and the
+ * classic figure: the original beside the result for K = 2, 3, 4, 10, ...). Each K is an ordinary
+ * `kmeans` run with the same options and seed, so each result is the one `kmeans` gives alone.
+ */
+import path from 'node:path';
+import { contactSheet, costChartSVG, distortionChartSVG, findKnee, svgToPNG, type ChartOptions, type Knee, type SheetOptions } from './charts.js';
+import { KMeansSegError, describe, invalidOption } from '../errors.js';
+import { checkOutputPath, decodeImage, encodeImage, resolveLimitInputPixels, writeFileAtomic } from '../io/image-io.js';
+import { checkFile, type WriteOptions } from '../outputs/outputs.js';
+import { checkImage, kmeans } from '../core/kmeans.js';
+import { MAX_K, resolveOptions, type InitMethod, type KMeansOptions } from '../core/options.js';
+import { qualityOf, type Quality } from '../core/quality.js';
+import { nameInput } from '../segment.js';
+import type { KMeansResult, RGBAImage } from '../types.js';
+
+export interface SweepOptions extends Omit<KMeansOptions, 'k' | 'init'> {
+  /** The K values to try: distinct integers in [1, 65536], in any order (they are sorted). Required. */
+  ks: readonly number[];
+  /** `'kmeans++'` or `'random'` (explicit centroids would fix K). Default `'kmeans++'`. */
+  init?: InitMethod;
+  /** For a path or bytes: refuse images with more pixels (decompression bombs). A positive integer, or false. Default 268402689. */
+  limitInputPixels?: number | false;
+}
+
+export interface SweepEntry {
+  /** The K asked for. */
+  k: number;
+  /** The result; `result.k` is smaller than `k` when the image has fewer distinct colours (see its warnings). */
+  result: KMeansResult;
+  /** PSNR and ΔE (OKLab x 100) of the result against the original (see qualityOf). */
+  quality: Quality;
+}
+
+export interface SweepResult {
+  /** The input path as given, `'<buffer>'` for bytes, `'<pixels>'` for pixels in memory. */
+  input: string;
+  width: number;
+  height: number;
+  /** The original pixels (RGBA). */
+  image: RGBAImage;
+  /** One entry per K, ascending. */
+  entries: SweepEntry[];
+  /** The knee of inertia against K (Kneedle, see findKnee), or null with fewer than 3 Ks or no bend. */
+  knee: Knee | null;
+  /** What decoding the file had to say (e.g. that only the first frame of an animation was used); each result has its own warnings too. */
+  warnings: string[];
+  /** Milliseconds: decoding, and the whole sweep. */
+  timings: { decode: number; total: number };
+  /** The original and each result in a labelled grid (RGBA pixels; write them with encodeImage). */
+  contactSheet(options?: SheetOptions): Promise<RGBAImage>;
+  /** Inertia against K with the knee marked, as SVG text (svgToPNG renders it). */
+  distortionChart(options?: ChartOptions): string;
+  /** Inertia after each iteration, one line per K, as SVG text. */
+  costChart(options?: ChartOptions): string;
+  /** The numbers, as `kmeans-seg sweep --json` prints them. */
+  toJSON(): SweepSummary;
+  /** Write the contact sheet and both charts (SVG and PNG); see saveSweep. */
+  save(sheet: string, options?: SaveSweepOptions): Promise<SweepFiles>;
+}
+
+/** Where a sweep's figures go. */
+export interface SweepFiles {
+  sheet: string;
+  distortionSvg: string;
+  distortionPng: string;
+  costSvg: string;
+  costPng: string;
+}
+
+export interface SaveSweepOptions extends WriteOptions, SheetOptions {
+  /** Distortion chart, written as <distortion>.svg and .png (a .svg or .png given is dropped first). Default: <sheet without extension>-distortion. */
+  distortion?: string;
+  /** Cost-per-iteration chart, as <cost>.svg and .png. Default: <sheet without extension>-cost. */
+  cost?: string;
+}
+
+export interface SweepSummary {
+  input: string;
+  width: number;
+  height: number;
+  ks: number[];
+  knee: number | null;
+  /** Decoding warnings (see SweepResult.warnings). */
+  warnings: string[];
+  results: {
+    k: number;
+    /** Clusters actually used. */
+    kUsed: number;
+    inertia: number;
+    iterations: number;
+    converged: boolean;
+    /** Inertia after each iteration. */
+    history: number[];
+    /** dB; null when the result equals the original (PSNR is then infinite). */
+    psnr: number | null;
+    deltaE: Quality['deltaE'];
+    palette: { hex: string; count: number; share: number }[];
+    warnings: string[];
+    ms: number;
+  }[];
+}
+
+const SWEEP_ONLY = ['ks', 'limitInputPixels'];
+
+/**
+ * Validate a list of K: a non-empty array of distinct integers in [1, 65536]. Returns it sorted.
+ * Throws ERR_INVALID_OPTION naming the bad entry.
+ */
+export function checkKs(ks: unknown): number[] {
+  if (!Array.isArray(ks) || ks.length === 0) {
+    throw invalidOption('ks', 'a non-empty array of K values such as [2, 4, 8, 16]', ks);
+  }
+  ks.forEach((k: unknown, i) => {
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > MAX_K) {
+      throw invalidOption(`ks[${i}]`, `an integer between 1 and ${MAX_K}`, k);
+    }
+  });
+  const sorted = [...(ks as number[])].sort((a, b) => a - b);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] === sorted[i - 1]) throw invalidOption('ks', 'distinct K values', ks, `${sorted[i]} is listed twice`);
+  }
+  return sorted;
+}
+
+/**
+ * Segment one image for each K and measure each result.
+ *
+ * @example
+ * const s = await sweep('photo.jpg', { ks: [1, 2, 3, 4, 10, 32, 64], seed: 1 });
+ * s.knee?.k;                 // 10
+ * await s.save('sheet.png'); // sheet.png, sheet-distortion.svg/.png, sheet-cost.svg/.png
+ * const svg = s.costChart(); // or take the SVG text, or s.contactSheet() pixels, yourself
+ */
+export async function sweep(input: string | Uint8Array | RGBAImage, options: SweepOptions): Promise<SweepResult> {
+  const t0 = performance.now();
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalidOption('options', 'an object such as { ks: [2, 4, 8] }', options);
+  }
+  const { ks: ksOption, limitInputPixels, ...kmeansOptions } = options;
+  if ('k' in kmeansOptions && (kmeansOptions as { k?: unknown }).k !== undefined) {
+    throw invalidOption('k', 'no k in a sweep', (kmeansOptions as { k?: unknown }).k, 'list the values in ks, e.g. ks: [2, 4, 8]');
+  }
+  if (kmeansOptions.init !== undefined && kmeansOptions.init !== 'kmeans++' && kmeansOptions.init !== 'random') {
+    throw invalidOption('init', "'kmeans++' or 'random' (explicit centroids would fix K)", kmeansOptions.init);
+  }
+  // Every option is checked before any work: the list, the shared options, the pixel limit.
+  const ks = checkKs(ksOption);
+  resolveOptions(kmeansOptions, SWEEP_ONLY);
+  const limit = resolveLimitInputPixels(limitInputPixels);
+
+  let image: RGBAImage;
+  let name: string;
+  let warnings: string[] = [];
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    const decoded = await decodeImage(input, { limitInputPixels: limit });
+    ({ warnings } = decoded);
+    image = { data: decoded.data, width: decoded.width, height: decoded.height };
+    name = typeof input === 'string' ? input : '<buffer>';
+  } else if (input !== null && typeof input === 'object' && 'data' in input) {
+    checkImage(input);
+    image = input;
+    name = '<pixels>';
+  } else {
+    throw new KMeansSegError('ERR_INVALID_OPTION', `Expected a file path, encoded image bytes or { data, width, height } for input but received ${describe(input)}`);
+  }
+  const decode = performance.now() - t0;
+
+  const entries: SweepEntry[] = [];
+  for (const k of ks) {
+    let result: KMeansResult;
+    try {
+      result = await kmeans(image, { ...kmeansOptions, k });
+    } catch (error) {
+      throw typeof input === 'string' || input instanceof Uint8Array ? nameInput(error, input) : error;
+    }
+    entries.push({ k, result, quality: qualityOf(image, result) });
+  }
+  const knee = findKnee(ks, entries.map((e) => e.result.inertia));
+  const total = performance.now() - t0;
+  const { width, height } = image;
+
+  const result: SweepResult = {
+    input: name, width, height, image, entries, knee, warnings, timings: { decode, total },
+    contactSheet: (sheetOptions) => contactSheet([
+      { label: 'original', image },
+      ...entries.map((e) => ({
+        label: e.result.k === e.k ? `K = ${e.k}` : `K = ${e.k} (${e.result.k} used)`,
+        image: { data: e.result.toRGBA(), width, height },
+        nearest: true,
+      })),
+    ], sheetOptions),
+    distortionChart: (chartOptions) => distortionChartSVG(entries.map((e) => ({ k: e.k, inertia: e.result.inertia })), knee, chartOptions),
+    costChart: (chartOptions) => costChartSVG(entries.map((e) => ({ k: e.k, history: e.result.history })), chartOptions),
+    toJSON: () => ({
+      input: name, width, height, ks, knee: knee?.k ?? null, warnings,
+      results: entries.map(({ k, result, quality }) => ({
+        k, kUsed: result.k, inertia: result.inertia, iterations: result.iterations, converged: result.converged,
+        history: result.history,
+        psnr: Number.isFinite(quality.psnr) ? quality.psnr : null,
+        deltaE: quality.deltaE,
+        palette: result.palette.map(({ hex, count, share }) => ({ hex, count, share })),
+        warnings: result.warnings,
+        ms: Math.round(result.timings.total * 100) / 100,
+      })),
+    }),
+    save: (sheet, saveOptions) => saveSweep(result, sheet, { inputPath: typeof input === 'string' ? input : undefined, ...saveOptions }),
+  };
+  return result;
+}
+
+/**
+ * The five files a sweep writes: the sheet as given, and each chart as .svg and .png, named from
+ * `distortion` / `cost` or else from the sheet ("out/sheet.png" -> "out/sheet-distortion.svg", ...).
+ * Throws ERR_INVALID_OPTION when two of them would be the same file.
+ */
+export function sweepFiles(sheet: string, options: { distortion?: string; cost?: string } = {}): SweepFiles {
+  if (typeof sheet !== 'string' || sheet === '') throw invalidOption('sheet', 'a file path such as "sheet.png"', sheet);
+  const base = (file: string): string => {
+    const ext = path.extname(file).toLowerCase();
+    return ext === '.svg' || ext === '.png' ? file.slice(0, file.length - ext.length) : file;
+  };
+  const stem = sheet.slice(0, sheet.length - path.extname(sheet).length);
+  const distortion = base(options.distortion || `${stem}-distortion`);
+  const cost = base(options.cost || `${stem}-cost`);
+  const files = { sheet, distortionSvg: `${distortion}.svg`, distortionPng: `${distortion}.png`, costSvg: `${cost}.svg`, costPng: `${cost}.png` };
+  const seen = new Map<string, string>();
+  for (const [name, file] of Object.entries(files)) {
+    const other = seen.get(path.resolve(file));
+    if (other !== undefined) {
+      throw new KMeansSegError('ERR_INVALID_OPTION', `Two outputs of the sweep would both be ${JSON.stringify(file)} (${other} and ${name}): give --distortion and --cost (distortion, cost) different names`);
+    }
+    seen.set(path.resolve(file), name);
+  }
+  return files;
+}
+
+/** Check, before any work, that every file of a sweep can be written (see checkOutputPath, checkFile). */
+export async function checkSweepFiles(files: SweepFiles, options: WriteOptions = {}): Promise<void> {
+  await checkOutputPath(files.sheet, options);
+  await checkFile(files.distortionSvg, { ...options, extensions: ['.svg'], what: 'distortion chart' });
+  await checkFile(files.distortionPng, { ...options, extensions: ['.png'], what: 'distortion chart' });
+  await checkFile(files.costSvg, { ...options, extensions: ['.svg'], what: 'cost chart' });
+  await checkFile(files.costPng, { ...options, extensions: ['.png'], what: 'cost chart' });
+}
+
+/**
+ * Write a sweep's contact sheet (format from its extension: .png, .jpg, .webp) and its two charts,
+ * each as SVG and as PNG rendered by sharp. Every path is checked before the first write; each
+ * file is written atomically. Returns the paths.
+ */
+export async function saveSweep(result: SweepResult, sheet: string, options: SaveSweepOptions = {}): Promise<SweepFiles> {
+  const files = sweepFiles(sheet, options);
+  const write = { force: options.force === true, inputPath: options.inputPath };
+  await checkSweepFiles(files, write);
+  const picture = await result.contactSheet({ columns: options.columns, tileWidth: options.tileWidth, padding: options.padding, labelHeight: options.labelHeight });
+  await encodeImage(picture.data, picture.width, picture.height, files.sheet, write);
+  for (const [svg, svgFile, pngFile] of [
+    [result.distortionChart(), files.distortionSvg, files.distortionPng],
+    [result.costChart(), files.costSvg, files.costPng],
+  ] as const) {
+    await writeFileAtomic(svgFile, Buffer.from(svg, 'utf8'));
+    await writeFileAtomic(pngFile, await svgToPNG(svg));
+  }
+  return files;
+}
