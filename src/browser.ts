@@ -5,13 +5,16 @@
  */
 import type { JobReply, JobRequest, JobResult } from './browser/job.js';
 import type { Tier } from './browser/tiers.js';
-import { KMeansSegError, describe, invalidOption, type ErrorCode } from './errors.js';
+import { KMeansSegError, type ErrorCode } from './errors.js';
 import { compileKernel } from './kernel/wasm/wasm-kernel.js';
 import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './core/options.js';
 import type { RGBAImage } from './types.js';
+import { describe, invalidOption } from './validate.js';
+import { checkImage } from './validate.js';
 
 export { KMeansSegError, type ErrorCode } from './errors.js';
-export { defaultOptions, MAX_K, type Backend, type InitMethod, type KMeansOptions, type Progress } from './core/options.js';
+export { MAX_K } from './limits.js';
+export { defaultOptions, type Backend, type InitMethod, type KMeansOptions, type Progress } from './core/options.js';
 export type { ColorSpace } from './core/colorspace.js';
 export type { PaletteEntry, RGBAImage } from './types.js';
 export type { JobResult, Tier };
@@ -59,7 +62,7 @@ export async function segmentImageData(image: ImageInput, options: BrowserOption
   const t0 = performance.now();
   const opts = resolveOptions(options, BROWSER_OPTIONS);
   const { wasm, worker } = checkBrowserOptions(options);
-  const img = checkImage(image);
+  const img = checkImage(image as RGBAImage, BROWSER_WORDING);
   const aborted = (): void => {
     if (opts.signal?.aborted) throw abortError(opts.signal, 'before it started');
   };
@@ -198,22 +201,4 @@ function checkBrowserOptions(options: BrowserOptions): { wasm?: WasmOption; work
   return { wasm, worker };
 }
 
-function checkImage(image: ImageInput): RGBAImage {
-  if (image === null || typeof image !== 'object') {
-    throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected an ImageData or { data, width, height } but received ${describe(image)}`);
-  }
-  const { data, width, height } = image;
-  for (const [name, v] of [['width', width], ['height', height]] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidOption(`image.${name}`, 'a positive integer', v);
-  }
-  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
-    throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected image.data to be a Uint8Array or Uint8ClampedArray of RGBA bytes but received ${describe(data)}: from a canvas use getImageData() (8-bit RGBA)`);
-  }
-  if (data.length !== width * height * 4) {
-    throw new KMeansSegError(
-      'ERR_INVALID_IMAGE',
-      `image.data has ${data.length} bytes but ${width} x ${height} RGBA needs ${width * height * 4}: pass 4 bytes (r, g, b, a) per pixel, or fix width and height`,
-    );
-  }
-  return { data, width, height };
-}
+const BROWSER_WORDING = { expected: 'an ImageData or { data, width, height }', dataFix: 'from a canvas use getImageData() (8-bit RGBA)' };

@@ -30,22 +30,3 @@ export class KMeansSegError extends Error {
     this.code = code;
   }
 }
-
-/** Render a received value for an error message: short, and unambiguous about its type. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
-    return String(value);
-  }
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
-  return `a value of type ${typeof value}`;
-}
-
-/** "Expected X for NAME but received Y" (sharp's wording), plus how to fix it. */
-export function invalidOption(name: string, expected: string, actual: unknown, fix?: string): KMeansSegError {
-  return new KMeansSegError(
-    'ERR_INVALID_OPTION',
-    `Expected ${expected} for ${name} but received ${describe(actual)}${fix ? `: ${fix}` : ''}`,
-  );
-}

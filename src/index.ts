@@ -2,7 +2,8 @@ import './node/platform.js';
 export { kmeans } from './core/kmeans.js';
 export { segment, type SegmentOptions, type SegmentResult } from './segment.js';
 export { KMeansSegError, ERROR_CODES, type ErrorCode } from './errors.js';
-export { defaultOptions, MAX_K, type KMeansOptions, type Backend, type InitMethod, type Progress } from './core/options.js';
+export { MAX_K, MAX_PALETTE } from './limits.js';
+export { defaultOptions, type KMeansOptions, type Backend, type InitMethod, type Progress } from './core/options.js';
 export { terminateWorkers } from './kernel/select.js';
 export type { KMeansResult, Labels, PaletteEntry, RGBAImage } from './types.js';
 export { sweep, saveSweep, sweepFiles, checkKs, type SweepOptions, type SweepResult, type SweepEntry, type SweepSummary, type SweepFiles, type SaveSweepOptions } from './sweep/sweep.js';
@@ -10,5 +11,5 @@ export { findKnee, distortionChartSVG, costChartSVG, svgToPNG, contactSheet, she
 export { labelsPNG, saveLabels, masksPNG, saveMasks, maskName, paletteJSON, paletteGPL, savePalette, overlayBorders, saveOverlay, type WriteOptions, type PaletteFileOptions, type OverlayOptions } from './outputs/outputs.js';
 export { qualityOf, compareImages, type Quality } from './core/quality.js';
 export { COLOR_SPACES, fromSrgb, toSrgb, type ColorSpace } from './core/colorspace.js';
-export { applyPalette, readPalette, parsePalette, checkPalette, MAX_PALETTE, type ApplyOptions, type ApplyResult, type Palette, type PaletteSource, type PaletteColour } from './palette/apply.js';
+export { applyPalette, readPalette, parsePalette, checkPalette, type ApplyOptions, type ApplyResult, type Palette, type PaletteSource, type PaletteColour } from './palette/apply.js';
 export { batch, BATCH_FORMATS, type BatchOptions, type BatchReport, type BatchFileReport, type BatchFileSummary, type BatchProgress, type BatchStatus, type BatchFormat } from './batch/batch.js';

@@ -1,10 +1,11 @@
 import './node/platform.js';
-import { KMeansSegError, invalidOption } from './errors.js';
+import { KMeansSegError } from './errors.js';
 import { decodeImage, encodeImage, resolveLimitInputPixels } from './io/image-io.js';
 import { kmeans } from './core/kmeans.js';
 import { paintOver } from './core/result.js';
-import { checkOptionNames, resolveOptions, type KMeansOptions } from './core/options.js';
+import { resolveOptions, type KMeansOptions } from './core/options.js';
 import type { KMeansResult } from './types.js';
+import { checkOptionNames, checkPlainObject, invalidOption } from './validate.js';
 
 export interface SegmentOptions extends KMeansOptions {
   /** Refuse images with more pixels (width x height, read from the header before decoding): a guard against decompression bombs. A positive integer, or false for no limit. Default 268402689 (sharp's 0x3FFF x 0x3FFF). */
@@ -82,9 +83,7 @@ export function nameInput(error: unknown, input: string | Uint8Array): unknown {
 
 function resolveSaveOptions(options: SaveOptions | undefined): boolean {
   if (options === undefined) return false;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalidOption('save options', 'an object such as { force: true }', options);
-  }
+  checkPlainObject(options, 'save options', 'an object such as { force: true }');
   checkOptionNames(options, ['force'], 'save()');
   const { force } = options;
   if (force !== undefined && typeof force !== 'boolean') throw invalidOption('force', 'true or false', force);

@@ -6,9 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { KMeansSegError } from '../src/errors.js';
 import { kmeans } from '../src/core/kmeans.js';
-import { MAX_K, defaultOptions, resolveOptions, type KMeansOptions } from '../src/core/options.js';
+import { defaultOptions, resolveOptions, type KMeansOptions } from '../src/core/options.js';
 import type { RGBAImage } from '../src/types.js';
 import { expectKMeansError, image } from './helpers.js';
+import { MAX_K } from '../src/limits.js';
 
 const img = image([[1, 2, 3], [200, 100, 50], [9, 9, 9], [0, 0, 0]], 2);
 

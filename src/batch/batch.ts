@@ -11,10 +11,11 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { checkPalette, readPalette, type Palette, type PaletteSource } from '../palette/apply.js';
-import { KMeansSegError, invalidOption } from '../errors.js';
+import { KMeansSegError } from '../errors.js';
 import { resolveLimitInputPixels } from '../io/image-io.js';
-import { checkOptionNames, defaultOptions, resolveOptions } from '../core/options.js';
+import { defaultOptions, resolveOptions } from '../core/options.js';
 import type { SegmentOptions } from '../segment.js';
+import { invalidOption, checkCallbacks, checkOptionNames, checkPlainObject } from '../validate.js';
 
 export type BatchFormat = 'png' | 'jpg' | 'jpeg' | 'webp';
 export const BATCH_FORMATS: readonly BatchFormat[] = ['png', 'jpg', 'jpeg', 'webp'];
@@ -184,9 +185,7 @@ interface ResolvedBatch {
 }
 
 function resolveBatchOptions(options: BatchOptions): ResolvedBatch {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalidOption('options', "an object such as { output: 'out', k: 8 }", options);
-  }
+  checkPlainObject(options, 'options', "an object such as { output: 'out', k: 8 }");
   checkOptionNames(options, KNOWN, 'batch');
   const { output, format = 'png', force = false, concurrency, palette, signal, stopGraceMs = STOP_GRACE_MS, onProgress, limitInputPixels, ...kmeansOptions } = options;
   if (typeof output !== 'string' || output === '') throw invalidOption('output', "the output folder, e.g. 'out'", output);
@@ -198,8 +197,7 @@ function resolveBatchOptions(options: BatchOptions): ResolvedBatch {
   if (!Number.isInteger(stopGraceMs) || stopGraceMs < 0 || stopGraceMs > 60000) {
     throw invalidOption('stopGraceMs', 'an integer between 0 and 60000 (milliseconds)', stopGraceMs);
   }
-  if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidOption('onProgress', 'a function', onProgress);
-  if (signal !== undefined && (signal === null || typeof (signal as AbortSignal).aborted !== 'boolean')) throw invalidOption('signal', 'an AbortSignal', signal);
+  checkCallbacks(onProgress, signal);
   if (palette !== undefined) {
     for (const name of CLUSTER_OPTIONS) {
       if (options[name] !== undefined) {

@@ -9,7 +9,8 @@ import { applyPalette, readPalette, type ApplyOptions } from '../palette/apply.j
 import { expandInputs, makeFolder, planOutputs } from '../batch/batch.js';
 import { KMEANS_FLAGS, kmeansOptionsFrom, oneOf, parseCommandLine, reportError, UsageError, type FlagSpec, runCommand, stringFlag } from './main.js';
 import { KMeansSegError } from '../errors.js';
-import { checkOutputPath, DEFAULT_LIMIT_INPUT_PIXELS } from '../io/image-io.js';
+import { checkOutputPath } from '../io/image-io.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS } from '../limits.js';
 
 const USAGE = `Usage: kmeans-seg apply --palette <file> <input>... -o <output> [options]
 

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { batch, BATCH_FORMATS, type BatchFileReport, type BatchOptions, type BatchProgress, type BatchReport } from '../batch/batch.js';
 import { integerFlag, KMEANS_FLAGS, kmeansOptionsFrom, oneOf, parseCommandLine, UsageError, type FlagSpec, runCommand, stringFlag } from './main.js';
 import { KMeansSegError } from '../errors.js';
-import { DEFAULT_LIMIT_INPUT_PIXELS, writeFileAtomic } from '../io/image-io.js';
-import { MAX_K } from '../core/options.js';
+import { writeFileAtomic } from '../io/image-io.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS, MAX_K } from '../limits.js';
 
 const USAGE = `Usage: kmeans-seg batch <pattern|file>... -o <folder> [-k <K>] [options]
 

@@ -11,15 +11,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { COLOR_SPACES, type ColorSpace } from '../core/colorspace.js';
-import { nearestName } from '../validate.js';
 import { KMeansSegError } from '../errors.js';
-import { checkOutputPath, decodeImage, DEFAULT_LIMIT_INPUT_PIXELS, encodeImage, resolveLimitInputPixels, type DecodedImage } from '../io/image-io.js';
+import { checkOutputPath, decodeImage, encodeImage, resolveLimitInputPixels, type DecodedImage } from '../io/image-io.js';
 import { kmeans } from '../core/kmeans.js';
-import { MAX_K, resolveOptions } from '../core/options.js';
+import { resolveOptions } from '../core/options.js';
 import { checkFile, checkMaskDir, saveLabels, saveMasks, saveOverlay, savePalette } from '../outputs/outputs.js';
 import { qualityOf, type Quality } from '../core/quality.js';
 import { paintOver } from '../core/result.js';
 import { nameInput, type SegmentOptions } from '../segment.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS, MAX_K } from '../limits.js';
+import { nearestName } from '../validate.js';
 
 const USAGE = `Usage: kmeans-seg <input> -o <output> [-k <K>] [options]
        kmeans-seg sweep <input> -k <K,K,...> -o <sheet>   (kmeans-seg sweep --help)

@@ -5,8 +5,8 @@
  */
 import { formatNumber } from '../sweep/charts.js';
 import { KMEANS_FLAGS, UsageError, integerFlag, kmeansOptionsFrom, parseCommandLine, qualityJSON, runCommand } from './main.js';
-import { MAX_K } from '../core/options.js';
 import { checkSweepFiles, saveSweep, sweep, sweepFiles, type SweepOptions } from '../sweep/sweep.js';
+import { MAX_K } from '../limits.js';
 
 export const DEFAULT_KS = [1, 2, 3, 4, 10, 32, 64];
 

@@ -1,7 +1,7 @@
 import { getKernel, type KernelChoice } from '../kernel/select.js';
-import { PARALLEL_MIN_WORK, WASM_MAX_BYTES, WasmKernel, wasmBytesPerPoint } from '../kernel/wasm/wasm-kernel.js';
+import { WasmKernel, wasmBytesPerPoint } from '../kernel/wasm/wasm-kernel.js';
 import { availableThreads } from '../platform.js';
-import { KMeansSegError, describe } from '../errors.js';
+import { KMeansSegError } from '../errors.js';
 import { fromSrgb } from './colorspace.js';
 import { buildHistogram, histogramPoints, pixelPoints } from './histogram.js';
 import { initKMeansPlusPlus, initRandom } from './seeding.js';
@@ -11,6 +11,9 @@ import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './opti
 import { Random } from './random.js';
 import { buildResult, pixelLabels } from './result.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
+import { PARALLEL_MIN_WORK, WASM_MAX_BYTES } from '../limits.js';
+import { describe } from '../validate.js';
+import { checkImage } from '../validate.js';
 
 const now = (): number => performance.now();
 
@@ -134,27 +137,6 @@ function checkMemory(image: RGBAImage, opts: ResolvedOptions): void {
       'ERR_TOO_LARGE',
       `${image.width} x ${image.height} pixels as separate points need ${(bytes / 2 ** 30).toFixed(1)} GiB of wasm memory, above wasm32's 4 GiB: ` +
       (opts.spatialWeight > 0 ? "downscale the image, or use backend: 'js'" : "leave histogram at 'auto' (it clusters the distinct colours), downscale, or use backend: 'js'"),
-    );
-  }
-}
-
-export function checkImage(image: RGBAImage): void {
-  if (image === null || typeof image !== 'object') {
-    throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected an image { data, width, height } but received ${describe(image)}`);
-  }
-  const { data, width, height } = image;
-  for (const [name, v] of [['width', width], ['height', height]] as const) {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected a positive integer for image.${name} but received ${describe(v)}: pass the image's size in pixels`);
-    }
-  }
-  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
-    throw new KMeansSegError('ERR_INVALID_IMAGE', `Expected image.data to be a Uint8Array or Uint8ClampedArray of RGBA bytes but received ${describe(data)}`);
-  }
-  if (data.length !== width * height * 4) {
-    throw new KMeansSegError(
-      'ERR_INVALID_IMAGE',
-      `image.data has ${data.length} bytes but ${width} x ${height} RGBA needs ${width * height * 4}: pass 4 bytes (r, g, b, a) per pixel, or fix width and height`,
     );
   }
 }

@@ -1,7 +1,7 @@
-import { KMeansSegError, invalidOption } from '../errors.js';
-import { nearestName } from '../validate.js';
-import { MAX_THREADS } from '../kernel/wasm/memory.js';
+import { KMeansSegError } from '../errors.js';
 import { COLOR_SPACES, type ColorSpace } from './colorspace.js';
+import { MAX_K, MAX_SEED, MAX_THREADS } from '../limits.js';
+import { checkCallbacks, checkOptionNames, checkPlainObject, invalidOption } from '../validate.js';
 
 export type Backend = 'auto' | 'wasm' | 'js';
 export type InitMethod = 'kmeans++' | 'random';
@@ -64,7 +64,6 @@ export interface ResolvedOptions {
   signal: AbortSignal | undefined;
 }
 
-export const MAX_K = 65536;
 
 export const defaultOptions: Readonly<ResolvedOptions> = Object.freeze({
   k: 8,
@@ -84,18 +83,6 @@ export const defaultOptions: Readonly<ResolvedOptions> = Object.freeze({
 
 const KNOWN = Object.keys(defaultOptions);
 
-/** Reject names we do not know, suggesting the nearest one (a typo such as `maxIter` is the usual cause). */
-export function checkOptionNames(options: object, known: readonly string[], where: string): void {
-  for (const name of Object.keys(options)) {
-    if (known.includes(name)) continue;
-    const near = nearestName(name, known);
-    throw new KMeansSegError(
-      'ERR_INVALID_OPTION',
-      `Unknown option ${JSON.stringify(name)} for ${where}${near ? `: did you mean ${JSON.stringify(near)}?` : '.'} Valid options: ${known.join(', ')}.`,
-    );
-  }
-}
-
 function integer(name: string, value: unknown, min: number, max: number, fix: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalidOption(name, `an integer between ${min} and ${max}`, value, fix);
@@ -106,9 +93,7 @@ function integer(name: string, value: unknown, min: number, max: number, fix: st
 /** Validate and fill defaults. Throws KMeansSegError('ERR_INVALID_OPTION') naming the option and the fix. */
 export function resolveOptions(options: KMeansOptions | undefined, extraNames: readonly string[] = []): ResolvedOptions {
   if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalidOption('options', 'an object such as { k: 8 }', options);
-  }
+  checkPlainObject(options, 'options', 'an object such as { k: 8 }');
   checkOptionNames(options, [...KNOWN, ...extraNames], 'kmeans-seg');
   const o = { ...defaultOptions, ...stripUndefined(options) };
   const k = integer('k', o.k, 1, MAX_K, 'pass the number of colours, e.g. k: 8');
@@ -134,12 +119,7 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
   if (o.spatialWeight > 0 && o.histogram === true) {
     throw invalidOption('histogram', "'auto' or false with spatialWeight > 0 (positions make every pixel distinct)", o.histogram);
   }
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
-    throw invalidOption('onProgress', 'a function', o.onProgress);
-  }
-  if (o.signal !== undefined && (o.signal === null || typeof (o.signal as AbortSignal).aborted !== 'boolean')) {
-    throw invalidOption('signal', 'an AbortSignal', o.signal);
-  }
+  checkCallbacks(o.onProgress, o.signal);
   let init: InitMethod | number[][];
   if (o.init === 'kmeans++' || o.init === 'random') {
     init = o.init;

@@ -11,8 +11,8 @@
 import { linearToOklab, srgbToLinear } from './colorspace.js';
 import { KMeansSegError } from '../errors.js';
 import { buildHistogram, pixelWords, slotOf } from './histogram.js';
-import { checkImage } from './kmeans.js';
 import type { KMeansResult, Labels, RGBAImage } from '../types.js';
+import { checkImage } from '../validate.js';
 
 export interface Quality {
   /** Peak signal-to-noise ratio in dB over the R, G and B channels: 10 log10(255² / MSE). Infinity for identical pixels. */

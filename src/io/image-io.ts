@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Metadata } from 'sharp';
-import { KMeansSegError, invalidOption } from '../errors.js';
+import { KMeansSegError } from '../errors.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS } from '../limits.js';
+import { invalidOption } from '../validate.js';
 
-/** sharp's own default (0x3FFF x 0x3FFF): a decompression-bomb guard, kept unless the caller raises it. */
-export const DEFAULT_LIMIT_INPUT_PIXELS = 268402689;
 
 export interface DecodeOptions {
   /** Refuse images with more pixels (width x height, read from the header before decoding). A positive integer, or false for no limit. Default 268402689. */

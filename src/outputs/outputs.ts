@@ -7,9 +7,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ColorSpace } from '../core/colorspace.js';
-import { KMeansSegError, invalidOption } from '../errors.js';
+import { KMeansSegError } from '../errors.js';
 import { encodeImage, writeFileAtomic } from '../io/image-io.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
+import { invalidOption } from '../validate.js';
 
 export interface WriteOptions {
   /** Replace existing files (and the input, if a path names it). Default false. */

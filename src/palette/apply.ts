@@ -8,15 +8,17 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { getKernel, type KernelChoice } from '../kernel/select.js';
 import { COLOR_SPACES, fromSrgb, type ColorSpace } from '../core/colorspace.js';
-import { KMeansSegError, describe, invalidOption } from '../errors.js';
+import { KMeansSegError } from '../errors.js';
 import { buildHistogram, histogramPoints } from '../core/histogram.js';
 import { decodeImage, encodeImage, resolveLimitInputPixels } from '../io/image-io.js';
-import { checkImage } from '../core/kmeans.js';
-import { checkOptionNames, MAX_K, resolveOptions, type Backend } from '../core/options.js';
+import { resolveOptions, type Backend } from '../core/options.js';
 import { availableThreads } from '../platform.js';
 import { pixelLabels } from '../core/result.js';
 import type { SaveOptions } from '../segment.js';
 import type { Labels, PaletteEntry, RGBAImage } from '../types.js';
+import { MAX_K } from '../limits.js';
+import { MAX_PALETTE } from '../limits.js';
+import { describe, invalidOption, checkImage, checkOptionNames, checkPlainObject } from '../validate.js';
 
 /** One colour: `'#rrggbb'`, `[r, g, b]` (integers 0-255), or an object with `hex` and/or `rgb` (as in a result's palette). */
 export type PaletteColour = string | readonly number[] | { readonly hex?: string; readonly rgb?: readonly number[] };
@@ -84,8 +86,6 @@ export interface ApplyResult {
   save(outPath: string, options?: SaveOptions): Promise<void>;
 }
 
-/** As many colours as kmeans can make. */
-export const MAX_PALETTE = MAX_K;
 
 const APPLY_OPTIONS = ['colorSpace', 'backend', 'threads', 'limitInputPixels'] as const;
 
@@ -98,9 +98,7 @@ interface ResolvedApply {
 
 function resolveApplyOptions(options: ApplyOptions | undefined): ResolvedApply {
   if (options === undefined) options = {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalidOption('options', "an object such as { colorSpace: 'oklab' }", options);
-  }
+  checkPlainObject(options, 'options', "an object such as { colorSpace: 'oklab' }");
   checkOptionNames(options, APPLY_OPTIONS, 'applyPalette');
   // The shared checks (and messages) of kmeans' options for the three that mean the same here.
   const { colorSpace, backend, threads } = resolveOptions({ colorSpace: options.colorSpace, backend: options.backend, threads: options.threads });

@@ -5,14 +5,16 @@
  */
 import path from 'node:path';
 import { contactSheet, costChartSVG, distortionChartSVG, findKnee, svgToPNG, type ChartOptions, type Knee, type SheetOptions } from './charts.js';
-import { KMeansSegError, describe, invalidOption } from '../errors.js';
+import { KMeansSegError } from '../errors.js';
 import { checkOutputPath, decodeImage, encodeImage, resolveLimitInputPixels, writeFileAtomic } from '../io/image-io.js';
 import { checkFile, type WriteOptions } from '../outputs/outputs.js';
-import { checkImage, kmeans } from '../core/kmeans.js';
-import { MAX_K, resolveOptions, type InitMethod, type KMeansOptions } from '../core/options.js';
+import { kmeans } from '../core/kmeans.js';
+import { resolveOptions, type InitMethod, type KMeansOptions } from '../core/options.js';
 import { qualityOf, type Quality } from '../core/quality.js';
 import { nameInput } from '../segment.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
+import { MAX_K } from '../limits.js';
+import { describe, invalidOption, checkImage, checkPlainObject } from '../validate.js';
 
 export interface SweepOptions extends Omit<KMeansOptions, 'k' | 'init'> {
   /** The K values to try: distinct integers in [1, 65536], in any order (they are sorted). Required. */
@@ -134,9 +136,7 @@ export function checkKs(ks: unknown): number[] {
  */
 export async function sweep(input: string | Uint8Array | RGBAImage, options: SweepOptions): Promise<SweepResult> {
   const t0 = performance.now();
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalidOption('options', 'an object such as { ks: [2, 4, 8] }', options);
-  }
+  checkPlainObject(options, 'options', 'an object such as { ks: [2, 4, 8] }');
   const { ks: ksOption, limitInputPixels, ...kmeansOptions } = options;
   if ('k' in kmeansOptions && (kmeansOptions as { k?: unknown }).k !== undefined) {
     throw invalidOption('k', 'no k in a sweep', (kmeansOptions as { k?: unknown }).k, 'list the values in ks, e.g. ks: [2, 4, 8]');

@@ -1,6 +1,7 @@
 import { KMeansSegError } from '../../errors.js';
 import { SPIN } from './chunks.js';
-import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, MAX_THREADS, NEXT, N_FIELD, PENDING, STARTED, STOP } from '../wasm/memory.js';
+import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, NEXT, N_FIELD, PENDING, STARTED, STOP } from '../wasm/memory.js';
+import { MAX_THREADS } from '../../limits.js';
 
 /** How long the workers get to pick up a pass before the pool is declared broken. */
 const START_TIMEOUT_MS = 30_000;

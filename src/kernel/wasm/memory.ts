@@ -1,3 +1,5 @@
+import { MAX_THREADS } from '../../limits.js';
+
 /**
  * The control block shared by the host and the pool workers, at a fixed place in the kernel's
  * memory (below every session's data). Int32 indices into it:
@@ -13,7 +15,6 @@ export const JOBS = 8; // then one job of JOB_INTS per thread
 export const JOB_INTS = 19; // x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk, bounds, pass, kind, closest, candidate
 /** Index of the point count in a job; 0 means this worker sits the pass out. */
 export const N_FIELD = 6;
-export const MAX_THREADS = 32;
 /**
  * Per-thread slots at [0, MAX_THREADS * 128): the outcome (f64 inertia, changed, settled, and a seeding pass's potential),
  * then the kernel's queue of points awaiting a full comparison (16 i32) at +64.

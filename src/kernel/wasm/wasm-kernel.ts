@@ -6,6 +6,7 @@ import { ASSIGN_JOB, CONTROL_BYTE, DATA_BYTE, JOBS, NEXT, OUT_BYTE, OUT_STRIDE, 
 import type { ColourCounts, HistogramEngine } from '../../core/histogram.js';
 import { runChunks, type KernelCalls } from '../pool/chunks.js';
 import { JOB_FIELDS, type Job, type ThreadPool } from '../pool/thread-pool.js';
+import { PARALLEL_MIN_WORK, WASM_MAX_PAGES, WASM_PAGE_BYTES } from '../../limits.js';
 
 /**
  * Host side of the SIMD kernel: compiles build/kmeans.wasm once, owns one shared WebAssembly.Memory
@@ -18,9 +19,9 @@ import { JOB_FIELDS, type Job, type ThreadPool } from '../pool/thread-pool.js';
  *   x, y, z (and u, v) planes | weights (u32) | k-means++ closest distances (f32; the bounds
  *   once the passes start) and candidate distances (f32) | labels (u16)
  */
-const PAGE = 65536;
 /** wasm32 addresses 4 GiB; the module is built with this maximum (asconfig.json). */
-const MAX_PAGES = 65536;
+const PAGE = WASM_PAGE_BYTES;
+const MAX_PAGES = WASM_MAX_PAGES;
 
 interface WasmExports {
   countColours?(pix: number, n: number, table: number, seen: number, cap: number, out: number): void;
@@ -344,7 +345,6 @@ export class WasmKernel implements Kernel {
   }
 }
 
-export const WASM_MAX_BYTES = MAX_PAGES * PAGE;
 
 const f32Bits = new Float32Array(1);
 const f32Int = new Int32Array(f32Bits.buffer);
@@ -366,8 +366,6 @@ export function wasmBytesPerPoint(dims: number, weighted: boolean): number {
   return dims * 4 + (weighted ? 4 : 0) + 8 + 2;
 }
 
-/** Distance evaluations per pass below which a pass stays on one thread. */
-export const PARALLEL_MIN_WORK = 1 << 18;
 
 function ensureBytes(memory: WebAssembly.Memory, bytes: number): void {
   if (bytes > MAX_PAGES * PAGE) {

@@ -1,0 +1,27 @@
+/**
+ * Every size limit the package enforces, in one place (docs/errors-and-limits.md lists them).
+ * Browser-safe: plain numbers, imported from anywhere.
+ */
+
+/** Most clusters one run makes: labels are 16-bit, and 0xffff marks an unassigned point. */
+export const MAX_K = 65536;
+
+/** As many colours as kmeans can make. */
+export const MAX_PALETTE = MAX_K;
+
+/** Most threads the wasm kernel's pool runs: its shared control block has a slot for each. */
+export const MAX_THREADS = 32;
+
+/** Largest seed: the PRNG's state is one unsigned 32-bit word. */
+export const MAX_SEED = 4294967295;
+
+/** wasm32's ceiling: 65536 pages of 64 KiB, 4 GiB in all. */
+export const WASM_PAGE_BYTES = 65536;
+export const WASM_MAX_PAGES = 65536;
+export const WASM_MAX_BYTES = WASM_MAX_PAGES * WASM_PAGE_BYTES;
+
+/** Distance evaluations per pass below which a pass stays on one thread (threads cost more than they save). */
+export const PARALLEL_MIN_WORK = 1 << 18;
+
+/** sharp's own default (0x3FFF x 0x3FFF): a decompression-bomb guard, kept unless the caller raises it. */
+export const DEFAULT_LIMIT_INPUT_PIXELS = 268402689;
