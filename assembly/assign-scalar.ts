@@ -1,7 +1,9 @@
-// The distance-and-assign kernel without SIMD, for the benchmark only: it shows what 128-bit SIMD
-// buys over plain wasm. Same memory contract and the same answers as assign.ts (scalar f32 is what
-// each SIMD lane computes); centroids arrive splatted, and lane 0 of each vector is read. Sums take
-// the changes of the points that moved, as in assign.ts.
+// The distance-and-assign kernel without SIMD (build/kmeans-scalar.wasm), for the benchmark only: it
+// shows what 128-bit SIMD buys. Same memory contract and answers as assign.ts (scalar f32 is what
+// each SIMD lane computes).
+//
+// Centroids arrive splatted, and lane 0 of each vector is read. Sums take the changes of the points
+// that moved, as in assign.ts.
 const CENTROID_BYTES: usize = 64;
 
 /** assign.ts's `assign`, one point at a time, every point every pass (boundPtr and passPtr unused). Uses only the first sums bank. */

@@ -1,13 +1,17 @@
-// Distance-and-assign kernel for Lloyd's K-means, 128-bit SIMD.
+// Distance-and-assign kernel for Lloyd's K-means in three dimensions (colour), 128-bit SIMD, with
+// the bounds that let a pass skip the points whose label is proven. Its answers are bit for bit
+// those of the TS twin (src/kernel/js.ts), whatever the thread count: see the contract below.
 //
 // The kernel knows pointers and counts, nothing of images. The host lays out linear memory
-// (see src/kernel-wasm.ts) and this module allocates nothing: every worker instantiates it over the
-// same shared memory, so any allocator state here would hand out the same addresses twice.
+// (src/kernel/wasm/memory.ts) and this module allocates nothing: every worker instantiates it over
+// the same shared memory, so any allocator state here would hand out the same addresses twice.
 //
-// Arithmetic contract (mirrored operation for operation by src/kernel-js.ts, so both give
+// Arithmetic contract (mirrored operation for operation by src/kernel/js.ts, so both give
 // bit-identical answers): f32 d = ((dx*dx + dy*dy) + dz*dz), dx = x - cx; strict `<` keeps the lower
 // centroid index on ties; a point's cost enters the inertia as floor(d * 256) so that the f64 sums are
 // integers, exact, and therefore independent of summation order, thread count and histogramming.
+
+import { UNASSIGNED, addOutcome, foldBanks, high, weightOf } from './common';
 
 // Centroids arrive pre-splatted by the host: centroid j is four v128 (x x x x, y y y y, z z z z, and
 // j j j j as i32) at cPtr + j * 64, so the inner loop is four loads and no shuffles, and keeps no index
@@ -18,7 +22,6 @@
 // few labels change and the pass is distances only. The sums are integers (times 1/256), so adding
 // the changes gives exactly the bits of summing everything again.
 const CENTROID_BYTES: usize = 64;
-const UNASSIGNED: i32 = 0xffff;
 
 /** Move point i (weight w) from cluster `from` (none if UNASSIGNED) to `to`: sums of x*w, y*w, z*w, w at sumPtr + label * 32. */
 @inline
@@ -59,38 +62,6 @@ function movePair(bank: usize, from: i32, to: i32, xy: v128, z1: v128, wPtr: usi
     v128.store(t, f64x2.sub(v128.load(t), a));
     v128.store(t, f64x2.sub(v128.load(t, 16), b), 16);
   }
-}
-
-/**
- * Fold the second bank into the first (exact: integer sums) and zero it: a thread calls the kernel
- * once per chunk it takes, and every call adds to the same two banks and outcome slots.
- */
-@inline
-function foldBanks(sumPtr: usize, bank: usize): void {
-  const zero = f64x2.splat(0);
-  for (let q: usize = 0; q < bank; q += 16) {
-    v128.store(sumPtr + q, f64x2.add(v128.load(sumPtr + q), v128.load(sumPtr + bank + q)));
-    v128.store(sumPtr + bank + q, zero);
-  }
-}
-
-/** Add this call's inertia (units of 1/256), changed count and settled count to the f64 at outPtr. */
-@inline
-function addOutcome(outPtr: usize, inertia: f64, changed: i32, settled: i32): void {
-  store<f64>(outPtr, load<f64>(outPtr) + inertia);
-  store<f64>(outPtr, load<f64>(outPtr, 8) + <f64>changed, 8);
-  store<f64>(outPtr, load<f64>(outPtr, 16) + <f64>settled, 16);
-}
-
-@inline
-function weightOf(wPtr: usize, i: i32): f64 {
-  return wPtr ? <f64>load<u32>(wPtr + (<usize>i << 2)) : 1.0;
-}
-
-/** f64x2 of the upper two lanes of a f32x4 or u32x4, for the promote/convert instructions. */
-@inline
-function high(v: v128): v128 {
-  return i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
 }
 
 const INFINITY_BITS: i32 = 0x7f800000;
@@ -430,176 +401,3 @@ function assignPass<T>(
   foldBanks(sumPtr, bank);
   addOutcome(outPtr, inertia, changed, settled);
 }
-
-/**
- * One k-means++ candidate: out[i] = min(closest[i], d(point i, c)) (f32), and return the potential,
- * the sum of floor(out[i] * 256) * w[i] (integers, so exact in any order, like the inertia).
- */
-export function mindist(
-  xPtr: usize, yPtr: usize, zPtr: usize, wPtr: usize, n: i32,
-  cx: f32, cy: f32, cz: f32, closestPtr: usize, outPtr: usize,
-): f64 {
-  const vx = f32x4.splat(cx), vy = f32x4.splat(cy), vz = f32x4.splat(cz);
-  const scale = f32x4.splat(256);
-  let acc = f64x2.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    const dx = f32x4.sub(v128.load(xPtr + o), vx);
-    const dy = f32x4.sub(v128.load(yPtr + o), vy);
-    const dz = f32x4.sub(v128.load(zPtr + o), vz);
-    const d = f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz));
-    const m = f32x4.pmin(d, v128.load(closestPtr + o)); // closest < d ? closest : d
-    v128.store(outPtr + o, m);
-    const q = f32x4.floor(f32x4.mul(m, scale));
-    let lo = f64x2.promote_low_f32x4(q), hi = f64x2.promote_low_f32x4(high(q));
-    if (wPtr) {
-      const w = v128.load(wPtr + o);
-      lo = f64x2.mul(lo, f64x2.convert_low_i32x4_u(w));
-      hi = f64x2.mul(hi, f64x2.convert_low_i32x4_u(high(w)));
-    }
-    acc = f64x2.add(acc, f64x2.add(lo, hi));
-  }
-  let potential = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const dx = load<f32>(xPtr + o) - cx, dy = load<f32>(yPtr + o) - cy, dz = load<f32>(zPtr + o) - cz;
-    let d = (dx * dx + dy * dy) + dz * dz;
-    const c = load<f32>(closestPtr + o);
-    if (c < d) d = c;
-    store<f32>(outPtr + o, d);
-    potential += <f64>floor<f32>(d * 256.0) * weightOf(wPtr, i);
-  }
-  return potential;
-}
-
-// Five dimensions: colour plus scaled position (spatial segmentation). Centroid j is five splatted
-// v128 at cPtr + j * 80; sums are six f64 (x, y, z, u, v, w) at sumPtr + label * 48, in two banks.
-// d = ((((dx*dx + dy*dy) + dz*dz) + du*du) + dv*dv). Four points per step: the five coordinate
-// vectors of eight points would not fit in the sixteen registers of a 128-bit x86 target.
-const CENTROID5_BYTES: usize = 80;
-
-/** Add (sign 1) or take away (sign -1) point i from cluster `label`'s six sums at sumPtr + label * 48. */
-@inline
-function addToSums5(i: i32, label: i32, sign: f64, xPtr: usize, yPtr: usize, zPtr: usize, uPtr: usize, vPtr: usize, sumPtr: usize): void {
-  const s = sumPtr + <usize>label * 48;
-  const o = <usize>i << 2;
-  store<f64>(s, load<f64>(s) + <f64>load<f32>(xPtr + o) * sign);
-  store<f64>(s, load<f64>(s, 8) + <f64>load<f32>(yPtr + o) * sign, 8);
-  store<f64>(s, load<f64>(s, 16) + <f64>load<f32>(zPtr + o) * sign, 16);
-  store<f64>(s, load<f64>(s, 24) + <f64>load<f32>(uPtr + o) * sign, 24);
-  store<f64>(s, load<f64>(s, 32) + <f64>load<f32>(vPtr + o) * sign, 32);
-  store<f64>(s, load<f64>(s, 40) + sign, 40);
-}
-
-/** Move point i from cluster `from` (none if UNASSIGNED) to `to`. */
-@inline
-function move5(i: i32, from: i32, to: i32, xPtr: usize, yPtr: usize, zPtr: usize, uPtr: usize, vPtr: usize, sumPtr: usize): void {
-  addToSums5(i, to, 1.0, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr);
-  if (from != UNASSIGNED) addToSums5(i, from, -1.0, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr);
-}
-
-/** assign() for five-dimensional points of weight 1 (positions are unique: no histogram). */
-export function assign5(
-  xPtr: usize, yPtr: usize, zPtr: usize, uPtr: usize, vPtr: usize, n: i32,
-  cPtr: usize, k: i32, labelPtr: usize, sumPtr: usize, outPtr: usize,
-): void {
-  const bank = <usize>k * 48;
-  let changed = 0;
-  let cost = f64x2.splat(0);
-  const scale = f32x4.splat(256);
-  const ones = i32x4.splat(1);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    const px = v128.load(xPtr + o), py = v128.load(yPtr + o), pz = v128.load(zPtr + o);
-    const pu = v128.load(uPtr + o), pv = v128.load(vPtr + o);
-    let best = f32x4.splat(0);
-    let idx = i32x4.splat(0);
-    let j = i32x4.splat(0);
-    let c = cPtr;
-    for (let jj = 0; jj < k; jj++, c += CENTROID5_BYTES) {
-      const dx = f32x4.sub(px, v128.load(c)), dy = f32x4.sub(py, v128.load(c, 16)), dz = f32x4.sub(pz, v128.load(c, 32));
-      const du = f32x4.sub(pu, v128.load(c, 48)), dv = f32x4.sub(pv, v128.load(c, 64));
-      const d = f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz)), f32x4.mul(du, du)), f32x4.mul(dv, dv));
-      if (jj == 0) { best = d; } else {
-        idx = v128.bitselect(j, idx, f32x4.lt(d, best));
-        best = f32x4.pmin(best, d);
-      }
-      j = i32x4.add(j, ones);
-    }
-    const q = f32x4.floor(f32x4.mul(best, scale));
-    cost = f64x2.add(cost, f64x2.add(f64x2.promote_low_f32x4(q), f64x2.promote_low_f32x4(high(q))));
-    for (let l = 0; l < 4; l++) {
-      const label = i32x4.extract_lane(idx, 0);
-      idx = i8x16.shuffle(idx, idx, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
-      const lp = labelPtr + (<usize>(i + l) << 1);
-      const from = <i32>load<u16>(lp);
-      if (from == label) continue;
-      changed++;
-      store<u16>(lp, <u16>label);
-      move5(i + l, from, label, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr + (<usize>(l & 1)) * bank);
-    }
-  }
-  let inertia = f64x2.extract_lane(cost, 0) + f64x2.extract_lane(cost, 1);
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const x = load<f32>(xPtr + o), y = load<f32>(yPtr + o), z = load<f32>(zPtr + o);
-    const u = load<f32>(uPtr + o), v = load<f32>(vPtr + o);
-    let best: f32 = 0;
-    let bi = 0;
-    for (let jj = 0; jj < k; jj++) {
-      const c = cPtr + <usize>jj * CENTROID5_BYTES;
-      const dx = x - load<f32>(c), dy = y - load<f32>(c, 16), dz = z - load<f32>(c, 32);
-      const du = u - load<f32>(c, 48), dv = v - load<f32>(c, 64);
-      const d = (((dx * dx + dy * dy) + dz * dz) + du * du) + dv * dv;
-      if (jj == 0 || d < best) { best = d; bi = jj; }
-    }
-    inertia += <f64>floor<f32>(best * 256.0);
-    const lp = labelPtr + (<usize>i << 1);
-    const from = <i32>load<u16>(lp);
-    if (from == bi) continue;
-    changed++;
-    store<u16>(lp, <u16>bi);
-    move5(i, from, bi, xPtr, yPtr, zPtr, uPtr, vPtr, sumPtr);
-  }
-  foldBanks(sumPtr, bank);
-  addOutcome(outPtr, inertia, changed, 0);
-}
-
-/** mindist() for five-dimensional points of weight 1. */
-export function mindist5(
-  xPtr: usize, yPtr: usize, zPtr: usize, uPtr: usize, vPtr: usize, n: i32,
-  cx: f32, cy: f32, cz: f32, cu: f32, cv: f32, closestPtr: usize, outPtr: usize,
-): f64 {
-  const vx = f32x4.splat(cx), vy = f32x4.splat(cy), vz = f32x4.splat(cz), vu = f32x4.splat(cu), vv = f32x4.splat(cv);
-  const scale = f32x4.splat(256);
-  let acc = f64x2.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    const dx = f32x4.sub(v128.load(xPtr + o), vx), dy = f32x4.sub(v128.load(yPtr + o), vy);
-    const dz = f32x4.sub(v128.load(zPtr + o), vz), du = f32x4.sub(v128.load(uPtr + o), vu);
-    const dv = f32x4.sub(v128.load(vPtr + o), vv);
-    const d = f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz)), f32x4.mul(du, du)), f32x4.mul(dv, dv));
-    const m = f32x4.pmin(d, v128.load(closestPtr + o));
-    v128.store(outPtr + o, m);
-    const q = f32x4.floor(f32x4.mul(m, scale));
-    acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(q), f64x2.promote_low_f32x4(high(q))));
-  }
-  let potential = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const dx = load<f32>(xPtr + o) - cx, dy = load<f32>(yPtr + o) - cy, dz = load<f32>(zPtr + o) - cz;
-    const du = load<f32>(uPtr + o) - cu, dv = load<f32>(vPtr + o) - cv;
-    let d = (((dx * dx + dy * dy) + dz * dz) + du * du) + dv * dv;
-    const c = load<f32>(closestPtr + o);
-    if (c < d) d = c;
-    store<f32>(outPtr + o, d);
-    potential += <f64>floor<f32>(d * 256.0);
-  }
-  return potential;
-}
-
-// One module, one memory: the histogram's loops run on the same instances and threads.
-export { countColours, labelColours } from './histogram';

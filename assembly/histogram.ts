@@ -1,7 +1,9 @@
-// The colour histogram's per-pixel loops, for the host's src/histogram.ts: counting pixels into a
-// table of 2^24 u32 entries, and labelling pixels through a u8 or u16 map laid over the same bytes.
-// Pixels are RGBA words (r lowest); a colour's key is its low 24 bits, and its place in the table is
-// slotOf(key) (src/histogram.ts: r's high nibble swapped with b's low nibble, for locality).
+// The colour histogram's per-pixel loops for src/core/histogram.ts: count pixels into a table of 2^24
+// u32, and label pixels through a u8 or u16 map laid over the same bytes. A colour's slot is the host's
+// slotOf(key), or the host would read other colours' counts.
+//
+// Pixels are RGBA words (r lowest); a colour's key is its low 24 bits; slotOf swaps r's high nibble
+// with b's low nibble, for locality.
 
 @inline
 function slotOf(key: u32): u32 {

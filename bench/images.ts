@@ -1,9 +1,5 @@
-/**
- * The benchmark's input images: the shared test photo upscaled with lanczos3, which invents many
- * in-between colours the way a real high-resolution photo has them (the colour histogram stays large,
- * so the histogram shortcut cannot hide the per-pixel cost). Generated once into bench/images/
- * (gitignored) with a sidecar JSON that records the distinct colour count.
- */
+// The benchmark's input images: the shared test photo upscaled with lanczos3, generated once into
+// bench/images/ (gitignored), each with a sidecar JSON that records its distinct colour count.
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -44,7 +40,11 @@ export function countColours(data: Uint8Array, channels: number): number {
   return n;
 }
 
-/** Create the image unless it (and its sidecar) already exist; return its description either way. */
+/**
+ * Create the image unless it (and its sidecar) already exist; return its description either way.
+ * lanczos3 invents in-between colours the way a real high-resolution photo has them, so the colour
+ * histogram stays large and its shortcut cannot hide the per-pixel cost.
+ */
 export async function ensureImage(name: ImageName, log = console.log): Promise<ImageInfo> {
   const file = imageFile(name);
   if (existsSync(file) && existsSync(infoFile(name))) {

@@ -1,10 +1,8 @@
-/**
- * The decoded test image and the initial centroids every K-means suite starts from, drawn once so
- * kmeans-seg (histogram on and off) and the peers (here and in peers.py) do the same work.
- */
+// The decoded test image and the initial centroids every K-means suite starts from, drawn once so
+// kmeans-seg (histogram on and off) and the peers (here and in peers.py) do the same work.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { decodeImage } from '../src/io/image-io.js';
+import { decodeImage } from '../src/io/decode.js';
 import { kmeans } from '../src/core/kmeans.js';
 import type { RGBAImage } from '../src/types.js';
 import { ensureImage, type ImageInfo, type ImageName } from './images.js';

@@ -1,9 +1,6 @@
-/**
- * Shared helpers of the benchmark: paths, command-line flags, machine description, a benchmark.js
- * runner that reports medians, and the result rows every suite returns.
- */
-// The package's Node entry, for its effect: it installs the Node platform (reading the .wasm file,
-// worker_threads) that the kernel modules imported directly by the suites rely on.
+// Shared helpers of the benchmark: paths, command-line flags, machine description, a benchmark.js
+// runner that reports medians, and the result rows every suite returns. Its first import, the package's
+// Node entry, installs the Node platform that the kernel modules the suites import directly rely on.
 import '../src/index.js';
 import os from 'node:os';
 import path from 'node:path';

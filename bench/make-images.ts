@@ -1,7 +1,5 @@
-/**
- * `npm run bench:images [-- 1mp 12mp 50mp]`: generate the benchmark inputs into bench/images/
- * (skipped when present) and report their distinct colour counts.
- */
+// `npm run bench:images [-- 1mp 12mp 50mp]`: generate the benchmark inputs into bench/images/
+// (skipped when present) and report their distinct colour counts.
 import { SIZES, SOURCE, ensureImage, type ImageName } from './images.js';
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

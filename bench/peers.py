@@ -1,22 +1,20 @@
 #!/usr/bin/env python3
-"""Optional native peers: scikit-learn KMeans (lloyd) and OpenCV cv.kmeans on the work of bench/peers.ts.
-
-Reads bench/results/init.json, which `npm run bench` writes: the image, K, the initial centroids and
-the number of assignment passes (20), plus kmeans-seg's own time on that image as the baseline.
-Prints a markdown table of times, rates (G distance evaluations/s = pixels x K x passes / s) and
-inertia differences. Exits 0 with a note when neither peer is installed
-(Debian: apt-get install python3-sklearn python3-opencv; run with /usr/bin/python3).
-
-Both peers use every core (OpenMP / OpenCV's parallel_for_); kmeans-seg's baseline is one thread.
-To time scikit-learn against a current OpenBLAS, unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for
-this command only (see the machine notes); the threadpool line shows what ran.
-
-Usage: python3 bench/peers.py [--repeats N]
-"""
+# Optional native peers: scikit-learn KMeans (lloyd) and OpenCV cv.kmeans on the work of
+# bench/suites/peers.ts. Usage: python3 bench/peers.py [--repeats N]
 import json
 import os
 import sys
 import time
+
+# Reads bench/results/init.json, which `npm run bench` writes: the image, K, the initial centroids and
+# the number of assignment passes (20), plus kmeans-seg's own time on that image as the baseline.
+# Prints a markdown table of times, rates (G distance evaluations/s = pixels x K x passes / s) and
+# inertia differences. Exits 0 with a note when neither peer is installed
+# (Debian: apt-get install python3-sklearn python3-opencv; run with /usr/bin/python3).
+#
+# Both peers use every core (OpenMP / OpenCV's parallel_for_); kmeans-seg's baseline is one thread.
+# To time scikit-learn against a current OpenBLAS, unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for
+# this command only (see the machine notes); the threadpool line shows what ran.
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INIT = os.path.join(HERE, "results", "init.json")

@@ -1,19 +1,16 @@
-/**
- * `npm run bench [-- --quick] [-- --only=kernel,histogram,peers,file,memory,threads]`
- *
- * Runs the suites, prints the machine, its load average and a markdown table of rates and ratios,
- * and writes the raw numbers to bench/results/<timestamp>.json. See bench/README.md.
- */
+// `npm run bench [-- --quick] [-- --only=kernel,histogram,peers,file,memory,threads]`: runs the suites
+// (bench/suites/), prints the machine, its load average and a table of rates and
+// ratios, and writes the raw numbers to bench/results/<timestamp>.json. See bench/README.md.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileSuite } from './file-io.js';
-import { histogramSuite } from './histogram.js';
+import { fileSuite } from './suites/file-io.js';
+import { histogramSuite } from './suites/histogram.js';
 import { loadInputs, type Inputs } from './inputs.js';
-import { kernelSuite } from './kernel.js';
+import { kernelSuite } from './suites/kernel.js';
 import { RESULTS_DIR, fmt, loadavg, machine, parseFlags, type Row } from './lib.js';
-import { memorySuite } from './memory.js';
-import { peersSuite } from './peers.js';
-import { threadsSuite } from './threads.js';
+import { memorySuite } from './suites/memory.js';
+import { peersSuite } from './suites/peers.js';
+import { threadsSuite } from './suites/threads.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const want = (suite: string): boolean => flags.only.length === 0 || flags.only.includes(suite);

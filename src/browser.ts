@@ -6,7 +6,7 @@
 import type { JobReply, JobRequest, JobResult } from './browser/job.js';
 import type { Tier } from './browser/tiers.js';
 import { KMeansSegError, type ErrorCode } from './errors.js';
-import { compileKernel } from './kernel/wasm/wasm-kernel.js';
+import { compileKernel } from './kernel/wasm/module.js';
 import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './core/options.js';
 import type { RGBAImage } from './types.js';
 import { describe, invalidOption } from './validate.js';

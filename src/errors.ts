@@ -1,6 +1,7 @@
 /**
- * Every failure the package reports on purpose is a KMeansSegError with a stable `code`, so callers
- * can branch on the code and show the message (which names the bad value and the fix) as it is.
+ * The error contract: every failure the package reports on purpose is a KMeansSegError with a stable
+ * `code`, so callers can branch on the code and show the message (which names the bad value and the
+ * fix) as it is. Messages are built in src/validate.ts. Browser-safe.
  */
 export const ERROR_CODES = [
   'ERR_INVALID_OPTION', // an option has the wrong type, range, or name

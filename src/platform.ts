@@ -1,9 +1,12 @@
+/**
+ * What the host environment provides (files, workers, cores), filled in by the entry that knows it.
+ * The kernel and the host logic only read it, so the browser graph holds no Node built-in.
+ */
 import type { SpawnWorker } from './kernel/pool/thread-pool.js';
 
 /**
- * What the host environment provides, filled in by the entry that knows it: platform-node.ts for the
- * Node entry (files, worker_threads, os), the browser worker for module Workers. The kernel and the
- * host logic only read it, so the browser graph holds no Node built-in.
+ * Filled in by node/platform.ts for the Node entry (files, worker_threads, os), and by the browser
+ * worker (browser/worker.ts) for module Workers.
  */
 export interface Platform {
   /** Reads a file: URL (the wasm next to the code). Browsers fetch instead. */
@@ -20,6 +23,11 @@ export const platform: Platform = {
 
 export function setPlatform(parts: Partial<Platform>): void {
   Object.assign(platform, parts);
+}
+
+/** The browser worker installs its module-Worker factory here; null disables threads. */
+export function setWorkerFactory(spawn: SpawnWorker | null): void {
+  setPlatform({ spawnWorker: spawn ?? undefined });
 }
 
 /** Threads to use when the caller does not say. */

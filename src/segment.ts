@@ -1,8 +1,14 @@
+/**
+ * segment(): the file front of kmeans (decode, cluster, save) and nameInput. Invariant: every option
+ * is checked before the image is read, and image errors name the input they are about.
+ */
 import './node/platform.js';
 import { KMeansSegError } from './errors.js';
-import { decodeImage, encodeImage, resolveLimitInputPixels } from './io/image-io.js';
+import { decodeImage, resolveLimitInputPixels } from './io/decode.js';
+import { encodeImage } from './io/encode.js';
+import type { SaveOptions } from './io/output-path.js';
 import { kmeans } from './core/kmeans.js';
-import { paintOver } from './core/result.js';
+import { paintOver } from './core/paint.js';
 import { resolveOptions, type KMeansOptions } from './core/options.js';
 import type { KMeansResult } from './types.js';
 import { checkOptionNames, checkPlainObject, invalidOption } from './validate.js';
@@ -10,11 +16,6 @@ import { checkOptionNames, checkPlainObject, invalidOption } from './validate.js
 export interface SegmentOptions extends KMeansOptions {
   /** Refuse images with more pixels (width x height, read from the header before decoding): a guard against decompression bombs. A positive integer, or false for no limit. Default 268402689 (sharp's 0x3FFF x 0x3FFF). */
   limitInputPixels?: number | false;
-}
-
-export interface SaveOptions {
-  /** Overwrite an existing file, even the input image. Default false. */
-  force?: boolean;
 }
 
 export interface SegmentResult extends KMeansResult {
@@ -29,6 +30,9 @@ export interface SegmentResult extends KMeansResult {
 /**
  * Decode an image file (or its bytes) and segment it into K colours. Animated GIF/WebP and
  * multi-page TIFF: the first frame (page) only, with a warning in `result.warnings`.
+ *
+ * @throws ERR_INVALID_OPTION for a bad option; the errors of decodeImage; those of kmeans, with the
+ *   input's name in front of ERR_INVALID_IMAGE and ERR_TOO_LARGE. `save()` throws those of encodeImage.
  *
  * @example
  * const result = await segment('photo.jpg', { k: 6, seed: 42 });
@@ -51,7 +55,8 @@ export async function segment(input: string | Uint8Array, options: SegmentOption
   const warnings = [...image.warnings, ...result.warnings];
   // The decoded pixels are ours alone and unused from here: save() paints over them while the
   // collector has not yet taken them, rather than allocating a second image-sized buffer at the
-  // memory peak (issue 3). Held weakly, so a kept result does not keep them alive.
+  // memory peak (which decides the largest image a machine can segment). Held weakly, so a kept
+  // result does not keep them alive.
   const decoded = new WeakRef(image.data);
   return {
     ...result,

@@ -1,4 +1,7 @@
-import type { KMeansOptions } from './core/options.js';
+/**
+ * The shapes every environment shares: pixels in memory, a palette entry, labels and the result of
+ * kmeans. Invariant: types only, no code, so that any module may import it, the browser's included.
+ */
 
 /** One colour of the result's palette. */
 export interface PaletteEntry {
@@ -57,4 +60,5 @@ export interface RGBAImage {
   height: number;
 }
 
-export type { KMeansOptions };
+/** What the outputs of a result need: its size, its k, and its labels. */
+export type Labelled = Pick<KMeansResult, 'width' | 'height' | 'k' | 'labels'>;

@@ -11,12 +11,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { applyPalette, checkPalette, parsePalette, readPalette, type PaletteSource } from '../src/palette/apply.js';
+import { applyPalette } from '../src/palette/apply.js';
+import { checkPalette, parsePalette, readPalette, type PaletteSource } from '../src/palette/parse.js';
 import { main } from '../src/cli/apply.js';
 import { COLOR_SPACES } from '../src/core/colorspace.js';
 import { KMeansSegError, type ErrorCode } from '../src/errors.js';
 import { kmeans } from '../src/core/kmeans.js';
-import { paletteGPL, paletteJSON } from '../src/outputs/outputs.js';
+import { paletteGPL, paletteJSON } from '../src/palette/write.js';
 import type { RGBAImage } from '../src/types.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, KMeansSegError, type ErrorCode } from '../src/errors.js';
-import { decodeImage } from '../src/io/image-io.js';
+import { decodeImage } from '../src/io/decode.js';
 import { kmeans } from '../src/core/kmeans.js';
 import { defaultOptions, type KMeansOptions } from '../src/core/options.js';
 import { COLOR_SPACES } from '../src/core/colorspace.js';

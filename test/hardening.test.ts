@@ -19,7 +19,9 @@ import sharp, { type Metadata, type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { ERROR_CODES, KMeansSegError, type ErrorCode } from '../src/errors.js';
-import { decodeImage, encodeImage, writeFileAtomic } from '../src/io/image-io.js';
+import { writeFileAtomic } from '../src/io/atomic-write.js';
+import { decodeImage } from '../src/io/decode.js';
+import { encodeImage } from '../src/io/encode.js';
 import { kmeans } from '../src/core/kmeans.js';
 import { segment } from '../src/segment.js';
 import { terminateWorkers } from '../src/kernel/select.js';
@@ -961,7 +963,7 @@ proto.sync = function () {
     const script = path.join(dir, 'exit-mid-write.mjs');
     await writeFile(script, `
 import { open } from 'node:fs/promises';
-import { writeFileAtomic } from ${JSON.stringify(path.join(ROOT, 'dist', 'io', 'image-io.js'))};
+import { writeFileAtomic } from ${JSON.stringify(path.join(ROOT, 'dist', 'io', 'atomic-write.js'))};
 const handle = await open(${JSON.stringify(process.execPath)}, 'r');
 Object.getPrototypeOf(handle).sync = function () { process.exit(3); };
 await handle.close();
@@ -978,7 +980,7 @@ await writeFileAtomic(${JSON.stringify(path.join(dir, 'out.bin'))}, new Uint8Arr
     const script = path.join(dir, 'own-handler.mjs');
     await writeFile(script, `
 import { open } from 'node:fs/promises';
-import { writeFileAtomic } from ${JSON.stringify(path.join(ROOT, 'dist', 'io', 'image-io.js'))};
+import { writeFileAtomic } from ${JSON.stringify(path.join(ROOT, 'dist', 'io', 'atomic-write.js'))};
 process.on('SIGINT', () => { process.stderr.write('app: SIGINT\\n'); });
 const keepAlive = setInterval(() => {}, 1000); // signal listeners alone do not keep a process running
 const handle = await open(${JSON.stringify(process.execPath)}, 'r');

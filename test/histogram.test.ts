@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildHistogram, keyOf, labelPixels, slotOf } from '../src/core/histogram.js';
 import { kmeans } from '../src/core/kmeans.js';
-import { paintOver } from '../src/core/result.js';
+import { paintOver } from '../src/core/paint.js';
 import { imageArb, noiseImage } from './helpers.js';
 import type { RGBAImage } from '../src/types.js';
 

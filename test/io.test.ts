@@ -5,7 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkOutputPath, decodeImage, encodeImage, writeFileAtomic } from '../src/io/image-io.js';
+import { writeFileAtomic } from '../src/io/atomic-write.js';
+import { decodeImage } from '../src/io/decode.js';
+import { encodeImage } from '../src/io/encode.js';
+import { checkOutputPath } from '../src/io/output-path.js';
 import { segment } from '../src/segment.js';
 import { expectKMeansError } from './helpers.js';
 

@@ -3,7 +3,8 @@
  * is fair only if it computes the same pass. One assign pass, against the TS twin, on random points.
  */
 import { describe, expect, it } from 'vitest';
-import { compileKernel, WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
+import { WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
+import { compileKernel } from '../src/kernel/wasm/module.js';
 import { jsKernel } from '../src/kernel/js.js';
 import { Random } from '../src/core/random.js';
 import type { KernelSession, Points } from '../src/kernel/kernel.js';

@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getKernel } from '../src/kernel/select.js';
-import { compileKernel, WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
+import { WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
+import { compileKernel } from '../src/kernel/wasm/module.js';
 import { kmeans, runKMeans } from '../src/core/kmeans.js';
 import { resolveOptions } from '../src/core/options.js';
 import { expectSameResult, imageArb, optionsArb } from './helpers.js';

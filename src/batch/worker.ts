@@ -1,15 +1,14 @@
-/**
- * One worker of a batch (batch.ts): takes one file at a time, segments it (or applies the palette) on
- * this thread alone, saves it atomically, and answers with a summary or the error. The host asks it to
- * stop through a shared flag, read between stages and after every K-means pass, so a stop never
- * leaves this worker inside sharp (terminating a worker during a native call can take the process down).
- */
+// One worker of a batch (started by scheduler.ts): one file at a time, segmented (or painted with the
+// palette) on this thread alone, saved atomically, answered with a summary or the error. Invariant: it
+// gives a file up only at a checkpoint (between stages, after every pass), never inside a sharp call.
 import { parentPort, workerData } from 'node:worker_threads';
 import { applyPalette } from '../palette/apply.js';
 import { KMeansSegError } from '../errors.js';
 import { segment, type SegmentOptions } from '../segment.js';
-import type { BatchFileSummary, WorkerData, WorkerJob, WorkerReply } from './batch.js';
+import type { BatchFileSummary, WorkerData, WorkerJob, WorkerReply } from './messages.js';
 
+// The host asks for a stop through a shared flag read at checkpoints rather than by terminating the
+// worker: terminating a worker during a native call (sharp) can take the whole process down.
 const { stop, options, palette } = workerData as WorkerData;
 const stopped = (): boolean => Atomics.load(stop, 0) !== 0;
 

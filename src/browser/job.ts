@@ -1,3 +1,7 @@
+/**
+ * One segmentImageData job as the browser's Worker runs it: the kernel run on a tier, and the summary
+ * sent back as plain data (it crosses threads) with its two big arrays transferable.
+ */
 import type { Tier, TierChoice } from './tiers.js';
 import { runKMeans } from '../core/kmeans.js';
 import type { Progress, ResolvedOptions } from '../core/options.js';

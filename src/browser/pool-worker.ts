@@ -1,4 +1,5 @@
-import { runPoolWorker, type WorkerPort } from '../kernel/pool/chunks.js';
+/** Entry of one pool thread in a browser (a module Worker); the Node twin is src/node/pool-worker.ts. */
+import { runPoolWorker, type WorkerPort } from '../kernel/pool/worker.js';
 
 /**
  * A thread of the pool in a browser: a module Worker that takes its init message (the kernel module

@@ -1,3 +1,7 @@
+/**
+ * The browser's kernel tiers (wasm on threads, wasm, TS) and the choice between them: a tier is used
+ * only after its probe computes a known answer right, so results never differ between tiers.
+ */
 import { getKernel, type KernelChoice } from '../kernel/select.js';
 import { KMeansSegError } from '../errors.js';
 import { jsKernel } from '../kernel/js.js';

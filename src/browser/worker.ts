@@ -2,7 +2,7 @@
  * The module Worker that segmentImageData runs a job in: one job at a time, kept alive between jobs
  * so the kernel and its thread pool are set up once. The page ends it with terminate() to abort.
  */
-import { setWorkerFactory } from '../kernel/select.js';
+import { setWorkerFactory } from '../platform.js';
 import { runJob, type JobReply, type JobRequest } from './job.js';
 import { chooseKernel, spawnBrowserWorker, threadsHere } from './tiers.js';
 import type { Progress } from '../core/options.js';

@@ -1,42 +1,41 @@
 /**
- * `kmeans-seg apply`: paint images with a fixed palette. `main` gets the arguments after the word
- * `apply` and returns the exit code: 0 done, 1 a file failed (read, decode, write) or the palette is
- * unreadable, 2 usage error. Results go to stdout; errors and warnings to stderr, one line each.
- * Flags, numbers and errors are read with cli.ts's helpers, as in every subcommand.
+ * `kmeans-seg apply --palette <file> <images...> -o <out>`: paint images with a fixed palette. The
+ * palette, the inputs and every output are checked before the first image is read.
  */
 import { promises as fs } from 'node:fs';
-import { applyPalette, readPalette, type ApplyOptions } from '../palette/apply.js';
-import { expandInputs, makeFolder, planOutputs } from '../batch/batch.js';
-import { KMEANS_FLAGS, kmeansOptionsFrom, oneOf, parseCommandLine, reportError, UsageError, type FlagSpec, runCommand, stringFlag } from './main.js';
+import { expandInputs, planOutputs } from '../batch/plan.js';
+import type { OptionName } from '../core/option-table.js';
 import { KMeansSegError } from '../errors.js';
-import { checkOutputPath } from '../io/image-io.js';
-import { DEFAULT_LIMIT_INPUT_PIXELS } from '../limits.js';
+import { checkOutputPath, makeFolder } from '../io/output-path.js';
+import { applyPalette, type ApplyOptions } from '../palette/apply.js';
+import { readPalette, type Palette } from '../palette/parse.js';
+import { COMMON_FLAGS, kmeansOptionsFrom, oneOf, parseCommandLine, stringFlag, tableFlags, type FlagSpec } from './flags.js';
+import { helpLine, optionLines } from './help.js';
+import { ms, paletteJSON, paletteLines, plural, reportError, runCommand, UsageError, warn } from './report.js';
 
-const USAGE = `Usage: kmeans-seg apply --palette <file> <input>... -o <output> [options]
+/** The table options apply takes: those of assigning pixels to fixed colours, and of reading files. */
+export const APPLY_OPTIONS: readonly OptionName[] = ['colorSpace', 'backend', 'threads', 'limitInputPixels'];
+
+export const USAGE = `Usage: kmeans-seg apply --palette <file> <input>... -o <output> [options]
 
 Paint images with a fixed palette: every pixel takes its nearest palette colour (exactly as K-means
 assigns pixels to centroids), so a batch of photos or the frames of a video share one set of colours.
 
-  --palette <file>           the palette: JSON as "kmeans-seg <image> --palette FILE" writes, or a
-                             GIMP palette (.gpl) (required)
-  <input>...                 images to read: JPEG, PNG, WebP, AVIF, TIFF or GIF; a quoted pattern
-                             such as 'frames/*.png' is expanded by kmeans-seg
-  -o, --output <path>        one input: the image to write (.png, .jpg, .jpeg or .webp; its folder
-                             must exist), or a folder; several inputs: a folder, created if missing,
-                             that gets one output per input named after it (required)
+${helpLine('--palette <file>', 'the palette: JSON as "kmeans-seg <image> --palette FILE" writes, or a GIMP palette (.gpl) (required)')}
+${helpLine('<input>...', "images to read: JPEG, PNG, WebP, AVIF, TIFF or GIF; a quoted pattern such as 'frames/*.png' is expanded by kmeans-seg")}
+${helpLine('-o, --output <path>', 'one input: the image to write (.png, .jpg, .jpeg or .webp; its folder must exist), or a folder; several inputs: a folder, created if missing, that gets one output per input named after it (required)')}
+${helpLine('--format <format>', 'png (default), jpg or webp: the outputs\' format when -o is a folder')}
+
+Options shared with kmeans-seg:
+${optionLines(APPLY_OPTIONS, {
+  colorSpace: 'where "nearest" is measured: rgb, linear-rgb, lab or oklab (default: the space the palette JSON records, else rgb). In the palette\'s own space its exact centroids are used, so its source image gets the very same labels',
+})}
 
 Options:
-  --color-space <space>      rgb, linear-rgb, lab or oklab: where "nearest" is measured (default: the
-                             space the palette JSON records, else rgb). In the palette's own space its
-                             exact centroids are used, so its source image gets the very same labels
-  --format <format>          png (default), jpg or webp: the outputs' format when -o is a folder
-  --backend <name>           auto (default), wasm or js: same result, different speed
-  --threads <n>              threads for the wasm kernel, 1-32 (default: all cores); same result
-  --limit-input-pixels <n>   refuse larger images (default ${DEFAULT_LIMIT_INPUT_PIXELS}); 0 for no limit
-  --force                    overwrite existing outputs (checked for every output before any work)
-  --json                     print a JSON summary per image on stdout
-  --verbose                  print stack traces with errors
-  -h, --help                 show this help
+${helpLine('--force', 'overwrite existing outputs (checked for every output before any work)')}
+${helpLine('--json', 'print a JSON summary per image on stdout')}
+${helpLine('--verbose', 'print stack traces with errors')}
+${helpLine('-h, --help', 'show this help')}
 
 Exit codes: 0 done, 1 failed (palette, read, decode, write), 2 usage error.
 
@@ -45,22 +44,38 @@ Examples:
   kmeans-seg apply --palette palette.json frames/*.png -o out/
 `;
 
-const { 'color-space': colorSpace, backend, threads, 'limit-input-pixels': limit, force, json, verbose, help } = KMEANS_FLAGS;
-const OPTIONS: FlagSpec = {
+const { force, json, verbose, help } = COMMON_FLAGS;
+export const APPLY_FLAGS: FlagSpec = {
   palette: { type: 'string' },
   output: { type: 'string', short: 'o' },
   format: { type: 'string' },
-  'color-space': colorSpace, backend, threads, 'limit-input-pixels': limit, force, json, verbose, help,
+  ...tableFlags(APPLY_OPTIONS),
+  force, json, verbose, help,
 };
 
 const FORMATS = ['png', 'jpg', 'jpeg', 'webp'] as const;
 
+/** Run `kmeans-seg apply argv...`; resolves with the exit code. Never throws. */
 export function main(argv: string[]): Promise<number> {
   return runCommand(argv, USAGE, run);
 }
 
-async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'kmeans-seg apply');
+interface ApplyCommand {
+  paletteFile: string;
+  patterns: string[];
+  output: string;
+  /** undefined: --format not given (then -o decides). */
+  formatText: string | undefined;
+  format: (typeof FORMATS)[number];
+  options: ApplyOptions;
+  force: boolean;
+  json: boolean;
+  verbose: boolean;
+}
+
+/** @throws {UsageError} for any mistake in the command line. */
+function parseApplyCommand(argv: string[]): ApplyCommand {
+  const { values, positionals } = parseCommandLine(argv, APPLY_FLAGS, 'kmeans-seg apply');
   const text = (name: string): string | undefined => stringFlag(values, name);
   const paletteFile = text('palette'), output = text('output'), formatText = text('format');
   if (paletteFile === undefined || paletteFile === '') {
@@ -70,16 +85,21 @@ async function run(argv: string[]): Promise<number> {
   if (output === undefined || output === '') {
     throw new UsageError('Missing -o/--output: pass the image to write for one input, or a folder, e.g. -o out/');
   }
-  // The flags apply shares with the other commands, read the same way (the rest are not in OPTIONS).
-  const { colorSpace, backend, threads, limitInputPixels } = kmeansOptionsFrom(values);
-  const options: ApplyOptions = { colorSpace, backend, threads, limitInputPixels };
+  const options: ApplyOptions = kmeansOptionsFrom(values, APPLY_OPTIONS);
   const format = formatText === undefined ? 'png' : oneOf('--format', formatText, FORMATS);
-  const force = values.force === true;
+  return {
+    paletteFile, patterns: positionals, output, formatText, format, options,
+    force: values.force === true, json: values.json === true, verbose: values.verbose === true,
+  };
+}
 
-  // Everything that can fail for the whole command is checked before the first image is read:
-  // the palette, the inputs, every output.
-  const palette = await readPalette(paletteFile);
-  const inputs = await expandInputs(positionals);
+/**
+ * Each input's output: -o itself for one input and a file name, else one file per input in the
+ * folder -o (created). Every one is checked before any work.
+ * @throws {UsageError} an image name for several inputs, or --format with a file; the output path's codes.
+ */
+async function planApplyOutputs(cmd: ApplyCommand, inputs: string[]): Promise<string[]> {
+  const { output } = cmd;
   const outStat = await fs.stat(output).catch(() => undefined);
   const toFolder = inputs.length > 1 || /[\\/]$/.test(output) || outStat?.isDirectory() === true;
   let outputs: string[];
@@ -87,46 +107,57 @@ async function run(argv: string[]): Promise<number> {
     if (inputs.length > 1 && outStat === undefined && /\.(png|jpe?g|webp)$/i.test(output)) {
       throw new UsageError(`-o ${JSON.stringify(output)} names an image, but ${inputs.length} inputs need a folder: pass a folder, e.g. -o ${JSON.stringify(output.replace(/\.[^.]+$/, '') + '/')}`);
     }
-    outputs = await planOutputs(inputs, output, `.${format}`);
+    outputs = await planOutputs(inputs, output, `.${cmd.format}`);
     await makeFolder(output);
   } else {
-    if (formatText !== undefined) throw new UsageError(`--format applies when -o is a folder; for one output file the extension of -o (${JSON.stringify(output)}) sets the format`);
+    if (cmd.formatText !== undefined) throw new UsageError(`--format applies when -o is a folder; for one output file the extension of -o (${JSON.stringify(output)}) sets the format`);
     outputs = [output];
   }
-  for (let i = 0; i < inputs.length; i++) await checkOutputPath(outputs[i]!, { force, inputPath: inputs[i] });
+  for (let i = 0; i < inputs.length; i++) await checkOutputPath(outputs[i]!, { force: cmd.force, inputPath: inputs[i] });
+  return outputs;
+}
+
+/** One image painted and written; its summary for --json, or its lines printed. A failure is reported and counted by the caller. */
+async function applyOne(cmd: ApplyCommand, palette: Palette, input: string, out: string, many: boolean, warned: Set<string>): Promise<object | undefined> {
+  const t0 = performance.now();
+  const result = await applyPalette(input, palette, cmd.options);
+  await result.save(out, { force: cmd.force });
+  const took = performance.now() - t0;
+  for (const w of result.warnings) if (!warned.has(w)) { warned.add(w); warn(w); }
+  if (cmd.json) {
+    return {
+      input, output: out, width: result.width, height: result.height, k: result.k, colorSpace: result.colorSpace, exactCentroids: result.exactCentroids,
+      palette: paletteJSON(result.palette), inertia: result.inertia, backend: result.backend, ms: ms(took),
+    };
+  }
+  process.stdout.write(`${input} -> ${out}: ${result.width}x${result.height}, ${plural(result.k, 'colour')}, ${result.backend}, ${Math.round(took)} ms\n`);
+  if (!many) process.stdout.write(paletteLines(result.palette));
+  return undefined;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const cmd = parseApplyCommand(argv);
+  // Everything that can fail for the whole command is checked before the first image is read:
+  // the palette, the inputs, every output.
+  const palette = await readPalette(cmd.paletteFile);
+  const inputs = await expandInputs(cmd.patterns);
+  const outputs = await planApplyOutputs(cmd, inputs);
 
   let failed = 0;
   const warned = new Set<string>();
   const summaries: object[] = [];
   for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i]!, out = outputs[i]!;
-    const t0 = performance.now();
+    const input = inputs[i]!, output = outputs[i]!;
     try {
-      const result = await applyPalette(input, palette, options);
-      await result.save(out, { force });
-      const ms = performance.now() - t0;
-      for (const w of result.warnings) if (!warned.has(w)) { warned.add(w); process.stderr.write(`kmeans-seg: warning: ${w}\n`); }
-      if (values.json) {
-        summaries.push({
-          input, output: out, width: result.width, height: result.height, k: result.k, colorSpace: result.colorSpace, exactCentroids: result.exactCentroids,
-          palette: result.palette.map((p) => ({ hex: p.hex, share: p.share, count: p.count })),
-          inertia: result.inertia, backend: result.backend, ms: Math.round(ms * 100) / 100,
-        });
-      } else {
-        process.stdout.write(`${input} -> ${out}: ${result.width}x${result.height}, ${result.k} colour${result.k === 1 ? '' : 's'}, ${result.backend}, ${Math.round(ms)} ms\n`);
-        if (inputs.length === 1) {
-          process.stdout.write(result.palette.map((p) => `  ${p.hex}  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.count} px\n`).join(''));
-        }
-      }
+      const summary = await applyOne(cmd, palette, input, output, inputs.length > 1, warned);
+      if (summary) summaries.push(summary);
     } catch (error) {
       failed++;
-      if (values.json) summaries.push({ input, output: out, error: { code: error instanceof KMeansSegError ? error.code : null, message: (error as Error).message } });
-      reportError(error, values.verbose === true);
+      if (cmd.json) summaries.push({ input, output, error: { code: error instanceof KMeansSegError ? error.code : null, message: (error as Error).message } });
+      reportError(error, cmd.verbose);
     }
   }
-  if (values.json) process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
+  if (cmd.json) process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
   if (failed > 0 && inputs.length > 1) process.stderr.write(`kmeans-seg: error: ${failed} of ${inputs.length} images failed (see above)\n`);
   return failed > 0 ? 1 : 0;
 }
-
-

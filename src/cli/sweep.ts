@@ -1,32 +1,46 @@
 /**
  * `kmeans-seg sweep <input> -k 1,2,3,4,10,32,64 -o sheet.png`: one image segmented for each K, written
- * as a contact sheet, a distortion-vs-K chart with its knee, and the cost-per-iteration chart (each
- * chart as SVG and PNG). Run through `kmeans-seg`'s main, which returns this main's exit code.
+ * as a contact sheet and two charts (SVG and PNG). Every output path is checked before any clustering.
  */
+import type { OptionName } from '../core/option-table.js';
+import { OPTION_RULES } from '../core/option-table.js';
 import { formatNumber } from '../sweep/charts.js';
-import { KMEANS_FLAGS, UsageError, integerFlag, kmeansOptionsFrom, parseCommandLine, qualityJSON, runCommand } from './main.js';
-import { checkSweepFiles, saveSweep, sweep, sweepFiles, type SweepOptions } from '../sweep/sweep.js';
-import { MAX_K } from '../limits.js';
+import { checkSweepFiles, saveSweep, sweep, sweepFiles, type SweepFiles, type SweepOptions, type SweepResult } from '../sweep/sweep.js';
+import { COMMON_FLAGS, integerFlag, kmeansOptionsFrom, parseCommandLine, stringFlag, tableFlags } from './flags.js';
+import { helpLine, optionLines } from './help.js';
+import { ms, oneInput, qualityJSON, runCommand, UsageError, warn } from './report.js';
 
 export const DEFAULT_KS = [1, 2, 3, 4, 10, 32, 64];
+const { min: MIN_K, max: MAX_K } = OPTION_RULES.k.rule;
 
-const USAGE = `Usage: kmeans-seg sweep <input> -o <sheet> [-k <K,K,...>] [options]
+/** Every table option of the main command but k, which is a list here. */
+export const SWEEP_OPTIONS: readonly OptionName[] = [
+  'colorSpace', 'spatialWeight', 'seed', 'init', 'maxIterations', 'tolerance', 'attempts', 'backend', 'threads', 'limitInputPixels',
+];
+
+export const USAGE = `Usage: kmeans-seg sweep <input> -o <sheet> [-k <K,K,...>] [options]
 
 Segment one image for each K and draw the classic figure: a contact sheet of the original and each
 result, a chart of the distortion (inertia) against K with the knee marked, and a chart of the cost
 after each iteration for every K. Each chart is written as SVG and PNG.
 
-  <input>                    image to read: JPEG, PNG, WebP, AVIF, TIFF or GIF
-  -o, --output <sheet>       contact sheet to write: .png, .jpg, .jpeg or .webp (required)
-  -k, --k <K,K,...>          the K values, comma-separated, each 1-${MAX_K} (default ${DEFAULT_KS.join(',')})
-  --distortion <file>        distortion chart, written as <file>.svg and <file>.png
-                             (default: <sheet>-distortion.svg and .png next to the sheet)
-  --cost <file>              cost-per-iteration chart, as <file>.svg and <file>.png (default <sheet>-cost.*)
-  --columns <n>              tiles per row of the sheet (default: up to 4)
-  --tile-width <px>          largest width of a tile; larger images are scaled down (default 320)
+${helpLine('<input>', 'image to read: JPEG, PNG, WebP, AVIF, TIFF or GIF')}
+${helpLine('-o, --output <sheet>', 'contact sheet to write: .png, .jpg, .jpeg or .webp (required)')}
+${helpLine('-k, --k <K,K,...>', `the K values, comma-separated, each ${MIN_K}-${MAX_K} (default ${DEFAULT_KS.join(',')})`)}
+${helpLine('--distortion <file>', 'distortion chart, written as <file>.svg and <file>.png (default: <sheet>-distortion.svg and .png next to the sheet)')}
+${helpLine('--cost <file>', 'cost-per-iteration chart, as <file>.svg and <file>.png (default <sheet>-cost.*)')}
+${helpLine('--columns <n>', 'tiles per row of the sheet (default: up to 4)')}
+${helpLine('--tile-width <px>', 'largest width of a tile; larger images are scaled down (default 320)')}
 
-Options shared with kmeans-seg: --color-space, --seed, --init, --max-iter, --tolerance, --attempts,
---backend, --threads, --limit-input-pixels, --force, --json (print the numbers), --verbose, -h/--help.
+K-means options, the same for every K:
+${optionLines(SWEEP_OPTIONS)}
+
+Options:
+${helpLine('--force', 'overwrite existing outputs, even the input')}
+${helpLine('--json', 'print the numbers: per K the inertia, iterations, history, PSNR, ΔE and palette; the knee; the files')}
+${helpLine('--verbose', 'print stack traces with errors')}
+${helpLine('-h, --help', 'show this help')}
+
 The knee is found by the Kneedle method: the K farthest below the straight line from the first point
 to the last, with both axes scaled to [0, 1].
 
@@ -36,8 +50,10 @@ Example:
   kmeans-seg sweep photo.jpg -k 1,2,3,4,10,32,64 -o sheet.png
 `;
 
-const OPTIONS = {
-  ...KMEANS_FLAGS,
+export const SWEEP_FLAGS = {
+  k: { type: 'string', short: 'k' },
+  ...tableFlags(SWEEP_OPTIONS),
+  ...COMMON_FLAGS,
   output: { type: 'string', short: 'o' },
   distortion: { type: 'string' },
   cost: { type: 'string' },
@@ -45,17 +61,19 @@ const OPTIONS = {
   'tile-width': { type: 'string' },
 } as const;
 
+/** Run `kmeans-seg sweep argv...`; resolves with the exit code. Never throws. */
 export function main(argv: string[]): Promise<number> {
   return runCommand(argv, USAGE, run);
 }
 
 /**
- * "1,2,3,4,10" to [1, 2, 3, 4, 10]. Every item must be plain decimal digits in [1, MAX_K]; empty
+ * "1,2,3,4,10" to [1, 2, 3, 4, 10]. Every item must be plain decimal digits within k's range; empty
  * items ("1,,3"), signs, decimals and repeats are refused with the item named.
+ * @throws {UsageError} naming the item.
  */
 export function parseKList(text: string): number[] {
   const fail = (why: string): never => {
-    throw new UsageError(`Invalid value ${JSON.stringify(text)} for -k/--k: ${why}; expected a comma-separated list of integers between 1 and ${MAX_K}, e.g. -k 2,4,8,16`);
+    throw new UsageError(`Invalid value ${JSON.stringify(text)} for -k/--k: ${why}; expected a comma-separated list of integers between ${MIN_K} and ${MAX_K}, e.g. -k 2,4,8,16`);
   };
   if (text.trim() === '') fail('the list is empty');
   const items = text.split(',').map((s) => s.trim());
@@ -63,66 +81,80 @@ export function parseKList(text: string): number[] {
   items.forEach((item, i) => {
     if (item === '') fail(`item ${i + 1} is empty`);
     const k = Number(item);
-    if (!/^\d+$/.test(item) || k < 1 || k > MAX_K) fail(`item ${i + 1} (${JSON.stringify(item)}) is not an integer between 1 and ${MAX_K}`);
+    if (!/^\d+$/.test(item) || k < MIN_K || k > MAX_K) fail(`item ${i + 1} (${JSON.stringify(item)}) is not an integer between ${MIN_K} and ${MAX_K}`);
     if (ks.includes(k)) fail(`${k} is listed twice`);
     ks.push(k);
   });
   return ks;
 }
 
-async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS, 'kmeans-seg sweep');
-  if (positionals.length === 0) throw new UsageError('Missing the input image: usage: kmeans-seg sweep <input> -k 2,4,8 -o sheet.png');
-  if (positionals.length > 1) {
-    throw new UsageError(`Expected one input image but received ${positionals.length}: ${positionals.map((p) => JSON.stringify(p)).join(', ')}; quote a path that contains spaces, and put options before "--"`);
-  }
-  const input = positionals[0]!;
-  const sheet = values.output as string | undefined;
-  if (sheet === undefined || sheet === '') throw new UsageError('Missing -o/--output: pass where to write the contact sheet, e.g. -o sheet.png');
-  const ks = values.k === undefined ? DEFAULT_KS : parseKList(values.k as string);
-  const columns = values.columns === undefined ? undefined : integerFlag('--columns', values.columns as string, 1, 1000, '--columns 4');
-  const tileWidth = values['tile-width'] === undefined ? undefined : integerFlag('--tile-width', values['tile-width'] as string, 8, 100000, '--tile-width 320');
-  const shared = kmeansOptionsFrom(values);
-  const options: SweepOptions = { ...shared, init: shared.init as SweepOptions['init'], ks };
-  const force = values.force === true;
-
-  const files = sweepFiles(sheet, { distortion: values.distortion as string | undefined, cost: values.cost as string | undefined });
-  // Every output path is checked before the image is decoded and clustered once per K.
-  const check = { force, inputPath: input };
-  await checkSweepFiles(files, check);
-
-  const result = await sweep(input, options);
-  const t1 = performance.now();
-  await saveSweep(result, sheet, { ...check, distortion: values.distortion as string | undefined, cost: values.cost as string | undefined, columns, tileWidth });
-  const write = performance.now() - t1;
-
-  for (const w of result.warnings) process.stderr.write(`kmeans-seg: warning: ${w}\n`);
-  for (const e of result.entries) for (const w of e.result.warnings) process.stderr.write(`kmeans-seg: warning: K = ${e.k}: ${w}\n`);
-  if (values.json) {
-    const summary = result.toJSON();
-    process.stdout.write(JSON.stringify({
-      ...summary,
-      results: summary.results.map((r, i) => ({ ...r, quality: qualityJSON(result.entries[i]!.quality) })),
-      outputs: files,
-      timings: { decode: round(result.timings.decode), sweep: round(result.timings.total - result.timings.decode), write: round(write) },
-    }, null, 2) + '\n');
-  } else {
-    const lines = [
-      `${input}: ${result.width}x${result.height}, K = ${result.entries.map((e) => e.k).join(', ')}; knee at ${result.knee ? `K = ${result.knee.k}` : 'none (fewer than 3 Ks, or no bend)'}`,
-      '       K   inertia  iterations  PSNR dB  ΔE mean  ΔE p95',
-      ...result.entries.map((e) => [
-        String(e.k).padStart(8), formatNumber(e.result.inertia).padStart(9), String(e.result.iterations).padStart(11),
-        (Number.isFinite(e.quality.psnr) ? e.quality.psnr.toFixed(2) : 'inf').padStart(8),
-        e.quality.deltaE.mean.toFixed(2).padStart(8), e.quality.deltaE.p95.toFixed(2).padStart(7),
-      ].join(' ')),
-      '  (ΔE: distance in OKLab x 100, below about 2 is hard to see; --json gives every figure)',
-      `  sheet      -> ${sheet}`,
-      `  distortion -> ${files.distortionSvg}, ${files.distortionPng}`,
-      `  cost       -> ${files.costSvg}, ${files.costPng}`,
-    ];
-    process.stdout.write(lines.join('\n') + '\n');
-  }
-  return 0;
+interface SweepCommand {
+  input: string;
+  sheet: string;
+  options: SweepOptions;
+  save: { distortion?: string; cost?: string; columns?: number; tileWidth?: number };
+  check: { force: boolean; inputPath: string };
+  json: boolean;
 }
 
-const round = (x: number): number => Math.round(x * 100) / 100;
+/** @throws {UsageError} for any mistake in the command line. */
+function parseSweepCommand(argv: string[]): SweepCommand {
+  const { values, positionals } = parseCommandLine(argv, SWEEP_FLAGS, 'kmeans-seg sweep');
+  const input = oneInput(positionals, 'kmeans-seg sweep <input> -k 2,4,8 -o sheet.png');
+  const text = (name: string): string | undefined => stringFlag(values, name);
+  const sheet = text('output');
+  if (sheet === undefined || sheet === '') throw new UsageError('Missing -o/--output: pass where to write the contact sheet, e.g. -o sheet.png');
+  const k = text('k'), columns = text('columns'), tileWidth = text('tile-width');
+  const ks = k === undefined ? DEFAULT_KS : parseKList(k);
+  const save = {
+    distortion: text('distortion'), cost: text('cost'),
+    columns: columns === undefined ? undefined : integerFlag('--columns', columns, 1, 1000, '--columns 4'),
+    tileWidth: tileWidth === undefined ? undefined : integerFlag('--tile-width', tileWidth, 8, 100000, '--tile-width 320'),
+  };
+  const shared = kmeansOptionsFrom(values, SWEEP_OPTIONS);
+  const options: SweepOptions = { ...shared, init: shared.init as SweepOptions['init'], ks };
+  return { input, sheet, options, save, check: { force: values.force === true, inputPath: input }, json: values.json === true };
+}
+
+function summaryJSON(result: SweepResult, files: SweepFiles, write: number): string {
+  const summary = result.toJSON();
+  return JSON.stringify({
+    ...summary,
+    results: summary.results.map((r, i) => ({ ...r, quality: qualityJSON(result.entries[i]!.quality) })),
+    outputs: files,
+    timings: { decode: ms(result.timings.decode), sweep: ms(result.timings.total - result.timings.decode), write: ms(write) },
+  }, null, 2) + '\n';
+}
+
+function summaryText(input: string, sheet: string, result: SweepResult, files: SweepFiles): string {
+  const lines = [
+    `${input}: ${result.width}x${result.height}, K = ${result.entries.map((e) => e.k).join(', ')}; knee at ${result.knee ? `K = ${result.knee.k}` : 'none (fewer than 3 Ks, or no bend)'}`,
+    '       K   inertia  iterations  PSNR dB  ΔE mean  ΔE p95',
+    ...result.entries.map((e) => [
+      String(e.k).padStart(8), formatNumber(e.result.inertia).padStart(9), String(e.result.iterations).padStart(11),
+      (Number.isFinite(e.quality.psnr) ? e.quality.psnr.toFixed(2) : 'inf').padStart(8),
+      e.quality.deltaE.mean.toFixed(2).padStart(8), e.quality.deltaE.p95.toFixed(2).padStart(7),
+    ].join(' ')),
+    '  (ΔE: distance in OKLab x 100, below about 2 is hard to see; --json gives every figure)',
+    `  sheet      -> ${sheet}`,
+    `  distortion -> ${files.distortionSvg}, ${files.distortionPng}`,
+    `  cost       -> ${files.costSvg}, ${files.costPng}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+async function run(argv: string[]): Promise<number> {
+  const cmd = parseSweepCommand(argv);
+  const files = sweepFiles(cmd.sheet, { distortion: cmd.save.distortion, cost: cmd.save.cost });
+  // Every output path is checked before the image is decoded and clustered once per K.
+  await checkSweepFiles(files, cmd.check);
+  const result = await sweep(cmd.input, cmd.options);
+  const t1 = performance.now();
+  await saveSweep(result, cmd.sheet, { ...cmd.check, ...cmd.save });
+  const write = performance.now() - t1;
+
+  for (const w of result.warnings) warn(w);
+  for (const e of result.entries) for (const w of e.result.warnings) warn(w, `K = ${e.k}: `);
+  process.stdout.write(cmd.json ? summaryJSON(result, files, write) : summaryText(cmd.input, cmd.sheet, result, files));
+  return 0;
+}

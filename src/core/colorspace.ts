@@ -1,5 +1,10 @@
 /**
- * Colour spaces to cluster in. Pixels arrive as 8-bit sRGB; each distinct colour is converted once
+ * The colour spaces to cluster in and the conversions from and to 8-bit sRGB. Invariant: a point's
+ * coordinates lie on a 1/256 grid, so float64 sums of them times integer counts are exact.
+ */
+
+/**
+ * A colour space to cluster in. Pixels arrive as 8-bit sRGB; each distinct colour is converted once
  * (f64), then snapped to a grid of 1/256 units so that float64 sums of coordinates times integer
  * counts stay exact: that keeps results independent of summation order, threads and histogramming
  * in every space, not only in RGB. Units (and so `tolerance`):

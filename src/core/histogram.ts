@@ -1,5 +1,7 @@
-import { pointOf, type ColorSpace } from './colorspace.js';
-import type { Points } from '../kernel/kernel.js';
+/**
+ * The exact colour histogram of RGBA pixels and the per-pixel labels drawn back from it. Invariant:
+ * one 2^24-entry table, laid out by slotOf, whose touched entries are zero again after release().
+ */
 
 /**
  * The exact colour histogram: every distinct opaque colour once, with its pixel count as weight.
@@ -30,7 +32,8 @@ export interface Histogram {
  */
 export const keyOf = (r: number, g: number, b: number): number => r | (g << 8) | (b << 16);
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Whether this host stores a u32's lowest byte first, as every fast path that views bytes as words assumes. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** RGBA pixels as u32 words r | g << 8 | b << 16 | a << 24: a view when possible, else a copy. */
 export function pixelWords(data: Uint8Array | Uint8ClampedArray, pixels: number): Uint32Array {
@@ -46,9 +49,10 @@ export function pixelWords(data: Uint8Array | Uint8ClampedArray, pixels: number)
  * Where a colour's key lives in the table: the key with r's high nibble and b's low nibble swapped,
  * so the table reads b_hi r_hi g_hi | g_lo b_lo r_lo. Each 16x16x16 cube of colours is then one 16 KiB
  * block instead of being strewn over the whole 64 MiB: a photo touches 2,655 of its 4 KiB pages rather
- * than 6,834, which is fewer page faults on a fresh table and far less resident memory (issue 3). The
- * swap is its own inverse. Measured: faster on a fresh table, about 3 ms slower at 12 MP on a warm one
- * than the plain key; a full Morton interleave keeps even fewer pages but costs ~40 ms more to compute.
+ * than 6,834, which is fewer page faults on a fresh table and far less resident memory (the peak that
+ * decides the largest image a machine can segment). The swap is its own inverse. Measured: faster on a
+ * fresh table, about 3 ms slower at 12 MP on a warm one than the plain key; a full Morton interleave
+ * keeps even fewer pages but costs ~40 ms more to compute.
  */
 export const slotOf = (key: number): number => {
   const t = (key ^ (key >>> 12)) & 0xf0;
@@ -59,7 +63,7 @@ export const slotOf = (key: number): number => {
 export interface ColourCounts { seen: Uint32Array | null; n: number; transparent: number }
 
 /**
- * The two per-pixel loops run elsewhere: in the wasm kernel (src/kernel-wasm.ts), over a table in its
+ * The two per-pixel loops run elsewhere: in the wasm kernel (kernel/wasm/), over a table in its
  * memory. Same table layout (slotOf), same results as the loops below.
  */
 export interface HistogramEngine {
@@ -76,6 +80,7 @@ const TABLE_SIZE = 1 << 24;
 // weakly, so that between calls (while a big result is encoded, say) the collector may take it back.
 let spareTable: WeakRef<Uint32Array> | undefined;
 
+/** Count the opaque pixels' colours (on `engine`'s table when given, else a table of our own); release() when done. */
 export function buildHistogram(data: Uint8Array | Uint8ClampedArray, pixels: number, engine?: HistogramEngine | null): Histogram {
   const words = pixelWords(data, pixels);
   const counted = engine ? engine.count(words, SORT_LIMIT) : undefined;
@@ -164,34 +169,4 @@ export function labelPixels(
     const t = (key ^ (key >>> 12)) & 0xf0;
     out[p] = v >>> 24 === 0 ? k : map[key ^ t ^ (t << 12)]!;
   }
-}
-
-/** The histogram as weighted points for the kernel, in the clustering space. */
-export function histogramPoints(h: Histogram, space: ColorSpace): Points {
-  const x = new Float32Array(h.n), y = new Float32Array(h.n), z = new Float32Array(h.n);
-  for (let i = 0; i < h.n; i++) {
-    const key = h.keys[i]!;
-    const r = key & 255, g = (key >>> 8) & 255, b = key >>> 16;
-    if (space === 'rgb') { x[i] = r; y[i] = g; z[i] = b; continue; }
-    const p = pointOf(space, r, g, b);
-    x[i] = p[0]; y[i] = p[1]; z[i] = p[2];
-  }
-  return { x, y, z, w: h.counts, n: h.n };
-}
-
-/**
- * Every opaque pixel as a point of weight 1, in pixel order, its coordinates copied from its colour's
- * histogram point so both paths see the very same values.
- */
-export function pixelPoints(data: Uint8Array | Uint8ClampedArray, pixels: number, h: Histogram, colours: Points): Points {
-  const x = new Float32Array(h.opaque), y = new Float32Array(h.opaque), z = new Float32Array(h.opaque);
-  const words = pixelWords(data, pixels);
-  for (let p = 0, i = 0; p < pixels; p++) {
-    const v = words[p]!;
-    if (v >>> 24 === 0) continue;
-    const c = h.table[slotOf(v & 0xffffff)]!;
-    x[i] = colours.x[c]!; y[i] = colours.y[c]!; z[i] = colours.z[c]!;
-    i++;
-  }
-  return { x, y, z, w: null, n: h.opaque };
 }

@@ -1,11 +1,11 @@
-import { getKernel, type KernelChoice } from '../kernel/select.js';
-import { WasmKernel, wasmBytesPerPoint } from '../kernel/wasm/wasm-kernel.js';
+import { getKernel, wasmSessionBytes, type KernelChoice } from '../kernel/select.js';
 import { availableThreads } from '../platform.js';
 import { KMeansSegError } from '../errors.js';
 import { fromSrgb } from './colorspace.js';
-import { buildHistogram, histogramPoints, pixelPoints } from './histogram.js';
+import { buildHistogram } from './histogram.js';
+import { addPositions, histogramPoints, pixelPoints } from './points.js';
 import { initKMeansPlusPlus, initRandom } from './seeding.js';
-import type { Points } from '../kernel/kernel.js';
+import type { KernelSession, Points } from '../kernel/kernel.js';
 import { lloyd, type LloydResult } from './lloyd.js';
 import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './options.js';
 import { Random } from './random.js';
@@ -45,7 +45,7 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
   const { data, width, height } = image;
   const pixels = width * height;
   // The wasm kernel runs the histogram's per-pixel loops too, where it can.
-  const hist = buildHistogram(data, pixels, kernel instanceof WasmKernel ? kernel.histogramEngine() : null);
+  const hist = buildHistogram(data, pixels, kernel.histogramEngine?.() ?? null);
   try {
     if (hist.opaque === 0) {
       throw new KMeansSegError('ERR_INVALID_IMAGE', `Every one of the ${pixels} pixels is fully transparent (alpha 0): there is no colour to cluster; pass an image with visible pixels`);
@@ -68,60 +68,54 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
     const seedPoints = spatial ? points : histPoints;
     const t1 = now();
 
-    const rng = new Random(opts.seed);
-    let best: { fit: LloydResult; labels: Uint16Array; attempt: number } | undefined;
-    let initTime = 0;
     const session = kernel.open(points, k, threads);
     const threadsUsed = session.threads;
+    let best: BestAttempt;
     try {
-      for (let attempt = 0; attempt < opts.attempts; attempt++) {
-        const ti = now();
-        const initial = Array.isArray(opts.init) ? Float32Array.from(opts.init.flatMap((c) => fromSrgb(opts.colorSpace, c[0]!, c[1]!, c[2]!)))
-          : opts.init === 'random' ? initRandom(seedPoints, k, rng)
-          : initKMeansPlusPlus(seedPoints, k, rng, seedPoints === points ? session.seeding : undefined);
-        initTime += now() - ti;
-        session.reset();
-        const fit = lloyd(session, points, initial, k, opts.maxIterations, opts.tolerance, (iteration, inertia, changed) => {
-          opts.onProgress?.({ attempt, iteration, inertia, changed });
-          if (opts.signal?.aborted) {
-            throw new KMeansSegError('ERR_ABORTED', `Aborted after pass ${iteration} of attempt ${attempt + 1}: the signal passed as options.signal was aborted`, { cause: opts.signal.reason });
-          }
-        });
-        if (!best || fit.inertia < best.fit.inertia) best = { fit, labels: session.labels.slice(), attempt };
-      }
+      best = bestOfAttempts(session, points, seedPoints, k, opts);
     } finally {
       session.dispose();
     }
     const t2 = now();
-    const labels = pixelLabels(image, k, best!.labels, useHistogram ? hist : null, hist.opaque < pixels);
-    return buildResult(image, k, best!.fit, labels, opts.colorSpace, {
+    const labels = pixelLabels(image, k, best.labels, useHistogram ? hist : null, hist.opaque < pixels);
+    return buildResult(image, k, best.fit, labels, opts.colorSpace, {
       backend: kernel.name,
       threads: threadsUsed,
-      attempt: best!.attempt,
+      attempt: best.attempt,
       warnings,
-      timings: { histogram: t1 - t0, init: initTime, lloyd: t2 - t1 - initTime, total: now() - t0 },
+      timings: { histogram: t1 - t0, init: best.initTime, lloyd: t2 - t1 - best.initTime, total: now() - t0 },
     });
   } finally {
     hist.release();
   }
 }
 
+interface BestAttempt { fit: LloydResult; labels: Uint16Array; attempt: number; initTime: number }
+
 /**
- * Spatial segmentation (the idea of SLIC): each pixel also carries its position, scaled so that the
- * image's longer side spans `weight` x 255 units (one colour channel's range at weight 1), snapped
- * to the same 1/256 grid as colours so the sums stay exact.
+ * Every attempt on one session, seeded from one PRNG in turn; the lowest inertia is kept (the first
+ * on a tie), with a copy of its point labels. `initTime` sums the seeding of all attempts.
  */
-function addPositions(points: Points, data: RGBAImage['data'], width: number, height: number, weight: number): void {
-  const scale = (weight * 255) / Math.max(width, height);
-  const u = new Float32Array(points.n), v = new Float32Array(points.n);
-  for (let p = 0, i = 0; p < width * height; p++) {
-    if (data[p * 4 + 3] === 0) continue;
-    u[i] = Math.round((p % width) * scale * 256) / 256;
-    v[i] = Math.round(Math.floor(p / width) * scale * 256) / 256;
-    i++;
+function bestOfAttempts(session: KernelSession, points: Points, seedPoints: Points, k: number, opts: ResolvedOptions): BestAttempt {
+  const rng = new Random(opts.seed);
+  let best: Omit<BestAttempt, 'initTime'> | undefined;
+  let initTime = 0;
+  for (let attempt = 0; attempt < opts.attempts; attempt++) {
+    const ti = now();
+    const initial = Array.isArray(opts.init) ? Float32Array.from(opts.init.flatMap((c) => fromSrgb(opts.colorSpace, c[0]!, c[1]!, c[2]!)))
+      : opts.init === 'random' ? initRandom(seedPoints, k, rng)
+      : initKMeansPlusPlus(seedPoints, k, rng, seedPoints === points ? session.seeding : undefined);
+    initTime += now() - ti;
+    session.reset();
+    const fit = lloyd(session, points, initial, k, opts.maxIterations, opts.tolerance, (iteration, inertia, changed) => {
+      opts.onProgress?.({ attempt, iteration, inertia, changed });
+      if (opts.signal?.aborted) {
+        throw new KMeansSegError('ERR_ABORTED', `Aborted after pass ${iteration} of attempt ${attempt + 1}: the signal passed as options.signal was aborted`, { cause: opts.signal.reason });
+      }
+    });
+    if (!best || fit.inertia < best.fit.inertia) best = { fit, labels: session.labels.slice(), attempt };
   }
-  points.u = u;
-  points.v = v;
+  return { ...best!, initTime };
 }
 
 /**
@@ -131,7 +125,7 @@ function addPositions(points: Points, data: RGBAImage['data'], width: number, he
 function checkMemory(image: RGBAImage, opts: ResolvedOptions): void {
   if (opts.backend === 'js' || (opts.histogram !== false && opts.spatialWeight === 0)) return;
   const dims = opts.spatialWeight > 0 ? 5 : 3;
-  const bytes = image.width * image.height * wasmBytesPerPoint(dims, false);
+  const bytes = wasmSessionBytes(image.width * image.height, dims, false);
   if (bytes > WASM_MAX_BYTES) {
     throw new KMeansSegError(
       'ERR_TOO_LARGE',

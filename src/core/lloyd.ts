@@ -1,3 +1,7 @@
+/**
+ * Lloyd's iterations over a kernel session, and the relocation of empty clusters. Invariant: the
+ * labels returned are always the nearest-centroid labels of the centroids returned.
+ */
 import { distN } from '../kernel/f32.js';
 import { planesOf, type KernelSession, type Points } from '../kernel/kernel.js';
 

@@ -1,12 +1,6 @@
 /**
- * How close a segmented image is to its original: PSNR over RGB, and the colour difference ΔE in
- * OKLab per pixel (mean, 95th percentile, maximum). Both are taken over the pixels that were
- * clustered, i.e. those with alpha > 0 in the original; alpha itself is not compared (the segmented
- * image keeps it).
- *
- * ΔE is the Euclidean distance in OKLab in the core's units (OKLab x 100, see colorspace.ts), on a
- * scale like CIE ΔE*ab's: differences below about 2 are hard to see. Divide by 100 for the standard
- * ΔEOK of CSS Color 4.
+ * How close a segmented image is to its original: PSNR over RGB and ΔE in OKLab. Invariant: only the
+ * pixels with alpha > 0 in the original are compared, and alpha itself never is.
  */
 import { linearToOklab, srgbToLinear } from './colorspace.js';
 import { KMeansSegError } from '../errors.js';
@@ -14,6 +8,15 @@ import { buildHistogram, pixelWords, slotOf } from './histogram.js';
 import type { KMeansResult, Labels, RGBAImage } from '../types.js';
 import { checkImage } from '../validate.js';
 
+/**
+ * PSNR over RGB, and the colour difference ΔE in OKLab per pixel (mean, 95th percentile, maximum),
+ * over the pixels that were clustered, i.e. those with alpha > 0 in the original (the segmented
+ * image keeps the alpha, so it is not compared).
+ *
+ * ΔE is the Euclidean distance in OKLab in the core's units (OKLab x 100, see colorspace.ts), on a
+ * scale like CIE ΔE*ab's: differences below about 2 are hard to see. Divide by 100 for the standard
+ * ΔEOK of CSS Color 4.
+ */
 export interface Quality {
   /** Peak signal-to-noise ratio in dB over the R, G and B channels: 10 log10(255² / MSE). Infinity for identical pixels. */
   psnr: number;
@@ -50,6 +53,9 @@ function oklab100(lin: Float64Array, r: number, g: number, b: number, out: Float
  * const q = qualityOf(image, await kmeans(image, { k: 8 }));
  * q.psnr;          // 27.4 (dB)
  * q.deltaE.mean;   // 3.1 (OKLab x 100)
+ *
+ * @throws ERR_INVALID_IMAGE when the original is not a valid image, is not the result's size, or has
+ *   no pixel with alpha > 0.
  */
 export function qualityOf(original: RGBAImage, result: KMeansResult): Quality {
   checkImage(original);
@@ -127,6 +133,9 @@ function weightedRank(values: Float64Array, weights: Uint32Array, rank: number):
 /**
  * Compare any two RGBA images of the same size (e.g. an original and an edited copy), over the
  * pixels with alpha > 0 in `original`.
+ *
+ * @throws ERR_INVALID_IMAGE when either is not a valid image, their sizes differ, or `original` has
+ *   no pixel with alpha > 0.
  */
 export function compareImages(original: RGBAImage, other: RGBAImage): Quality {
   checkImage(original);

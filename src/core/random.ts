@@ -1,8 +1,9 @@
 /**
- * Seeded PRNG: xoshiro128** (Blackman and Vigna, https://prng.di.unimi.it/), state seeded from one
- * 32-bit seed with splitmix32. Small, fast, and the same sequence in every JS engine; nothing in
- * the package calls Math.random.
+ * The package's one source of randomness. Invariant: the same seed gives the same sequence in every
+ * JS engine; nothing in the package calls Math.random.
  */
+
+/** Seeded PRNG: xoshiro128** (Blackman and Vigna, https://prng.di.unimi.it/), its state seeded from one 32-bit seed with splitmix32. */
 export class Random {
   private s0: number;
   private s1: number;

@@ -1,4 +1,4 @@
-import { dist2, distN } from '../kernel/f32.js';
+import { jsSeeding } from '../kernel/js.js';
 import { planesOf, type Points, type Seeding } from '../kernel/kernel.js';
 import type { Random } from './random.js';
 
@@ -64,31 +64,6 @@ export function initKMeansPlusPlus(points: Points, k: number, rng: Random, seedi
     copyPoint(planes, bestId, out, c);
   }
   return out;
-}
-
-/** The TS twin of the kernel's `mindist`: same f32 distances, same floor(d * 256) potential. */
-export function jsSeeding(p: Points): Seeding {
-  const { x, y, z, n } = p;
-  const w = p.w;
-  const planes = planesOf(p);
-  const centre = new Float32Array(planes.length);
-  const closest = new Float32Array(n), candidate = new Float32Array(n);
-  return {
-    closest, candidate,
-    minDistances(id) {
-      copyPoint(planes, id, centre, 0);
-      const [cx, cy, cz] = centre as unknown as [number, number, number];
-      let potential = 0;
-      for (let i = 0; i < n; i++) {
-        let d = planes.length === 3 ? dist2(x[i]!, y[i]!, z[i]!, cx, cy, cz) : distN(planes, i, centre, 0);
-        const c = closest[i]!;
-        if (c < d) d = c;
-        candidate[i] = d;
-        potential += Math.floor(d * 256) * (w === null ? 1 : w[i]!);
-      }
-      return potential;
-    },
-  };
 }
 
 /**

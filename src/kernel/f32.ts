@@ -1,3 +1,5 @@
+// The twin's f32 arithmetic: each distance rounded to f32 after every operation, in the kernel's order,
+// so the TS twin and the SIMD kernel compute the same bits.
 const f = Math.fround;
 
 /** Squared Euclidean distance in f32, the kernel's exact operation order: ((dx*dx + dy*dy) + dz*dz). */

@@ -1,11 +1,14 @@
-import type { AssignOutcome, Kernel, KernelSession, Points } from './kernel.js';
+/**
+ * The pure-TS twin of the wasm kernel, whole: assignment (assembly/assign.ts, assign/assign5.ts) and
+ * k-means++ distances (assembly/distances.ts). Same bits as the kernel; the parity tests' reference.
+ */
+import type { AssignOutcome, Kernel, KernelSession, Points, Seeding } from './kernel.js';
 import { UNASSIGNED, planesOf } from './kernel.js';
 import { dist2, distN } from './f32.js';
-import { jsSeeding } from '../core/seeding.js';
 
 /**
- * The pure-TS twin of assembly/assign.ts: same f32 operations in the same order (dist2: Math.fround
- * after every operation; a double result of one f32 operation rounds to the correctly rounded f32), the
+ * The twin of assembly/assign.ts: same f32 operations in the same order (dist2: Math.fround after
+ * every operation; a double result of one f32 operation rounds to the correctly rounded f32), the
  * same strict comparison, the same floor(d * 256) inertia. Used where SIMD wasm is missing and as
  * the reference in parity tests.
  */
@@ -59,6 +62,35 @@ function assignNJS(p: Points, centroids: Float32Array, k: number, labels: Uint16
   return { inertiaQ, changed };
 }
 
+/** The TS twin of the kernel's `mindist` and `mindist5`: same f32 distances, same floor(d * 256) potential. */
+export function jsSeeding(p: Points): Seeding {
+  const { x, y, z, n } = p;
+  const w = p.w;
+  const planes = planesOf(p);
+  const centre = new Float32Array(planes.length);
+  const closest = new Float32Array(n), candidate = new Float32Array(n);
+  return {
+    closest, candidate,
+    minDistances(id) {
+      for (let q = 0; q < planes.length; q++) centre[q] = planes[q]![id]!;
+      const [cx, cy, cz] = centre as unknown as [number, number, number];
+      let potential = 0;
+      for (let i = 0; i < n; i++) {
+        let d = planes.length === 3 ? dist2(x[i]!, y[i]!, z[i]!, cx, cy, cz) : distN(planes, i, centre, 0);
+        const c = closest[i]!;
+        if (c < d) d = c;
+        candidate[i] = d;
+        potential += Math.floor(d * 256) * (w === null ? 1 : w[i]!);
+      }
+      return potential;
+    },
+  };
+}
+
+/**
+ * The TS backend: one thread, a session in plain arrays.
+ * @throws Error from open() when spatial points carry weights (a caller bug).
+ */
 export const jsKernel: Kernel = {
   name: 'js',
   open(points: Points, k: number): KernelSession {

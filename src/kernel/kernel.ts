@@ -1,11 +1,15 @@
 /**
- * The contract between the Lloyd loop and a distance-and-assign backend. A session holds one set of
- * points (f32 planes x, y, z and optional integer weights); each `assign` call assigns every point
- * to its nearest centroid, rewrites the labels and per-cluster sums in place, and reports the
- * inertia (in units of 1/256, an exact integer) and how many labels changed. Backends must agree
- * bit for bit: see assembly/assign.ts for the arithmetic.
+ * The contract between the Lloyd loop and a distance-and-assign backend: all backends give the same
+ * labels, sums and inertia bit for bit (assembly/assign.ts has the arithmetic). core/ reaches a
+ * kernel only through this interface and kernel/select.ts, never through an implementation.
  */
+import type { HistogramEngine } from '../core/histogram.js';
+
 /**
+ * A session holds one set of points (f32 planes x, y, z and optional integer weights); each `assign`
+ * call assigns every point to its nearest centroid, rewrites the labels and per-cluster sums in place,
+ * and reports the inertia (in units of 1/256, an exact integer) and how many labels changed.
+ *
  * Coordinates must lie on the 1/256 grid (colorspace.ts snaps them) and the sums stay below 2^53:
  * then every sum is exact and the backends agree bit for bit whatever their order of addition.
  * Spatial points (u, v) carry no weights: every pixel is its own point.
@@ -33,7 +37,7 @@ export interface AssignOutcome {
   changed: number;
 }
 
-/** k-means++'s hot loop over the session's points (see init.ts); arrays of n f32. */
+/** k-means++'s hot loop over the session's points (see core/seeding.ts); arrays of n f32. */
 export interface Seeding {
   closest: Float32Array;
   candidate: Float32Array;
@@ -68,6 +72,11 @@ export interface Kernel {
   readonly name: 'wasm' | 'js';
   /** threads: an upper bound; a backend may use fewer (the TS one always uses one). */
   open(points: Points, k: number, threads?: number): KernelSession;
+  /**
+   * The histogram's per-pixel loops run in this backend (the wasm kernel, over its memory), or null
+   * or absent where core/histogram.ts runs its own TS loops. Same counts and labels either way.
+   */
+  histogramEngine?(): HistogramEngine | null;
 }
 
 /** Pixels that share a label share this sentinel before the first pass: no real label equals it for k < 65536. */

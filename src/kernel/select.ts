@@ -1,10 +1,16 @@
+/**
+ * Which kernel runs: the SIMD wasm kernel once it has answered a known case right (on one thread and
+ * across a new pool), else the TS twin or ERR_BACKEND. Either way the results are the same bits.
+ */
 import { KMeansSegError } from '../errors.js';
 import type { Kernel, KernelSession, Points } from './kernel.js';
 import { jsKernel } from './js.js';
 import type { Backend } from '../core/options.js';
-import { WasmKernel, compileKernel, type WasmSource } from './wasm/wasm-kernel.js';
-import { platform, setPlatform } from '../platform.js';
-import { ThreadPool, type SpawnWorker } from './pool/thread-pool.js';
+import { WasmKernel } from './wasm/wasm-kernel.js';
+import { compileKernel, type WasmSource } from './wasm/module.js';
+import { wasmBytesPerPoint } from './wasm/memory.js';
+import { platform } from '../platform.js';
+import { ThreadPool } from './pool/thread-pool.js';
 
 const DEFAULT_SOURCE = {};
 const kernels = new Map<WasmSource | object, Promise<WasmKernel>>();
@@ -58,15 +64,20 @@ export interface KernelChoice {
   threads: number;
 }
 
-/** The browser entry installs its module-Worker factory here; null disables threads. */
-export function setWorkerFactory(spawn: SpawnWorker | null): void {
-  setPlatform({ spawnWorker: spawn ?? undefined });
+/**
+ * Bytes of wasm memory `points` points of `dims` coordinates take in a session, beyond its small
+ * fixed part. Known before any kernel loads, so callers can refuse work above wasm32's 4 GiB
+ * (WASM_MAX_BYTES) up front, whichever kernel backend 'auto' would pick.
+ */
+export function wasmSessionBytes(points: number, dims: number, weighted: boolean): number {
+  return points * wasmBytesPerPoint(dims, weighted);
 }
 
 /**
  * The kernel for a backend option. 'auto' falls back to TS when SIMD wasm is missing or fails its
  * probe; 'wasm' then fails with ERR_BACKEND. threads > 1 starts (once) a pool of workers sharing the
  * kernel's memory; where workers cannot start, the wasm kernel runs on one thread.
+ * @throws KMeansSegError ERR_BACKEND for backend 'wasm' when the wasm kernel cannot load or answers wrong.
  */
 export async function getKernel(backend: Backend, threads = 1, source?: WasmSource): Promise<KernelChoice> {
   if (backend === 'js') return { kernel: jsKernel, threads: 1 };

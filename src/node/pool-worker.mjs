@@ -1,5 +1,5 @@
-// Development shim: Node 20 cannot start a .ts Worker, so under tsx/vitest the pool starts this file,
-// which registers tsx and loads the TypeScript worker. Built code (dist/) starts the .js directly.
+// Development shim for the pool worker: Node 20 cannot start a .ts Worker, so under tsx/vitest the pool
+// starts this file, which registers tsx and loads pool-worker.ts. Built code (dist/) starts the .js directly.
 import { register } from 'tsx/esm/api';
 
 register();

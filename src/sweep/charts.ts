@@ -1,20 +1,15 @@
-/**
- * The figures of a K sweep: the distortion-vs-K chart with its knee, the cost-per-iteration chart,
- * and the contact sheet of the original and each result.
- *
- * The charts are SVG written by hand (a few dozen elements: axes, ticks, polylines, a legend), which
- * needs no chart library, stays byte-for-byte reproducible for the same numbers, and renders to PNG
- * with the sharp (librsvg) the package already depends on. Text uses DejaVu Sans, with sans-serif as
- * the fallback.
- */
-import { KMeansSegError } from '../errors.js';
-import type { RGBAImage } from '../types.js';
+// The two charts of a K sweep (distortion against K with its knee, cost per iteration) as SVG text,
+// and their PNG rendering. Invariant: the same numbers always give the same SVG, byte for byte.
+import type { Knee } from './knee.js';
+import { loadSharp } from '../io/sharp.js';
 
-type Sharp = typeof import('sharp').default;
-// Loaded on first use (see image-io.ts): the SVG functions work without sharp's native binary.
-const loadSharp = (): Promise<Sharp> => import('sharp').then((m) => m.default);
+// The charts are SVG written by hand (a few dozen elements: axes, ticks, polylines, a legend), which
+// needs no chart library, stays reproducible, and renders to PNG with the sharp (librsvg) the package
+// already depends on, loaded on first use so that the SVG functions work without its native binary.
+// Text uses DejaVu Sans, with sans-serif as the fallback.
 
-const FONT = "DejaVu Sans, sans-serif";
+/** @internal The font of every chart and of the contact sheet's captions. */
+export const FONT = "DejaVu Sans, sans-serif";
 /** Tableau 10: distinct on screen and in print, and still told apart by most colour-blind readers. */
 const SERIES_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
@@ -29,53 +24,6 @@ export interface ChartOptions {
 
 export interface DistortionPoint { k: number; inertia: number }
 export interface CostSeries { k: number; history: readonly number[] }
-
-// ---------------------------------------------------------------------------------------------------
-// Knee
-
-export interface Knee {
-  /** K at the knee. */
-  k: number;
-  /** Index of that K in the (ascending) list. */
-  index: number;
-  /** Its vertical distance below the chord, with both axes normalised to [0, 1]. */
-  distance: number;
-}
-
-// Below this a point is on the chord: normalising a straight line leaves rounding errors of ~1e-16.
-const MIN_KNEE_DISTANCE = 1e-9;
-
-/**
- * The knee of a decreasing curve by the Kneedle method (Satopää, Albrecht, Irwin, Raghavan, "Finding
- * a 'Kneedle' in a Haystack", ICDCS workshops 2011), without smoothing: both axes are normalised to
- * [0, 1], and the knee is the point farthest below the chord from the first point to the last (for a
- * fixed chord the vertical and the perpendicular distance pick the same point, and this is Kneedle's
- * difference curve). `xs` must be strictly increasing. Returns null for fewer than 3 points, or when
- * no point lies below the chord by more than 1e-9 (a straight or concave curve has no knee). Ties go to the lower x.
- */
-export function findKnee(xs: readonly number[], ys: readonly number[]): Knee | null {
-  if (xs.length !== ys.length) throw new KMeansSegError('ERR_INVALID_OPTION', `findKnee needs as many xs as ys but received ${xs.length} and ${ys.length}`);
-  const n = xs.length;
-  if (n < 3) return null;
-  for (let i = 1; i < n; i++) {
-    if (!(xs[i]! > xs[i - 1]!)) throw new KMeansSegError('ERR_INVALID_OPTION', `findKnee needs strictly increasing xs but xs[${i - 1}] = ${xs[i - 1]} and xs[${i}] = ${xs[i]}`);
-  }
-  const yMin = Math.min(...ys), yMax = Math.max(...ys);
-  if (!(yMax > yMin)) return null; // flat: no bend anywhere
-  const nx = (x: number): number => (x - xs[0]!) / (xs[n - 1]! - xs[0]!);
-  const ny = (y: number): number => (y - yMin) / (yMax - yMin);
-  const y0 = ny(ys[0]!), y1 = ny(ys[n - 1]!);
-  let best: Knee | null = null;
-  for (let i = 1; i < n - 1; i++) {
-    const t = nx(xs[i]!);
-    const distance = y0 + (y1 - y0) * t - ny(ys[i]!);
-    if (distance > MIN_KNEE_DISTANCE && (best === null || distance > best.distance)) best = { k: xs[i]!, index: i, distance };
-  }
-  return best;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Charts
 
 /** Inertia against K, with the chord and the knee marked (see findKnee). `points` ascending in K. */
 export function distortionChartSVG(points: readonly DistortionPoint[], knee: Knee | null, options: ChartOptions = {}): string {
@@ -148,7 +96,11 @@ export function costChartSVG(series: readonly CostSeries[], options: ChartOption
   return out.join('\n') + '\n';
 }
 
-/** Render an SVG string to PNG bytes with sharp (librsvg). `density` 72 keeps the SVG's pixel size. */
+/**
+ * Render an SVG string to PNG bytes with sharp (librsvg). `density` 72 keeps the SVG's pixel size.
+ *
+ * @throws {KMeansSegError} ERR_BACKEND when sharp cannot be loaded.
+ */
 export async function svgToPNG(svg: string, density = 72): Promise<Buffer> {
   const sharp = await loadSharp();
   return sharp(Buffer.from(svg, 'utf8'), { density }).png({ compressionLevel: 9 }).toBuffer();
@@ -209,107 +161,7 @@ export function formatNumber(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
-function escapeXml(text: string): string {
+/** @internal Escape text for an SVG element or attribute. */
+export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Contact sheet
-
-export interface SheetTile {
-  /** Caption under the picture, e.g. "K = 4". */
-  label: string;
-  image: RGBAImage;
-  /** Scale with the nearest-neighbour kernel, which keeps a segmented image's colours exact. Default false (Lanczos). */
-  nearest?: boolean;
-}
-
-export interface SheetOptions {
-  /** Tiles per row. Default min(tiles, 4). */
-  columns?: number;
-  /** Largest width of a tile's picture: larger images are scaled down, smaller ones kept. Default 320. */
-  tileWidth?: number;
-  /** Space around and between tiles, in pixels. Default 12. */
-  padding?: number;
-  /** Height of the caption strip under each picture. Default 28. */
-  labelHeight?: number;
-}
-
-export interface SheetGeometry {
-  width: number;
-  height: number;
-  columns: number;
-  rows: number;
-  tileWidth: number;
-  tileHeight: number;
-  padding: number;
-  labelHeight: number;
-  /** Top-left corner of each tile's picture. */
-  cells: { left: number; top: number }[];
-}
-
-/**
- * Where every tile goes: a grid of `columns`, filled row by row. The sheet is
- * columns * tileWidth + (columns + 1) * padding wide and rows * (tileHeight + labelHeight) +
- * (rows + 1) * padding high.
- */
-export function sheetGeometry(tiles: number, imageWidth: number, imageHeight: number, options: SheetOptions = {}): SheetGeometry {
-  const columns = options.columns ?? Math.min(tiles, 4);
-  const maxTile = options.tileWidth ?? 320;
-  const padding = options.padding ?? 12;
-  const labelHeight = options.labelHeight ?? 28;
-  for (const [name, v, min] of [['columns', columns, 1], ['tileWidth', maxTile, 8], ['padding', padding, 0], ['labelHeight', labelHeight, 0]] as const) {
-    if (!Number.isInteger(v) || v < min || v > 100000) {
-      throw new KMeansSegError('ERR_INVALID_OPTION', `Expected an integer between ${min} and 100000 for ${name} but received ${v}`);
-    }
-  }
-  const tileWidth = Math.min(imageWidth, maxTile);
-  const tileHeight = Math.max(1, Math.round((imageHeight * tileWidth) / imageWidth));
-  const rows = Math.ceil(tiles / columns);
-  const cells = Array.from({ length: tiles }, (_, i) => ({
-    left: padding + (i % columns) * (tileWidth + padding),
-    top: padding + Math.floor(i / columns) * (tileHeight + labelHeight + padding),
-  }));
-  return {
-    width: columns * tileWidth + (columns + 1) * padding,
-    height: rows * (tileHeight + labelHeight) + (rows + 1) * padding,
-    columns, rows, tileWidth, tileHeight, padding, labelHeight, cells,
-  };
-}
-
-/**
- * Lay the tiles out in a grid on white, each picture with its caption below (text rendered by sharp
- * from SVG). Every tile must have the same size. Returns RGBA pixels, ready for encodeImage.
- */
-export async function contactSheet(tiles: readonly SheetTile[], options: SheetOptions = {}): Promise<RGBAImage> {
-  if (tiles.length === 0) throw new KMeansSegError('ERR_INVALID_OPTION', 'A contact sheet needs at least one tile');
-  const { width: w, height: h } = tiles[0]!.image;
-  for (const t of tiles) {
-    if (t.image.width !== w || t.image.height !== h) {
-      throw new KMeansSegError('ERR_INVALID_IMAGE', `Every tile of a contact sheet must be ${w} x ${h}, but "${t.label}" is ${t.image.width} x ${t.image.height}`);
-    }
-  }
-  const g = sheetGeometry(tiles.length, w, h, options);
-  const sharp = await loadSharp();
-  const layers: import('sharp').OverlayOptions[] = [];
-  for (let i = 0; i < tiles.length; i++) {
-    const { image, nearest } = tiles[i]!;
-    let input = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-    if (g.tileWidth !== w || g.tileHeight !== h) {
-      input = await sharp(input, { raw: { width: w, height: h, channels: 4 } })
-        .resize(g.tileWidth, g.tileHeight, { fit: 'fill', kernel: nearest ? 'nearest' : 'lanczos3' })
-        .raw().toBuffer();
-    }
-    layers.push({ input, raw: { width: g.tileWidth, height: g.tileHeight, channels: 4 }, left: g.cells[i]!.left, top: g.cells[i]!.top });
-  }
-  const captions = tiles.map((t, i) => {
-    const { left, top } = g.cells[i]!;
-    return `<text x="${left + g.tileWidth / 2}" y="${top + g.tileHeight + Math.round(g.labelHeight * 0.7)}" text-anchor="middle" font-family="${FONT}" font-size="${Math.max(8, Math.round(g.labelHeight * 0.57))}" fill="#222">${escapeXml(t.label)}</text>`;
-  });
-  layers.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${g.width}" height="${g.height}">${captions.join('')}</svg>`), left: 0, top: 0 });
-  const data = await sharp({ create: { width: g.width, height: g.height, channels: 4, background: '#ffffff' } })
-    .composite(layers)
-    .raw()
-    .toBuffer();
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: g.width, height: g.height };
 }

@@ -1,20 +1,23 @@
-/**
- * A K sweep: the same image segmented for each of several K, the classic way to choose K (and the
- * classic figure: the original beside the result for K = 2, 3, 4, 10, ...). Each K is an ordinary
- * `kmeans` run with the same options and seed, so each result is the one `kmeans` gives alone.
- */
+// A K sweep: one image segmented for each of several K (each an ordinary kmeans run with the same
+// options and seed), measured, and saved as a contact sheet and two charts. Invariant: each entry is
+// exactly the result kmeans gives for that K alone, and every option is checked before any work.
 import path from 'node:path';
-import { contactSheet, costChartSVG, distortionChartSVG, findKnee, svgToPNG, type ChartOptions, type Knee, type SheetOptions } from './charts.js';
+import { costChartSVG, distortionChartSVG, svgToPNG, type ChartOptions } from './charts.js';
+import { contactSheet, type SheetOptions, type SheetTile } from './contact-sheet.js';
+import { findKnee, type Knee } from './knee.js';
 import { KMeansSegError } from '../errors.js';
-import { checkOutputPath, decodeImage, encodeImage, resolveLimitInputPixels, writeFileAtomic } from '../io/image-io.js';
-import { checkFile, type WriteOptions } from '../outputs/outputs.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { resolveLimitInputPixels } from '../io/decode.js';
+import { encodeImage } from '../io/encode.js';
+import { loadInput } from '../io/load-input.js';
+import { checkOutputPath, type WriteOptions } from '../io/output-path.js';
 import { kmeans } from '../core/kmeans.js';
 import { resolveOptions, type InitMethod, type KMeansOptions } from '../core/options.js';
 import { qualityOf, type Quality } from '../core/quality.js';
 import { nameInput } from '../segment.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
 import { MAX_K } from '../limits.js';
-import { describe, invalidOption, checkImage, checkPlainObject } from '../validate.js';
+import { describe, invalidOption, checkPlainObject } from '../validate.js';
 
 export interface SweepOptions extends Omit<KMeansOptions, 'k' | 'init'> {
   /** The K values to try: distinct integers in [1, 65536], in any order (they are sorted). Required. */
@@ -107,7 +110,8 @@ const SWEEP_ONLY = ['ks', 'limitInputPixels'];
 
 /**
  * Validate a list of K: a non-empty array of distinct integers in [1, 65536]. Returns it sorted.
- * Throws ERR_INVALID_OPTION naming the bad entry.
+ *
+ * @throws {KMeansSegError} ERR_INVALID_OPTION naming the bad entry.
  */
 export function checkKs(ks: unknown): number[] {
   if (!Array.isArray(ks) || ks.length === 0) {
@@ -133,37 +137,16 @@ export function checkKs(ks: unknown): number[] {
  * s.knee?.k;                 // 10
  * await s.save('sheet.png'); // sheet.png, sheet-distortion.svg/.png, sheet-cost.svg/.png
  * const svg = s.costChart(); // or take the SVG text, or s.contactSheet() pixels, yourself
+ *
+ * @throws {KMeansSegError} before any work: ERR_INVALID_OPTION for a bad option, K list or input
+ * type; ERR_INVALID_IMAGE for bad pixels. Reading a path or bytes: ERR_INPUT_NOT_FOUND,
+ * ERR_INPUT_NOT_FILE, ERR_READ, ERR_DECODE, ERR_TOO_LARGE. Then kmeans' ERR_BACKEND, ERR_ABORTED
+ * and ERR_TOO_LARGE (named after the input file).
  */
 export async function sweep(input: string | Uint8Array | RGBAImage, options: SweepOptions): Promise<SweepResult> {
   const t0 = performance.now();
-  checkPlainObject(options, 'options', 'an object such as { ks: [2, 4, 8] }');
-  const { ks: ksOption, limitInputPixels, ...kmeansOptions } = options;
-  if ('k' in kmeansOptions && (kmeansOptions as { k?: unknown }).k !== undefined) {
-    throw invalidOption('k', 'no k in a sweep', (kmeansOptions as { k?: unknown }).k, 'list the values in ks, e.g. ks: [2, 4, 8]');
-  }
-  if (kmeansOptions.init !== undefined && kmeansOptions.init !== 'kmeans++' && kmeansOptions.init !== 'random') {
-    throw invalidOption('init', "'kmeans++' or 'random' (explicit centroids would fix K)", kmeansOptions.init);
-  }
-  // Every option is checked before any work: the list, the shared options, the pixel limit.
-  const ks = checkKs(ksOption);
-  resolveOptions(kmeansOptions, SWEEP_ONLY);
-  const limit = resolveLimitInputPixels(limitInputPixels);
-
-  let image: RGBAImage;
-  let name: string;
-  let warnings: string[] = [];
-  if (typeof input === 'string' || input instanceof Uint8Array) {
-    const decoded = await decodeImage(input, { limitInputPixels: limit });
-    ({ warnings } = decoded);
-    image = { data: decoded.data, width: decoded.width, height: decoded.height };
-    name = typeof input === 'string' ? input : '<buffer>';
-  } else if (input !== null && typeof input === 'object' && 'data' in input) {
-    checkImage(input);
-    image = input;
-    name = '<pixels>';
-  } else {
-    throw new KMeansSegError('ERR_INVALID_OPTION', `Expected a file path, encoded image bytes or { data, width, height } for input but received ${describe(input)}`);
-  }
+  const { ks, limit, kmeansOptions } = checkSweepOptions(options);
+  const { image, name, inputPath, warnings } = await loadInput(input, limit, notAnImage);
   const decode = performance.now() - t0;
 
   const entries: SweepEntry[] = [];
@@ -177,42 +160,88 @@ export async function sweep(input: string | Uint8Array | RGBAImage, options: Swe
     entries.push({ k, result, quality: qualityOf(image, result) });
   }
   const knee = findKnee(ks, entries.map((e) => e.result.inertia));
-  const total = performance.now() - t0;
-  const { width, height } = image;
+  const timings = { decode, total: performance.now() - t0 };
+  return sweepResult({ input: name, image, entries, knee, warnings, timings }, ks, inputPath);
+}
 
+interface CheckedSweep {
+  ks: number[];
+  limit: number | false;
+  /** The options every K's kmeans run shares. */
+  kmeansOptions: Omit<SweepOptions, 'ks' | 'limitInputPixels'>;
+}
+
+/** Every option is checked before any work: the list, the shared options, the pixel limit. */
+function checkSweepOptions(options: SweepOptions): CheckedSweep {
+  checkPlainObject(options, 'options', 'an object such as { ks: [2, 4, 8] }');
+  const { ks: ksOption, limitInputPixels, ...kmeansOptions } = options;
+  if ('k' in kmeansOptions && (kmeansOptions as { k?: unknown }).k !== undefined) {
+    throw invalidOption('k', 'no k in a sweep', (kmeansOptions as { k?: unknown }).k, 'list the values in ks, e.g. ks: [2, 4, 8]');
+  }
+  if (kmeansOptions.init !== undefined && kmeansOptions.init !== 'kmeans++' && kmeansOptions.init !== 'random') {
+    throw invalidOption('init', "'kmeans++' or 'random' (explicit centroids would fix K)", kmeansOptions.init);
+  }
+  const ks = checkKs(ksOption);
+  resolveOptions(kmeansOptions, SWEEP_ONLY);
+  const limit = resolveLimitInputPixels(limitInputPixels);
+  return { ks, limit, kmeansOptions };
+}
+
+const notAnImage = (input: unknown): KMeansSegError =>
+  new KMeansSegError('ERR_INVALID_OPTION', `Expected a file path, encoded image bytes or { data, width, height } for input but received ${describe(input)}`);
+
+/** What a sweep measured, before the methods that draw and save it are attached. */
+type SweepFields = Pick<SweepResult, 'input' | 'image' | 'entries' | 'knee' | 'warnings' | 'timings'>;
+
+/** The result object: the measurements, and methods that draw (lazily) and save them. */
+function sweepResult(fields: SweepFields, ks: number[], inputPath: string | undefined): SweepResult {
+  const { input, image, entries, knee, warnings, timings } = fields;
+  const { width, height } = image;
   const result: SweepResult = {
-    input: name, width, height, image, entries, knee, warnings, timings: { decode, total },
-    contactSheet: (sheetOptions) => contactSheet([
-      { label: 'original', image },
-      ...entries.map((e) => ({
-        label: e.result.k === e.k ? `K = ${e.k}` : `K = ${e.k} (${e.result.k} used)`,
-        image: { data: e.result.toRGBA(), width, height },
-        nearest: true,
-      })),
-    ], sheetOptions),
+    input, width, height, image, entries, knee, warnings, timings,
+    contactSheet: (sheetOptions) => contactSheet(sheetTiles(image, entries), sheetOptions),
     distortionChart: (chartOptions) => distortionChartSVG(entries.map((e) => ({ k: e.k, inertia: e.result.inertia })), knee, chartOptions),
     costChart: (chartOptions) => costChartSVG(entries.map((e) => ({ k: e.k, history: e.result.history })), chartOptions),
-    toJSON: () => ({
-      input: name, width, height, ks, knee: knee?.k ?? null, warnings,
-      results: entries.map(({ k, result, quality }) => ({
-        k, kUsed: result.k, inertia: result.inertia, iterations: result.iterations, converged: result.converged,
-        history: result.history,
-        psnr: Number.isFinite(quality.psnr) ? quality.psnr : null,
-        deltaE: quality.deltaE,
-        palette: result.palette.map(({ hex, count, share }) => ({ hex, count, share })),
-        warnings: result.warnings,
-        ms: Math.round(result.timings.total * 100) / 100,
-      })),
-    }),
-    save: (sheet, saveOptions) => saveSweep(result, sheet, { inputPath: typeof input === 'string' ? input : undefined, ...saveOptions }),
+    toJSON: () => sweepSummary(fields, ks),
+    save: (sheet, saveOptions) => saveSweep(result, sheet, { inputPath, ...saveOptions }),
   };
   return result;
+}
+
+/** The original, then each result captioned with its K (and the clusters used, when fewer). */
+function sheetTiles(image: RGBAImage, entries: readonly SweepEntry[]): SheetTile[] {
+  const { width, height } = image;
+  return [
+    { label: 'original', image },
+    ...entries.map((e) => ({
+      label: e.result.k === e.k ? `K = ${e.k}` : `K = ${e.k} (${e.result.k} used)`,
+      image: { data: e.result.toRGBA(), width, height },
+      nearest: true,
+    })),
+  ];
+}
+
+/** The numbers, as `kmeans-seg sweep --json` prints them. */
+function sweepSummary({ input, image, entries, knee, warnings }: SweepFields, ks: number[]): SweepSummary {
+  return {
+    input, width: image.width, height: image.height, ks, knee: knee?.k ?? null, warnings,
+    results: entries.map(({ k, result, quality }) => ({
+      k, kUsed: result.k, inertia: result.inertia, iterations: result.iterations, converged: result.converged,
+      history: result.history,
+      psnr: Number.isFinite(quality.psnr) ? quality.psnr : null,
+      deltaE: quality.deltaE,
+      palette: result.palette.map(({ hex, count, share }) => ({ hex, count, share })),
+      warnings: result.warnings,
+      ms: Math.round(result.timings.total * 100) / 100,
+    })),
+  };
 }
 
 /**
  * The five files a sweep writes: the sheet as given, and each chart as .svg and .png, named from
  * `distortion` / `cost` or else from the sheet ("out/sheet.png" -> "out/sheet-distortion.svg", ...).
- * Throws ERR_INVALID_OPTION when two of them would be the same file.
+ *
+ * @throws {KMeansSegError} ERR_INVALID_OPTION for an empty sheet path, or when two of the files would be the same file.
  */
 export function sweepFiles(sheet: string, options: { distortion?: string; cost?: string } = {}): SweepFiles {
   if (typeof sheet !== 'string' || sheet === '') throw invalidOption('sheet', 'a file path such as "sheet.png"', sheet);
@@ -235,19 +264,26 @@ export function sweepFiles(sheet: string, options: { distortion?: string; cost?:
   return files;
 }
 
-/** Check, before any work, that every file of a sweep can be written (see checkOutputPath, checkFile). */
+/**
+ * Check, before any work, that every file of a sweep can be written (see checkOutputPath).
+ *
+ * @throws {KMeansSegError} ERR_OUTPUT_FORMAT, ERR_OUTPUT_DIR or ERR_OUTPUT_EXISTS naming the file.
+ */
 export async function checkSweepFiles(files: SweepFiles, options: WriteOptions = {}): Promise<void> {
   await checkOutputPath(files.sheet, options);
-  await checkFile(files.distortionSvg, { ...options, extensions: ['.svg'], what: 'distortion chart' });
-  await checkFile(files.distortionPng, { ...options, extensions: ['.png'], what: 'distortion chart' });
-  await checkFile(files.costSvg, { ...options, extensions: ['.svg'], what: 'cost chart' });
-  await checkFile(files.costPng, { ...options, extensions: ['.png'], what: 'cost chart' });
+  await checkOutputPath(files.distortionSvg, { ...options, extensions: ['.svg'], what: 'distortion chart' });
+  await checkOutputPath(files.distortionPng, { ...options, extensions: ['.png'], what: 'distortion chart' });
+  await checkOutputPath(files.costSvg, { ...options, extensions: ['.svg'], what: 'cost chart' });
+  await checkOutputPath(files.costPng, { ...options, extensions: ['.png'], what: 'cost chart' });
 }
 
 /**
  * Write a sweep's contact sheet (format from its extension: .png, .jpg, .webp) and its two charts,
  * each as SVG and as PNG rendered by sharp. Every path is checked before the first write; each
  * file is written atomically. Returns the paths.
+ *
+ * @throws {KMeansSegError} before the first write: those of sweepFiles and checkSweepFiles, and
+ * ERR_INVALID_OPTION for bad sheet options; while writing: ERR_WRITE.
  */
 export async function saveSweep(result: SweepResult, sheet: string, options: SaveSweepOptions = {}): Promise<SweepFiles> {
   const files = sweepFiles(sheet, options);

@@ -1,3 +1,7 @@
+/**
+ * The host's side of the pool: workers sharing the kernel's memory, each pass started and awaited
+ * through the control block. A pass finishes on every thread or throws: a dead worker never hangs it.
+ */
 import { KMeansSegError } from '../../errors.js';
 import { SPIN } from './chunks.js';
 import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, NEXT, N_FIELD, PENDING, STARTED, STOP } from '../wasm/memory.js';
@@ -6,15 +10,10 @@ import { MAX_THREADS } from '../../limits.js';
 /** How long the workers get to pick up a pass before the pool is declared broken. */
 const START_TIMEOUT_MS = 30_000;
 
-/**
- * A pool of workers that share the kernel's WebAssembly.Memory. A pass is started by bumping a
- * generation counter in the control block and woken with Atomics.notify; the host thread takes the
- * first share itself and sleeps on a pending counter until the workers are done. No message is
- * posted per pass: the wake-up costs microseconds, not a structured clone.
- */
 export interface WorkerHandle { terminate(): unknown }
+/** A pool worker's first and only message: the kernel's module, the host's shared memory, its slot. */
 export interface WorkerInit { module: WebAssembly.Module; memory: WebAssembly.Memory; index: number }
-/** Start a worker running runPoolWorker (pool-worker-core.ts) and resolve once it says ready. */
+/** Start a worker running runPoolWorker (worker.ts) and resolve once it says ready. */
 export type SpawnWorker = (init: WorkerInit) => Promise<WorkerHandle>;
 
 /**
@@ -32,6 +31,12 @@ export interface Job {
 }
 export const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims', 'chunk', 'bounds', 'pass', 'kind', 'closest', 'candidate'] as const;
 
+/**
+ * A pool of workers that share the kernel's WebAssembly.Memory. A pass is started by bumping a
+ * generation counter in the control block and woken with Atomics.notify; the host thread takes the
+ * first share itself and sleeps on a pending counter until the workers are done. No message is
+ * posted per pass: the wake-up costs microseconds, not a structured clone.
+ */
 export class ThreadPool {
   private readonly workers: WorkerHandle[] = [];
   private growing: Promise<void> = Promise.resolve();
@@ -44,7 +49,10 @@ export class ThreadPool {
 
   get size(): number { return this.workers.length; }
 
-  /** Make sure `threads - 1` workers run (the host thread is the other one). */
+  /**
+   * Make sure `threads - 1` workers run (the host thread is the other one).
+   * Rejects with the spawner's error when a worker cannot start; the workers started so far stay.
+   */
   ensure(threads: number): Promise<void> {
     this.growing = this.growing.then(async () => {
       const want = Math.min(threads, MAX_THREADS) - 1;
@@ -56,7 +64,11 @@ export class ThreadPool {
     return this.growing;
   }
 
-  /** Run jobs[0] on this thread and jobs[i] on worker i - 1 (chunks shared), and return when all are done. */
+  /**
+   * Run jobs[0] on this thread and jobs[i] on worker i - 1 (chunks shared), and return when all are done.
+   * @throws KMeansSegError ERR_BACKEND when a worker never picks up the pass (the pool is then broken)
+   *   or a kernel call failed in a worker.
+   */
   run(jobs: Job[], runHere: (job: Job) => void): void {
     const buf = this.memory.buffer;
     const ctl = new Int32Array(buf, CONTROL_BYTE, JOBS + MAX_THREADS * JOB_INTS);

@@ -1,4 +1,18 @@
-import { MAX_THREADS } from '../../limits.js';
+/**
+ * The wasm kernel's memory map: every byte offset the host and the pool workers use. The kernel
+ * allocates nothing; this file decides every offset, and no two regions of the map overlap.
+ */
+import { KMeansSegError } from '../../errors.js';
+import { MAX_THREADS, WASM_MAX_BYTES, WASM_PAGE_BYTES } from '../../limits.js';
+
+/*
+ * From the bottom up (bytes; every region 16-aligned):
+ *   [0, MAX_THREADS * 128)     each thread's outcome slot and the kernel's queue (OUT_BYTE)
+ *   PASS_BYTE, SEED_BYTE       the pass's two f32 for the bounds; a k-means++ candidate's coordinates
+ *   [CONTROL_BYTE, DATA_BYTE)  the pool's control block: counters, then one job per thread
+ *   [DATA_BYTE, HISTOGRAM.end) the histogram's table and slices, once a kernel has built them
+ *   then one session (layoutSession): centroids | sums | planes | weights | closest | candidate | labels
+ */
 
 /**
  * The control block shared by the host and the pool workers, at a fixed place in the kernel's
@@ -30,3 +44,87 @@ export const ASSIGN_JOB = 0;
 export const SEED_JOB = 1;
 /** Sessions lay out their data from here on (after the histogram's region, once a kernel has one). */
 export const DATA_BYTE = CONTROL_BYTE + (JOBS + MAX_THREADS * JOB_INTS) * 4 + 64;
+
+/** Pixels the histogram engine copies through wasm memory at a time. */
+const SLICE = 1 << 18;
+/**
+ * The histogram's region, laid out once, below every later session's data: the table (2^24 u32;
+ * only the pages a picture touches become resident), the list of new colours (2^21 u32 keys), and
+ * slices of pixels (u32) and labels (up to u16) that the host copies through.
+ */
+export const HISTOGRAM = (() => {
+  const table = DATA_BYTE, seen = table + (1 << 26), slice = seen + (1 << 23), labelSlice = slice + SLICE * 4;
+  return { table, seen, slice, labelSlice, slicePixels: SLICE, end: labelSlice + SLICE * 2 } as const;
+})();
+
+/** What a session holds: n points of `dims` coordinates (3, or 5 with positions), weighted or not, k clusters, on `threads` threads. */
+export interface SessionShape { n: number; k: number; threads: number; dims: number; weighted: boolean }
+
+/** Byte offsets of one session's regions (0 for weights when there are none), and its end. */
+export interface SessionLayout {
+  /** Centroids, pre-splatted: centroidFloats each (16 for 3 dims: x, y, z and the index j as i32; 4 a dimension for 5). */
+  centroids: number;
+  centroidFloats: number;
+  /** f64 sums per cluster: dims + 1 (w * each coordinate, then w). */
+  sumStride: number;
+  /** Thread i's two banks of k * sumStride f64 at sums + i * sumBytes; sumBytes is a multiple of 128. */
+  sums: number;
+  sumBytes: number;
+  /** The coordinate planes (f32 each): x, y, z and, for 5 dims, u, v. */
+  planes: number[];
+  /** u32 weights, or 0. */
+  weights: number;
+  /** k-means++'s closest distances (f32; the bounds once the passes start) and candidate distances (f32). */
+  closest: number;
+  candidate: number;
+  /** u16 labels. */
+  labels: number;
+  /** The first byte past the session: what the memory must hold. */
+  end: number;
+}
+
+const align = (v: number, to = 16): number => Math.ceil(v / to) * to;
+
+/**
+ * One session's memory from `start` up (pure: no memory is touched). Planes, weights, the k-means++
+ * planes and labels are 16-aligned for v128 loads. The sums are two banks per thread (see
+ * assembly/assign.ts), each thread's on its own cache lines: threads that wrote to one line (or a
+ * prefetched pair) would pass it back and forth on every add, so the banks start 128 bytes apart.
+ */
+export function layoutSession({ n, k, threads, dims, weighted }: SessionShape, start = DATA_BYTE): SessionLayout {
+  const centroids = start;
+  const centroidFloats = dims === 3 ? 16 : dims * 4;
+  const sumStride = dims + 1;
+  const sumBytes = align(2 * k * sumStride * 8, 128);
+  const sums = align(centroids + k * centroidFloats * 4, 128);
+  let end = sums + threads * sumBytes;
+  const planes: number[] = [];
+  for (let q = 0; q < dims; q++) { const p = align(end); end = p + n * 4; planes.push(p); }
+  const weights = weighted ? align(end) : 0;
+  if (weighted) end = weights + n * 4;
+  const closest = align(end);
+  const candidate = align(closest + n * 4);
+  const labels = align(candidate + n * 4);
+  return { centroids, centroidFloats, sumStride, sums, sumBytes, planes, weights, closest, candidate, labels, end: labels + n * 2 };
+}
+
+/** Bytes of memory a point takes in a session: its planes, weight, two k-means++ planes, a label. */
+export function wasmBytesPerPoint(dims: number, weighted: boolean): number {
+  return dims * 4 + (weighted ? 4 : 0) + 8 + 2;
+}
+
+/**
+ * Grow `memory` to hold at least `bytes`. Growth detaches a plain memory's buffer (a shared one keeps
+ * its bytes, but old views keep their length): make views after this.
+ * @throws KMeansSegError ERR_TOO_LARGE above wasm32's 4 GiB.
+ */
+export function ensureBytes(memory: WebAssembly.Memory, bytes: number): void {
+  if (bytes > WASM_MAX_BYTES) {
+    throw new KMeansSegError(
+      'ERR_TOO_LARGE',
+      `The image needs ${(bytes / 2 ** 30).toFixed(2)} GiB of wasm memory, above wasm32's 4 GiB: downscale it or use backend: 'js'`,
+    );
+  }
+  const have = memory.buffer.byteLength;
+  if (bytes > have) memory.grow(Math.ceil((bytes - have) / WASM_PAGE_BYTES));
+}

@@ -1,16 +1,13 @@
-/**
- * Suite f: the worker-thread pool, threads 1 vs 2: one kernel pass over N random points (where the
- * pool splits the work), then full kmeans() with the histogram off (kernel-bound) and on (auto's
- * choice for photos, where single-threaded histogram and labelling passes dominate).
- */
-import { kmeans } from '../src/core/kmeans.js';
-import { getKernel } from '../src/kernel/select.js';
-import type { WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
-import type { KernelSession, Points } from '../src/kernel/kernel.js';
-import type { KMeansOptions } from '../src/core/options.js';
-import { Random } from '../src/core/random.js';
-import type { Inputs } from './inputs.js';
-import { fmt, gRate, runSuite, timing, warmUp, type Case, type Row } from './lib.js';
+// Suite f: the worker-thread pool, threads 1 vs 2: one kernel pass over N random points, then full
+// kmeans() with the histogram off (kernel-bound) and on (auto's choice for photos).
+import { kmeans } from '../../src/core/kmeans.js';
+import { getKernel } from '../../src/kernel/select.js';
+import type { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
+import type { KernelSession, Points } from '../../src/kernel/kernel.js';
+import type { KMeansOptions } from '../../src/core/options.js';
+import { Random } from '../../src/core/random.js';
+import type { Inputs } from '../inputs.js';
+import { fmt, gRate, runSuite, timing, warmUp, type Case, type Row } from '../lib.js';
 
 /** One assign pass over N random RGB points, K = 16 and 64, on 1 and 2 threads of the pool. */
 async function kernelThreads(quick: boolean): Promise<Row[]> {
@@ -47,6 +44,10 @@ async function kernelThreads(quick: boolean): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * The kernel pass is where the pool splits the work; with the histogram on, single-threaded
+ * histogram and labelling passes dominate, which is what a photo under `auto` sees.
+ */
 export async function threadsSuite(quick: boolean, inputs: Inputs): Promise<Row[]> {
   const kernelRows = await kernelThreads(quick);
   const { image, init, iterations, k, info } = inputs;

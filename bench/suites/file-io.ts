@@ -1,18 +1,17 @@
-/**
- * Suite d: file in to file out, as the CLI does it: decode the PNG (sharp), kmeans(), paint the
- * segmented pixels (toRGBA) and encode + write a PNG. Stage times come from inside each run, so this
- * suite times runs itself (median per stage) instead of through benchmark.js.
- */
+// Suite d: file in to file out, as the CLI does it: decode the PNG (sharp), kmeans(), paint the
+// segmented pixels (toRGBA), encode and write a PNG; the median time of each stage.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { decodeImage, encodeImage } from '../src/io/image-io.js';
-import { kmeans } from '../src/core/kmeans.js';
-import type { Inputs } from './inputs.js';
-import { RESULTS_DIR, fmt, median, type Row } from './lib.js';
+import { decodeImage } from '../../src/io/decode.js';
+import { encodeImage } from '../../src/io/encode.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import type { Inputs } from '../inputs.js';
+import { RESULTS_DIR, fmt, median, type Row } from '../lib.js';
 
 const STAGES = ['decode', 'histogram', 'init', 'lloyd', 'labels+result', 'toRGBA', 'encode+write'] as const;
 type Stage = typeof STAGES[number];
 
+/** Stage times come from inside each run, so this suite times runs itself instead of through benchmark.js. */
 export async function fileSuite(quick: boolean, inputs: Inputs): Promise<Row[]> {
   const { info, k, init, iterations } = inputs;
   const out = path.join(RESULTS_DIR, `segmented-${info.name}.png`);

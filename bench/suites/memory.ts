@@ -1,12 +1,10 @@
-/**
- * Suite e: peak resident memory of a fresh process that segments an image file end to end, against
- * a budget of three decoded RGBA copies (input, painted output, one spare) plus 100 MB.
- */
+// Suite e: peak resident memory of a fresh process that segments an image file end to end, against
+// a budget of three decoded RGBA copies (input, painted output, one spare) plus 100 MB.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ensureImage, type ImageName } from './images.js';
-import { BENCH_DIR, mb, type Row } from './lib.js';
+import { ensureImage, type ImageName } from '../images.js';
+import { BENCH_DIR, mb, type Row } from '../lib.js';
 
 const run = promisify(execFile);
 

@@ -1,0 +1,155 @@
+// The worker pool of a batch: one file per worker at a time, a dead worker replaced, and a stop that
+// gives running files a grace period. Invariant: every file handed to run() is reported exactly once.
+import { Worker } from 'node:worker_threads';
+import { removeTemporaryFiles } from '../io/atomic-write.js';
+import { workerEntry } from '../node/worker-entry.js';
+import type { Palette } from '../palette/parse.js';
+import type { SegmentOptions } from '../segment.js';
+import type { FileOutcome, WorkerData, WorkerJob, WorkerReply } from './messages.js';
+
+export interface PoolSettings {
+  /** Every file of the batch, by id; the pool runs the ids it is given. */
+  files: readonly { input: string; output: string }[];
+  /** Workers to start (each replaced when it dies, see onExit). */
+  workers: number;
+  force: boolean;
+  signal: AbortSignal | undefined;
+  /** After the signal, how long running files get to reach a checkpoint before their workers are terminated. */
+  stopGraceMs: number;
+  /** What each worker passes to segment() (or applyPalette): plain, cloneable values. */
+  segment: SegmentOptions;
+  palette: Palette | null;
+  /** Called once for each file, when it ends. */
+  onFile(id: number, outcome: FileOutcome): void;
+}
+
+interface Slot { worker: Worker; job: WorkerJob | null; completed: number; lastError?: Error }
+
+/** Runs files on worker threads: `new BatchScheduler(todo, settings).run()`. */
+export class BatchScheduler {
+  private readonly queue: number[];
+  private readonly slots: Slot[] = [];
+  /** The outputs of every file handed to a worker, whose temporary files are removed at the end. */
+  private readonly started: string[] = [];
+  /** Every worker's start: the shared stop flag (see stop()) and what it passes to segment(). */
+  private readonly data: WorkerData;
+  private stopping = false;
+  private startupDeaths = 0;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private readonly allIdle: Promise<void>;
+  private finish: () => void = () => {};
+
+  constructor(todo: readonly number[], private readonly s: PoolSettings) {
+    this.queue = [...todo];
+    this.data = { stop: new Int32Array(new SharedArrayBuffer(4)), options: s.segment, palette: s.palette };
+    this.allIdle = new Promise<void>((resolve) => { this.finish = resolve; });
+  }
+
+  /** Run every file; resolves true when the signal stopped the batch. */
+  async run(): Promise<boolean> {
+    // sharp's libraries must stay loaded for the life of the process: a worker's exit can otherwise
+    // unload them under the others (lovell/sharp#2263). Loading it here pins them.
+    await import('sharp').catch(() => undefined);
+    const { signal } = this.s;
+    const onAbort = (): void => this.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) this.stop(); // aborted while sharp was loading: the listener would never fire
+    try {
+      for (let i = 0; i < this.s.workers; i++) this.spawn();
+      for (const slot of [...this.slots]) this.dispatch(slot);
+      await this.allIdle;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(this.graceTimer);
+      await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+      await removeTemporaryFiles(this.started);
+    }
+    // Files never started: cancelled when stopped, else failed because no worker was left to run them.
+    for (const id of this.queue) {
+      if (!this.stopping) this.s.onFile(id, { status: 'failed', error: { code: null, message: 'no worker could run it (see the failures before it)' } });
+      else this.s.onFile(id, { status: 'cancelled' });
+    }
+    return this.stopping;
+  }
+
+  /** Start one more worker, listening for its replies and its exit. */
+  private spawn(): void {
+    const slot: Slot = { worker: startWorker(this.data), job: null, completed: 0 };
+    this.slots.push(slot);
+    slot.worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
+    slot.worker.on('error', (error) => { slot.lastError = error; });
+    slot.worker.on('exit', () => this.onExit(slot));
+  }
+
+  /** Give the slot the next file, or leave it idle when there is none (or the batch is stopping). */
+  private dispatch(slot: Slot): void {
+    const id = this.stopping ? undefined : this.queue.shift();
+    if (id === undefined) { slot.job = null; this.checkDone(); return; }
+    const { input, output } = this.s.files[id]!;
+    slot.job = { id, input, output, force: this.s.force };
+    this.started.push(output);
+    slot.worker.postMessage(slot.job);
+  }
+
+  private onReply(slot: Slot, reply: WorkerReply): void {
+    if (slot.job === null || slot.job.id !== reply.id) return; // a late answer after a stop
+    const { id, ...outcome } = reply;
+    slot.job = null;
+    slot.completed++;
+    this.s.onFile(id, outcome);
+    this.dispatch(slot);
+  }
+
+  /** A worker is gone: its file (if any) failed, and a replacement takes the queue on. */
+  private onExit(slot: Slot): void {
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    const job = slot.job;
+    slot.job = null;
+    if (job) {
+      const why = slot.lastError ? `: ${slot.lastError.message.split('\n')[0]}` : '';
+      this.s.onFile(job.id, { status: 'failed', error: { code: null, message: `the worker processing it stopped unexpectedly${why}` } });
+    }
+    // A file that kills its worker (a crash in a native decoder, say) must not stop the batch, so
+    // the worker is replaced; but workers that die before finishing any file point to a setup
+    // problem, and after a few of those the remaining files are failed instead of retried forever.
+    if (slot.completed === 0) this.startupDeaths++;
+    if (!this.stopping && this.queue.length > 0 && (slot.completed > 0 || this.startupDeaths <= this.s.workers + 2)) {
+      this.spawn();
+      this.dispatch(this.slots.at(-1)!);
+    }
+    this.checkDone();
+  }
+
+  /** Ask every worker to stop; whatever is still busy after the grace period is terminated. */
+  private stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    Atomics.store(this.data.stop, 0, 1);
+    // Running files stop at the next checkpoint (between stages, after every K-means pass); whatever is
+    // still busy after the grace period is terminated, and its temporary file removed at the end of run().
+    this.graceTimer = setTimeout(() => {
+      for (const slot of [...this.slots]) {
+        if (!slot.job) continue;
+        const job = slot.job;
+        slot.job = null;
+        this.s.onFile(job.id, { status: 'cancelled' });
+        void slot.worker.terminate();
+      }
+      this.checkDone();
+    }, this.s.stopGraceMs);
+    this.checkDone();
+  }
+
+  private checkDone(): void {
+    const slots = this.slots;
+    if (slots.every((slot) => slot.job === null) && (this.stopping || this.queue.length === 0 || slots.length === 0)) this.finish();
+  }
+}
+
+function startWorker(data: WorkerData): Worker {
+  const url = workerEntry(import.meta.url, new URL('./worker.mjs', import.meta.url), new URL('./worker.js', import.meta.url));
+  // Workers inherit the process's execArgv; --input-type (node --input-type=module -e ...) is refused
+  // in a worker started from a file, so it is dropped.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  return new Worker(url, { workerData: data, execArgv });
+}

@@ -1,0 +1,97 @@
+/**
+ * What every command prints and how it fails: --help, one stderr line per error or warning, and the
+ * exit code (0 done, 1 failed, 2 usage). No command writes to stderr or exits any other way.
+ */
+import type { Quality } from '../core/quality.js';
+import { KMeansSegError } from '../errors.js';
+import type { PaletteEntry } from '../types.js';
+
+/** A mistake in the command line: exit code 2. */
+export class UsageError extends Error {}
+
+/**
+ * What every command does around its work: --help (and --version when `version` is given) before
+ * any parsing, and every error turned into one stderr line and an exit code. Never throws.
+ */
+export async function runCommand(
+  argv: string[], usage: string, work: (argv: string[]) => Promise<number>, version?: () => string,
+): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  try {
+    const beforeDashes = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
+    if (usage && (beforeDashes.includes('-h') || beforeDashes.includes('--help'))) {
+      process.stdout.write(usage);
+      return 0;
+    }
+    if (version && beforeDashes.includes('--version')) {
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    }
+    return await work(argv);
+  } catch (error) {
+    return reportError(error, verbose);
+  }
+}
+
+/**
+ * Print one error line (and the stack with --verbose); returns the exit code: 2 for a usage error (a
+ * UsageError, ERR_INVALID_OPTION or ERR_OUTPUT_FORMAT), 1 otherwise.
+ */
+export function reportError(error: unknown, verbose: boolean): number {
+  const usage = error instanceof UsageError ||
+    (error instanceof KMeansSegError && (error.code === 'ERR_INVALID_OPTION' || error.code === 'ERR_OUTPUT_FORMAT'));
+  const message = error instanceof Error ? error.message : String(error);
+  const known = usage || error instanceof KMeansSegError;
+  const line = known ? message : `unexpected failure: ${message} (please report it; --verbose shows the stack trace)`;
+  process.stderr.write(`kmeans-seg: error: ${line.replace(/\s*\n\s*/g, ' ')}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return usage ? 2 : 1;
+}
+
+/** One warning line on stderr; `prefix` says what it is about ("K = 4: "). */
+export function warn(warning: string, prefix = ''): void {
+  process.stderr.write(`kmeans-seg: warning: ${prefix}${warning}\n`);
+}
+
+/**
+ * The one input image a command takes.
+ * @throws {UsageError} none, or more than one; `usage` ends the "missing" message.
+ */
+export function oneInput(positionals: readonly string[], usage: string): string {
+  if (positionals.length === 0) throw new UsageError(`Missing the input image: usage: ${usage}`);
+  if (positionals.length > 1) {
+    throw new UsageError(`Expected one input image but received ${positionals.length}: ${positionals.map((p) => JSON.stringify(p)).join(', ')}; quote a path that contains spaces, and put options before "--"`);
+  }
+  return positionals[0]!;
+}
+
+/** Milliseconds for a JSON summary: two decimals. */
+export function ms(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** "s" when n is not 1: "1 colour", "2 colours". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The palette as text: one line per colour, its hex, share and pixel count. */
+export function paletteLines(palette: readonly PaletteEntry[]): string {
+  return palette.map((p) => `  ${p.hex}  ${(p.share * 100).toFixed(1).padStart(5)}%  ${p.count} px\n`).join('');
+}
+
+/** The palette for a JSON summary. */
+export function paletteJSON(palette: readonly PaletteEntry[]): { hex: string; share: number; count: number }[] {
+  return palette.map((p) => ({ hex: p.hex, share: p.share, count: p.count }));
+}
+
+/** Quality for JSON: an infinite PSNR (identical pixels) is written as null, which JSON can hold. */
+export function qualityJSON(q: Quality): { psnr: number | null; mse: number; deltaE: Quality['deltaE'] } {
+  return { psnr: Number.isFinite(q.psnr) ? q.psnr : null, mse: q.mse, deltaE: q.deltaE };
+}
+
+/** Quality as one line of text: PSNR and ΔE (OKLab x 100). */
+export function qualityLine(q: Quality): string {
+  return `PSNR ${Number.isFinite(q.psnr) ? `${q.psnr.toFixed(2)} dB` : 'infinite (identical)'}, ` +
+    `ΔE OKLab×100 mean ${q.deltaE.mean.toFixed(2)}, p95 ${q.deltaE.p95.toFixed(2)}, max ${q.deltaE.max.toFixed(2)}`;
+}

@@ -1,0 +1,245 @@
+/**
+ * The clustering options as one table in two halves keyed alike: the rules (type, range, default, fix)
+ * and the docs (one-line doc, CLI flag). resolveOptions, the CLI's flags and --help, docs/options.md derive from it.
+ */
+import { COLOR_SPACES } from './colorspace.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS, MAX_K, MAX_SEED, MAX_THREADS } from '../limits.js';
+import { checkCallbacks, invalidOption } from '../validate.js';
+
+/** What a value must be. `orFalse`: `false` is also accepted (limitInputPixels: no limit). */
+export type Rule =
+  | { kind: 'integer'; min: number; max: number; orFalse?: true }
+  | { kind: 'number'; min: number; unit?: string }
+  | { kind: 'choice'; choices: readonly (string | boolean)[] }
+  | { kind: 'function' }
+  | { kind: 'signal' };
+
+export interface OptionRule {
+  rule: Rule;
+  /** undefined: optional, the work decides (threads: every core). */
+  default: unknown;
+  /** How to fix a bad value, appended to the error message. */
+  fix?: string;
+  /** The API error's "Expected ..." when the rule alone does not say it. */
+  expected?: string;
+  /** Only the file fronts (segment, sweep, applyPalette, batch) take it; kmeans refuses it. */
+  filesOnly?: true;
+}
+
+/**
+ * The rules, in the order the options are checked, listed and documented. Their docs and flags are
+ * OPTION_DOCS, kept apart only so that the browser bundle, which needs the rules, drops the docs.
+ */
+export const OPTION_RULES = {
+  k: { rule: { kind: 'integer', min: 1, max: MAX_K }, default: 8, fix: 'pass the number of colours, e.g. k: 8' },
+  seed: { rule: { kind: 'integer', min: 0, max: MAX_SEED }, default: 0, fix: 'pass a whole number, e.g. seed: 42' },
+  init: {
+    rule: { kind: 'choice', choices: ['kmeans++', 'random'] }, default: 'kmeans++',
+    expected: "'kmeans++', 'random' or an array of [r, g, b] centroids",
+  },
+  maxIterations: { rule: { kind: 'integer', min: 1, max: 1e9 }, default: 300, fix: 'the default is 300' },
+  tolerance: {
+    rule: { kind: 'number', min: 0, unit: 'colour units' }, default: 0.01,
+    fix: 'the default is 0.01; 0 runs until no label changes',
+  },
+  attempts: { rule: { kind: 'integer', min: 1, max: 10000 }, default: 1, fix: 'use 1 (default) to 10' },
+  backend: { rule: { kind: 'choice', choices: ['auto', 'wasm', 'js'] }, default: 'auto' },
+  histogram: { rule: { kind: 'choice', choices: ['auto', true, false] }, default: 'auto' },
+  threads: {
+    rule: { kind: 'integer', min: 1, max: MAX_THREADS }, default: undefined,
+    fix: `use 1 to ${MAX_THREADS}, or leave it out for every core`,
+  },
+  colorSpace: { rule: { kind: 'choice', choices: COLOR_SPACES }, default: 'rgb' },
+  spatialWeight: { rule: { kind: 'number', min: 0 }, default: 0, fix: 'try 0.5 to 2; 0 clusters colour alone' },
+  onProgress: { rule: { kind: 'function' }, default: undefined },
+  signal: { rule: { kind: 'signal' }, default: undefined },
+} as const satisfies Record<string, OptionRule>;
+
+/**
+ * The rows of the options only the file fronts take (segment, sweep, applyPalette, batch): kmeans
+ * refuses them. Apart from OPTION_RULES so that a bundle of kmeans alone drops them.
+ */
+export const FILE_OPTION_RULES = {
+  limitInputPixels: {
+    rule: { kind: 'integer', min: 1, max: 2 ** 53 - 1, orFalse: true }, default: DEFAULT_LIMIT_INPUT_PIXELS, filesOnly: true,
+    expected: 'a positive integer or false',
+    fix: `the default is ${DEFAULT_LIMIT_INPUT_PIXELS}; pass a larger number, or false for no limit, for images you trust`,
+  },
+} as const satisfies Record<string, OptionRule>;
+
+export type KMeansOptionName = keyof typeof OPTION_RULES;
+export type OptionName = KMeansOptionName | keyof typeof FILE_OPTION_RULES;
+/** The options of kmeans itself, in table order. */
+export const KMEANS_OPTION_NAMES = Object.keys(OPTION_RULES) as KMeansOptionName[];
+/** Every option, in table order: kmeans' own, then the file fronts'. */
+export function optionNames(): OptionName[] {
+  return [...KMEANS_OPTION_NAMES, ...Object.keys(FILE_OPTION_RULES) as OptionName[]];
+}
+
+function ruleRow(name: OptionName): OptionRule {
+  return name in OPTION_RULES ? OPTION_RULES[name as KMeansOptionName] : FILE_OPTION_RULES[name as keyof typeof FILE_OPTION_RULES];
+}
+
+/** A CLI flag: `--name arg`, or `-short`. `zeroIsFalse`: the flag's 0 means the API's `false`. */
+export interface FlagDoc {
+  name: string;
+  short?: string;
+  arg: string;
+  /** A valid value, for "e.g. --seed 42" in messages; choices default to their first. */
+  example?: string;
+  zeroIsFalse?: true;
+  /** The values as --help shows them, when the rule's range would mislead. */
+  values?: string;
+  /** --help's text, when the option's doc says more than a command line can do. */
+  doc?: string;
+}
+
+export interface OptionDoc {
+  /** One line: what the option does. Its range and default are derived from the rule. */
+  doc: string;
+  /** The type as docs/options.md shows it, when the rule does not say it all. */
+  type?: string;
+  /** The default in words, when it is no plain value. */
+  defaultText?: string;
+  /** The flag of every command that takes the option; none: API only. */
+  flag?: FlagDoc;
+  /** It shapes the clusters, so a fixed palette (batch's palette) leaves it nothing to do. */
+  clusters?: true;
+}
+
+/** The other half of each row of the table: doc and flag. Every option has one (the type says so). */
+export const OPTION_DOCS: Record<OptionName, OptionDoc> = {
+  k: {
+    clusters: true,
+    doc: 'number of colours; fewer, with a warning, when the image has fewer distinct colours',
+    flag: { name: 'k', short: 'k', arg: '<K>', example: '8' },
+  },
+  seed: {
+    clusters: true,
+    doc: 'seed of the PRNG behind initialisation and restarts: same seed, same output',
+    flag: { name: 'seed', arg: '<n>', example: '42' },
+  },
+  init: {
+    clusters: true,
+    doc: 'how centroids start: greedy k-means++ (as scikit-learn), K distinct colours at random, or (API only) the K centroids [[r, g, b], ...]',
+    type: "`'kmeans++'` | `'random'` | `[[r, g, b], ...]`",
+    flag: { name: 'init', arg: '<method>', doc: 'how centroids start: greedy k-means++ (as scikit-learn) or K distinct colours at random' },
+  },
+  maxIterations: {
+    clusters: true,
+    doc: 'most assignment passes per attempt',
+    flag: { name: 'max-iter', arg: '<n>', example: '300' },
+  },
+  tolerance: {
+    clusters: true,
+    doc: "stop when no centroid moves more than this, in the colour space's units; 0 runs until no label changes",
+    flag: { name: 'tolerance', arg: '<x>', example: '0.01' },
+  },
+  attempts: {
+    clusters: true,
+    doc: 'seeded restarts; the lowest inertia is kept',
+    flag: { name: 'attempts', arg: '<n>', example: '5' },
+  },
+  backend: {
+    doc: 'SIMD WebAssembly or TypeScript: same result, different speed; auto takes wasm when it passes a probe',
+    flag: { name: 'backend', arg: '<name>' },
+  },
+  histogram: {
+    clusters: true,
+    doc: 'cluster the distinct colours weighted by their counts, not every pixel: same result, faster; auto does when they are fewer than 3/4 of the pixels',
+  },
+  threads: {
+    doc: 'threads for the wasm kernel (small images use one); results do not depend on it',
+    defaultText: 'every core',
+    flag: { name: 'threads', arg: '<n>', example: '2' },
+  },
+  colorSpace: {
+    doc: 'the space to cluster in; tolerance and centroids use its units, the palette is always sRGB',
+    flag: { name: 'color-space', arg: '<space>' },
+  },
+  spatialWeight: {
+    doc: 'add pixel positions to colours for spatially coherent segments; at 1 the longer side spans 255 units, like a colour channel; slower, as no histogram is used',
+    flag: { name: 'spatial-weight', arg: '<w>', example: '1' },
+  },
+  onProgress: {
+    doc: 'called after every assignment pass with { attempt, iteration, inertia, changed }, on the thread doing the work',
+    type: '`(progress) => void`', defaultText: 'none',
+  },
+  signal: {
+    doc: 'checked after every pass: an abort stops the work with ERR_ABORTED',
+    type: '`AbortSignal`', defaultText: 'none',
+  },
+  limitInputPixels: {
+    doc: 'refuse images with more pixels, read from the header before decoding: a decompression-bomb guard',
+    type: 'integer >= 1, or `false` for no limit',
+    flag: { name: 'limit-input-pixels', arg: '<n>', example: '500000000', zeroIsFalse: true, values: '0 for no limit' },
+  },
+};
+
+/** The options a fixed palette makes meaningless (batch with a palette refuses them). */
+export function clusterOptionNames(): KMeansOptionName[] {
+  return KMEANS_OPTION_NAMES.filter((n) => OPTION_DOCS[n].clusters === true);
+}
+
+export const CLUSTER_OPTION_NAMES: readonly KMeansOptionName[] = /* @__PURE__ */ clusterOptionNames();
+
+/** Whether `value` obeys the rule. */
+export function accepts(rule: Rule, value: unknown): boolean {
+  switch (rule.kind) {
+    case 'integer':
+      return (rule.orFalse === true && value === false)
+        || (typeof value === 'number' && Number.isInteger(value) && value >= rule.min && value <= rule.max);
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) && value >= rule.min;
+    case 'choice':
+      return rule.choices.includes(value as string | boolean);
+    default:
+      return true; // functions and signals: checkCallbacks words their errors
+  }
+}
+
+/** The rule in words, for the API's errors ("an integer between 1 and 65536", "'auto', 'wasm' or 'js'"). */
+export function expectedText(rule: Rule): string {
+  switch (rule.kind) {
+    case 'integer': return `an integer between ${rule.min} and ${rule.max}${rule.orFalse ? ' or false' : ''}`;
+    case 'number': return `a finite number >= ${rule.min}${rule.unit ? ` (${rule.unit})` : ''}`;
+    case 'choice': return listOf(rule.choices.map((c) => (typeof c === 'string' ? `'${c}'` : String(c))));
+    case 'function': return 'a function';
+    case 'signal': return 'an AbortSignal';
+  }
+}
+
+/** "a, b or c". */
+export function listOf(items: readonly string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+}
+
+/**
+ * Check one option's value against its row (undefined passes when the option has no default).
+ * @throws {KMeansSegError} ERR_INVALID_OPTION naming the option, the value received and the fix.
+ */
+export function checkOption(name: OptionName, value: unknown): void {
+  checkValue(name, ruleRow(name), value);
+}
+
+/** checkOption with the row given (resolveOptions: kmeans' rows only, so bundles drop the others). */
+export function checkValue(name: string, row: OptionRule, value: unknown): void {
+  if (value === undefined && row.default === undefined) return;
+  if (row.rule.kind === 'function') return checkCallbacks(value, undefined);
+  if (row.rule.kind === 'signal') return checkCallbacks(undefined, value);
+  if (!accepts(row.rule, value)) throw invalidOption(name, row.expected ?? expectedText(row.rule), value, row.fix);
+}
+
+/** One row of the table, both halves joined: what the CLI and the docs read. */
+export interface OptionRow extends OptionRule, OptionDoc {
+  name: OptionName;
+}
+
+export function optionRow(name: OptionName): OptionRow {
+  return { name, ...ruleRow(name), ...OPTION_DOCS[name] };
+}
+
+/** Every row, in table order. */
+export function optionTable(): OptionRow[] {
+  return optionNames().map(optionRow);
+}

@@ -1,0 +1,204 @@
+/**
+ * Image files and encoded bytes in, as 8-bit sRGB RGBA. Invariant: every check that can fail from the
+ * header alone (format, pixel limit, buffer size) runs before a pixel is decoded.
+ */
+import { constants as bufferConstants } from 'node:buffer';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Metadata } from 'sharp';
+import { KMeansSegError } from '../errors.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS } from '../limits.js';
+import { invalidOption } from '../validate.js';
+import { errnoCode, firstLine } from './error-text.js';
+import { loadSharp, type Sharp } from './sharp.js';
+
+export interface DecodeOptions {
+  /** Refuse images with more pixels (width x height, read from the header before decoding). A positive integer, or false for no limit. Default 268402689. */
+  limitInputPixels?: number | false;
+}
+
+export interface DecodedImage {
+  /** RGBA, 8 bits per channel, sRGB, row-major, width * height * 4 bytes; EXIF orientation applied. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** Whether the file had an alpha channel (without one, every alpha byte is 255). */
+  hasAlpha: boolean;
+  /** The container: 'jpeg', 'png', 'webp', 'avif', 'heif', 'tiff' or 'gif'. */
+  format: string;
+  /** Frames (animated GIF/WebP) or pages (multi-page TIFF) in the file; only the first is decoded. */
+  pages: number;
+  /** What the caller should be told about the decoding (e.g. that frames were left out), one line each. */
+  warnings: string[];
+}
+
+const READABLE = new Set(['jpeg', 'png', 'webp', 'heif', 'tiff', 'gif']);
+const READABLE_NAMES = 'JPEG, PNG, WebP, AVIF, TIFF or GIF';
+
+/**
+ * Validate `limitInputPixels` (undefined gives the default).
+ *
+ * @throws ERR_INVALID_OPTION for anything but a positive integer or false.
+ */
+export function resolveLimitInputPixels(value: unknown): number | false {
+  if (value === undefined) return DEFAULT_LIMIT_INPUT_PIXELS;
+  if (value === false || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1)) return value;
+  throw invalidOption('limitInputPixels', 'a positive integer or false', value,
+    `the default is ${DEFAULT_LIMIT_INPUT_PIXELS}; pass a larger number, or false for no limit, for images you trust`);
+}
+
+/**
+ * Decode an image file (path) or encoded bytes to 8-bit sRGB RGBA, EXIF orientation applied.
+ *
+ * @throws ERR_INVALID_OPTION for an input that is neither a path nor bytes, or a bad limitInputPixels;
+ *   ERR_INPUT_NOT_FOUND, ERR_INPUT_NOT_FILE or ERR_READ when the file cannot be read; ERR_DECODE when it
+ *   is not a readable image; ERR_TOO_LARGE above the pixel limit or Node's largest buffer; ERR_BACKEND
+ *   when sharp cannot be loaded.
+ */
+export async function decodeImage(input: string | Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
+  const limit = resolveLimitInputPixels(opts.limitInputPixels);
+  const { bytes, name } = await readSource(input);
+  const sharp = await loadSharp();
+  const meta = await readHeader(sharp, bytes, name, typeof input === 'string');
+  const format = checkHeader(meta, name, limit);
+  return decodePixels(sharp, bytes, meta, format, name, limit);
+}
+
+/** The encoded bytes of a path or a buffer, and the name every message about them starts with. */
+async function readSource(input: string | Uint8Array): Promise<{ bytes: Buffer; name: string }> {
+  if (typeof input === 'string' && input !== '') {
+    if (input.includes('\0')) throw invalidOption('input', 'a file path without NUL characters', input);
+    const name = `Input file ${JSON.stringify(input)}`;
+    return { bytes: await readInput(input, name), name };
+  }
+  if (input instanceof Uint8Array) {
+    const name = 'The input buffer';
+    if (input.byteLength === 0) {
+      throw new KMeansSegError('ERR_DECODE', `${name} is empty (0 bytes): pass the bytes of an encoded image file (${READABLE_NAMES})`);
+    }
+    // A view, not a copy, that honours the caller's byteOffset.
+    return { bytes: Buffer.from(input.buffer, input.byteOffset, input.byteLength), name };
+  }
+  throw invalidOption('input', 'a file path or a Uint8Array of encoded image bytes', input);
+}
+
+async function readHeader(sharp: Sharp, bytes: Buffer, name: string, fromFile: boolean): Promise<Metadata> {
+  try {
+    // No limit here: the header alone is read, and we want to name the size in our own message.
+    return await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new KMeansSegError('ERR_DECODE',
+      // sharp's "Input buffer contains unsupported image format" would misname a file: say it our way.
+      `${name} is not an image kmeans-seg can read${/unsupported image format/.test(firstLine(error)) ? '' : ` (${firstLine(error)})`}` +
+      `${looksLikeText(bytes) ? '; it starts with text, not image data' : ''}: ` +
+      `expected ${READABLE_NAMES}${fromFile ? '' : '; for raw RGBA pixels call kmeans({ data, width, height }) instead'}`,
+      { cause: error });
+  }
+}
+
+/** Refuse, from the header alone, a format we do not read and an image too large; returns the format's name. */
+function checkHeader(meta: Metadata, name: string, limit: number | false): string {
+  const format = meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : String(meta.format);
+  if (!READABLE.has(meta.format)) {
+    throw new KMeansSegError('ERR_DECODE', `${name} is ${format.toUpperCase()}, which kmeans-seg does not read: convert it to PNG first (readable: ${READABLE_NAMES})`);
+  }
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  if (limit !== false && pixels > limit) {
+    throw new KMeansSegError('ERR_TOO_LARGE',
+      `${name} is ${meta.width} x ${meta.height} = ${pixels} pixels, more than the limit of ${limit}: ` +
+      `if you trust the file, raise the limit with --limit-input-pixels ${pixels} (CLI) or limitInputPixels: ${pixels} (API)`);
+  }
+  // With the limit raised or off, the RGBA pixels must still fit one Node buffer (4 GiB on 64-bit
+  // Node 20, about 1.07 G pixels). Said here, from the header, before libvips allocates anything.
+  if (pixels * 4 > bufferConstants.MAX_LENGTH) {
+    throw new KMeansSegError('ERR_TOO_LARGE',
+      `${name} is ${meta.width} x ${meta.height} = ${pixels} pixels, whose RGBA (${(pixels * 4 / 2 ** 30).toFixed(2)} GiB) ` +
+      `exceeds the largest buffer Node can allocate (${(bufferConstants.MAX_LENGTH / 2 ** 30).toFixed(2)} GiB): downscale or tile the image first`);
+  }
+  return format;
+}
+
+async function decodePixels(sharp: Sharp, bytes: Buffer, meta: Metadata, format: string, name: string, limit: number | false): Promise<DecodedImage> {
+  try {
+    // failOn 'error' rejects truncated or broken pixel data (sharp's default 'warning' would also
+    // reject JPEGs with recoverable glitches that every viewer shows). sharp keeps its own pixel limit
+    // as a second guard.
+    const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: limit })
+      .rotate()
+      .toColourspace('srgb')
+      .ensureAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+      hasAlpha: meta.hasAlpha === true,
+      format,
+      pages: meta.pages ?? 1,
+      warnings: (meta.pages ?? 1) > 1
+        ? [`only the first of the ${meta.pages} frames (or pages) of the ${format.toUpperCase()} was segmented`]
+        : [],
+    };
+  } catch (error) {
+    if (/exceeds pixel limit/i.test(firstLine(error))) {
+      // The header lied (or sharp counts pages we did not): the second guard fired. Same code, same fix.
+      throw new KMeansSegError('ERR_TOO_LARGE',
+        `${name} decodes to more pixels than the limit of ${limit}: if you trust the file, raise --limit-input-pixels (CLI) or limitInputPixels (API)`,
+        { cause: error });
+    }
+    throw new KMeansSegError('ERR_DECODE',
+      `${name} could not be decoded as ${format.toUpperCase()} (${firstLine(error)}): the file is truncated or corrupt; re-export or re-download it`,
+      { cause: error });
+  }
+}
+
+/**
+ * Read the whole file ourselves rather than hand sharp the path: one read gives metadata and pixels
+ * the same bytes, and sidesteps libvips' cache of open files, which can serve stale pixels for a path
+ * rewritten in the same process.
+ */
+async function readInput(file: string, name: string): Promise<Buffer> {
+  let stat;
+  try {
+    stat = await fs.stat(file);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new KMeansSegError('ERR_INPUT_NOT_FOUND',
+        `${name} not found (looked for ${path.resolve(file)}): check the path and the current folder`, { cause: error });
+    }
+    throw new KMeansSegError('ERR_READ', `${name} cannot be accessed (${code ?? firstLine(error)}): ${readFix(code)}`, { cause: error });
+  }
+  if (stat.isDirectory()) {
+    throw new KMeansSegError('ERR_INPUT_NOT_FILE', `${name} is a directory, not an image file: pass an image inside it, e.g. ${JSON.stringify(path.join(file, 'photo.jpg'))}`);
+  }
+  if (!stat.isFile()) {
+    throw new KMeansSegError('ERR_INPUT_NOT_FILE', `${name} is not a regular file (a device, pipe or socket): save the image to a file first`);
+  }
+  if (stat.size === 0) {
+    throw new KMeansSegError('ERR_DECODE', `${name} is empty (0 bytes): re-export or re-download the image`);
+  }
+  try {
+    return await fs.readFile(file);
+  } catch (error) {
+    const code = errnoCode(error);
+    throw new KMeansSegError('ERR_READ', `${name} could not be read (${code ?? firstLine(error)}): ${readFix(code)}`, { cause: error });
+  }
+}
+
+function readFix(code: string | undefined): string {
+  switch (code) {
+    case 'EACCES': case 'EPERM': return 'check its permissions and those of its folders';
+    case 'ELOOP': return 'a symbolic link in the path points back to itself; fix the link';
+    case 'ENAMETOOLONG': return 'the path (or one of its names) is too long; move or rename the file';
+    case 'EIO': return 'the disk or network share reported an I/O error; copy the file elsewhere and retry';
+    default: return 'check the path, its permissions, and the disk';
+  }
+}
+
+/** Printable ASCII or UTF-8 in the first bytes: a text file renamed to .png is a common mistake. */
+function looksLikeText(bytes: Uint8Array): boolean {
+  const head = bytes.subarray(0, 64);
+  return head.length > 0 && head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b !== 127));
+}

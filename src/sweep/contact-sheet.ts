@@ -1,0 +1,110 @@
+// The contact sheet of a K sweep: the original and each result in a labelled grid on white.
+// Invariant: sheetGeometry is pure arithmetic, so the layout is known (and checked) before sharp runs.
+import { FONT, escapeXml } from './charts.js';
+import { KMeansSegError } from '../errors.js';
+import { loadSharp } from '../io/sharp.js';
+import type { RGBAImage } from '../types.js';
+
+
+export interface SheetTile {
+  /** Caption under the picture, e.g. "K = 4". */
+  label: string;
+  image: RGBAImage;
+  /** Scale with the nearest-neighbour kernel, which keeps a segmented image's colours exact. Default false (Lanczos). */
+  nearest?: boolean;
+}
+
+export interface SheetOptions {
+  /** Tiles per row. Default min(tiles, 4). */
+  columns?: number;
+  /** Largest width of a tile's picture: larger images are scaled down, smaller ones kept. Default 320. */
+  tileWidth?: number;
+  /** Space around and between tiles, in pixels. Default 12. */
+  padding?: number;
+  /** Height of the caption strip under each picture. Default 28. */
+  labelHeight?: number;
+}
+
+export interface SheetGeometry {
+  width: number;
+  height: number;
+  columns: number;
+  rows: number;
+  tileWidth: number;
+  tileHeight: number;
+  padding: number;
+  labelHeight: number;
+  /** Top-left corner of each tile's picture. */
+  cells: { left: number; top: number }[];
+}
+
+/**
+ * Where every tile goes: a grid of `columns`, filled row by row. The sheet is
+ * columns * tileWidth + (columns + 1) * padding wide and rows * (tileHeight + labelHeight) +
+ * (rows + 1) * padding high.
+ *
+ * @throws {KMeansSegError} ERR_INVALID_OPTION when columns, tileWidth, padding or labelHeight is out of range.
+ */
+export function sheetGeometry(tiles: number, imageWidth: number, imageHeight: number, options: SheetOptions = {}): SheetGeometry {
+  const columns = options.columns ?? Math.min(tiles, 4);
+  const maxTile = options.tileWidth ?? 320;
+  const padding = options.padding ?? 12;
+  const labelHeight = options.labelHeight ?? 28;
+  for (const [name, v, min] of [['columns', columns, 1], ['tileWidth', maxTile, 8], ['padding', padding, 0], ['labelHeight', labelHeight, 0]] as const) {
+    if (!Number.isInteger(v) || v < min || v > 100000) {
+      throw new KMeansSegError('ERR_INVALID_OPTION', `Expected an integer between ${min} and 100000 for ${name} but received ${v}`);
+    }
+  }
+  const tileWidth = Math.min(imageWidth, maxTile);
+  const tileHeight = Math.max(1, Math.round((imageHeight * tileWidth) / imageWidth));
+  const rows = Math.ceil(tiles / columns);
+  const cells = Array.from({ length: tiles }, (_, i) => ({
+    left: padding + (i % columns) * (tileWidth + padding),
+    top: padding + Math.floor(i / columns) * (tileHeight + labelHeight + padding),
+  }));
+  return {
+    width: columns * tileWidth + (columns + 1) * padding,
+    height: rows * (tileHeight + labelHeight) + (rows + 1) * padding,
+    columns, rows, tileWidth, tileHeight, padding, labelHeight, cells,
+  };
+}
+
+/**
+ * Lay the tiles out in a grid on white, each picture with its caption below (text rendered by sharp
+ * from SVG). Every tile must have the same size. Returns RGBA pixels, ready for encodeImage.
+ *
+ * @throws {KMeansSegError} ERR_INVALID_OPTION for no tiles or bad sheet options (see sheetGeometry);
+ * ERR_INVALID_IMAGE when the tiles differ in size; ERR_BACKEND when sharp cannot be loaded.
+ */
+export async function contactSheet(tiles: readonly SheetTile[], options: SheetOptions = {}): Promise<RGBAImage> {
+  if (tiles.length === 0) throw new KMeansSegError('ERR_INVALID_OPTION', 'A contact sheet needs at least one tile');
+  const { width: w, height: h } = tiles[0]!.image;
+  for (const t of tiles) {
+    if (t.image.width !== w || t.image.height !== h) {
+      throw new KMeansSegError('ERR_INVALID_IMAGE', `Every tile of a contact sheet must be ${w} x ${h}, but "${t.label}" is ${t.image.width} x ${t.image.height}`);
+    }
+  }
+  const g = sheetGeometry(tiles.length, w, h, options);
+  const sharp = await loadSharp();
+  const layers: import('sharp').OverlayOptions[] = [];
+  for (let i = 0; i < tiles.length; i++) {
+    const { image, nearest } = tiles[i]!;
+    let input = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+    if (g.tileWidth !== w || g.tileHeight !== h) {
+      input = await sharp(input, { raw: { width: w, height: h, channels: 4 } })
+        .resize(g.tileWidth, g.tileHeight, { fit: 'fill', kernel: nearest ? 'nearest' : 'lanczos3' })
+        .raw().toBuffer();
+    }
+    layers.push({ input, raw: { width: g.tileWidth, height: g.tileHeight, channels: 4 }, left: g.cells[i]!.left, top: g.cells[i]!.top });
+  }
+  const captions = tiles.map((t, i) => {
+    const { left, top } = g.cells[i]!;
+    return `<text x="${left + g.tileWidth / 2}" y="${top + g.tileHeight + Math.round(g.labelHeight * 0.7)}" text-anchor="middle" font-family="${FONT}" font-size="${Math.max(8, Math.round(g.labelHeight * 0.57))}" fill="#222">${escapeXml(t.label)}</text>`;
+  });
+  layers.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${g.width}" height="${g.height}">${captions.join('')}</svg>`), left: 0, top: 0 });
+  const data = await sharp({ create: { width: g.width, height: g.height, channels: 4, background: '#ffffff' } })
+    .composite(layers)
+    .raw()
+    .toBuffer();
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: g.width, height: g.height };
+}
