@@ -21,7 +21,7 @@ function probes(row: OptionRow): unknown[] {
   switch (rule.kind) {
     case 'integer': return [...wrong, rule.min - 1, rule.min, rule.min + 0.5, rule.max, rule.max + 1, false];
     case 'number': return [...wrong, rule.min - 0.001, rule.min, rule.min + 0.5, 1e300];
-    // An array is init's centroids, checked as such (test/options.test.ts).
+    // An array is init's centroids, checked as such (test/core/options.test.ts).
     case 'choice': return [...wrong.filter((v) => !Array.isArray(v)), ...rule.choices, 'other', ''];
     default: return [];
   }

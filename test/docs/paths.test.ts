@@ -1,6 +1,6 @@
 /**
  * The documentation names real files: every repository path written in code (`src/limits.ts`,
- * `test/parity.test.ts`) exists, and CONTRIBUTING.md's layout has one line for every folder of src/
+ * `test/contracts/parity.test.ts`) exists, and CONTRIBUTING.md's layout has one line for every folder of src/
  * and none for a folder that is gone, so a move in the tree cannot leave the docs pointing at nothing.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

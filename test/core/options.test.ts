@@ -4,12 +4,12 @@
  * Y" idea). The value must be rendered unambiguously: "abc" quoted, NaN and Infinity spelled out.
  */
 import { describe, expect, it } from 'vitest';
-import { KMeansSegError } from '../src/errors.js';
-import { kmeans } from '../src/core/kmeans.js';
-import { defaultOptions, resolveOptions, type KMeansOptions } from '../src/core/options.js';
-import type { RGBAImage } from '../src/types.js';
-import { expectKMeansError, image } from './helpers.js';
-import { MAX_K } from '../src/limits.js';
+import { KMeansSegError } from '../../src/errors.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import { defaultOptions, resolveOptions, type KMeansOptions } from '../../src/core/options.js';
+import type { RGBAImage } from '../../src/types.js';
+import { expectKMeansError, image } from '../helpers.js';
+import { MAX_K } from '../../src/limits.js';
 
 const img = image([[1, 2, 3], [200, 100, 50], [9, 9, 9], [0, 0, 0]], 2);
 

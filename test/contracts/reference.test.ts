@@ -9,16 +9,16 @@
  */
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { terminateWorkers } from '../src/kernel/select.js';
-import { kmeans } from '../src/core/kmeans.js';
-import type { RGBAImage } from '../src/types.js';
+import { terminateWorkers } from '../../src/kernel/select.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import type { RGBAImage } from '../../src/types.js';
 import {
   HAVE_IMAGES, HAVE_REFERENCE, IMAGES_DIR, REFERENCE_PATH, countColours, loadRGBA, loadReference, rgbBytes, type Reference,
-} from './helpers.js';
+} from '../helpers.js';
 
 const absent = [!HAVE_REFERENCE && REFERENCE_PATH, !HAVE_IMAGES && IMAGES_DIR].filter((p): p is string => Boolean(p));
 const missing = absent.join(' and ');
-if (missing) console.warn(`quality.test.ts: skipping every test: ${missing} ${absent.length > 1 ? 'are' : 'is'} missing (the read-only ../shared folder next to the repository)`);
+if (missing) console.warn(`reference.test.ts: skipping every test: ${missing} ${absent.length > 1 ? 'are' : 'is'} missing (the read-only ../shared folder next to the repository)`);
 
 const reference: Reference | undefined = HAVE_REFERENCE ? loadReference() : undefined;
 const names = reference ? Object.keys(reference.images) : [];

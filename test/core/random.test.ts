@@ -5,7 +5,7 @@
  * and uniformity (chi-square with loose, seeded bounds: deterministic, so never flaky).
  */
 import { describe, expect, it } from 'vitest';
-import { Random } from '../src/core/random.js';
+import { Random } from '../../src/core/random.js';
 
 const M = 0xffffffffn;
 const rotl = (x: bigint, k: number): bigint => ((x << BigInt(k)) | (x >> BigInt(32 - k))) & M;

@@ -11,14 +11,14 @@ import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { terminateWorkers } from '../src/kernel/select.js';
-import { kmeans } from '../src/core/kmeans.js';
-import { labelsPNG, saveLabels } from '../src/outputs/label-map.js';
-import { maskName, masksPNG, saveMasks } from '../src/outputs/masks.js';
-import { overlayBorders, saveOverlay } from '../src/outputs/overlay.js';
-import { paletteGPL, paletteJSON, savePalette } from '../src/palette/write.js';
-import type { KMeansResult, RGBAImage } from '../src/types.js';
-import { ROOT, expectKMeansError, image, noiseImage } from './helpers.js';
+import { terminateWorkers } from '../../src/kernel/select.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import { labelsPNG, saveLabels } from '../../src/outputs/label-map.js';
+import { maskName, masksPNG, saveMasks } from '../../src/outputs/masks.js';
+import { overlayBorders, saveOverlay } from '../../src/outputs/overlay.js';
+import { paletteGPL, paletteJSON, savePalette } from '../../src/palette/write.js';
+import type { KMeansResult, RGBAImage } from '../../src/types.js';
+import { ROOT, expectKMeansError, image, noiseImage } from '../helpers.js';
 
 let tmp: string;
 beforeAll(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), 'kmeans-seg-outputs-')); });
@@ -196,7 +196,7 @@ describe('palette files', () => {
   });
 
   it.skipIf(!existsSync(path.join(ROOT, 'src', 'palette', 'parse.ts')))('both formats read back through apply\'s parsePalette', async () => {
-    const { parsePalette } = await import('../src/palette/parse.js');
+    const { parsePalette } = await import('../../src/palette/parse.js');
     const rgb = result.palette.map((p) => p.rgb);
     const json = parsePalette(paletteJSON(result, { colorSpace: 'oklab' }));
     expect(json.palette.map((p) => p.rgb)).toEqual(rgb);

@@ -12,12 +12,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { batch, type BatchProgress, type BatchReport } from '../src/batch/batch.js';
-import { main } from '../src/cli/batch.js';
-import { ProgressView } from '../src/cli/progress.js';
-import { KMeansSegError } from '../src/errors.js';
+import { batch, type BatchProgress, type BatchReport } from '../../src/batch/batch.js';
+import { main } from '../../src/cli/batch.js';
+import { ProgressView } from '../../src/cli/progress.js';
+import { KMeansSegError } from '../../src/errors.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 let tmp: string;
 let input: string; // a.png, b.png, c.png and bad.png (text)

@@ -1,16 +1,16 @@
 /**
  * kmeans() on pixels in memory: known answers on tiny inputs, invariants on random inputs (seeded
- * property tests), and seeds / restarts. Parity between backends lives in parity.test.ts, figures on
- * real images in quality.test.ts.
+ * property tests), and seeds / restarts. Parity between backends lives in contracts/parity.test.ts, figures on
+ * real images in contracts/reference.test.ts.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { kmeans } from '../src/core/kmeans.js';
-import type { KMeansOptions } from '../src/core/options.js';
-import type { KMeansResult, RGBAImage } from '../src/types.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import type { KMeansOptions } from '../../src/core/options.js';
+import type { KMeansResult, RGBAImage } from '../../src/types.js';
 import {
   clusterMeans, countColours, expectSameResult, image, imageArb, nearest, noiseImage, optionsArb, type Pixel,
-} from './helpers.js';
+} from '../helpers.js';
 
 const BACKENDS = ['wasm', 'js'] as const;
 const PATHS = [true, false] as const; // histogram on / off

@@ -17,11 +17,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { terminateWorkers } from '../src/kernel/select.js';
-import { COLOR_SPACES, fromSrgb, linearToOklab, pointOf, toSrgb } from '../src/core/colorspace.js';
-import { kmeans } from '../src/core/kmeans.js';
-import type { RGBAImage } from '../src/types.js';
-import { HAVE_IMAGES, IMAGES_DIR, ROOT, expectSameResult, image, loadRGBA } from './helpers.js';
+import { terminateWorkers } from '../../src/kernel/select.js';
+import { COLOR_SPACES, fromSrgb, linearToOklab, pointOf, toSrgb } from '../../src/core/colorspace.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import type { RGBAImage } from '../../src/types.js';
+import { HAVE_IMAGES, IMAGES_DIR, ROOT, expectSameResult, image, loadRGBA } from '../helpers.js';
 
 afterAll(async () => { await terminateWorkers(); });
 

@@ -13,17 +13,17 @@ import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kmeans } from '../src/core/kmeans.js';
-import type { KMeansOptions } from '../src/core/options.js';
-import type { KMeansResult } from '../src/types.js';
-import { CHROMIUM, HAVE_CHROMIUM, launchChromium, serveStatic, type Chromium, type StaticServer } from './browser-helpers.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import type { KMeansOptions } from '../../src/core/options.js';
+import type { KMeansResult } from '../../src/types.js';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium, serveStatic, type Chromium, type StaticServer } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PONYO = path.resolve(ROOT, '../shared/images/ponyo.jpeg');
 const HAVE_PONYO = existsSync(PONYO);
 const OUTPUT = path.join(ROOT, 'test-output');
-if (!HAVE_CHROMIUM) console.warn(`browser.test.ts: skipped: ${CHROMIUM} is missing; install it with \`apt-get update && apt-get install -y chromium\` (as root; .ci/run does)`);
-if (!HAVE_PONYO) console.warn(`browser.test.ts: skipped: ${PONYO} (../shared/images/ponyo.jpeg from the repo root) is missing`);
+if (!HAVE_CHROMIUM) console.warn(`demo.test.ts: skipped: ${CHROMIUM} is missing; install it with \`apt-get update && apt-get install -y chromium\` (as root; .ci/run does)`);
+if (!HAVE_PONYO) console.warn(`demo.test.ts: skipped: ${PONYO} (../shared/images/ponyo.jpeg from the repo root) is missing`);
 
 /** What must match between Node and the page: everything but timings and the backend's name. */
 interface Summary {

@@ -1,5 +1,5 @@
 /**
- * Issue 6, part 3: fuzzing. Random option objects (valid and invalid values, unknown names) and
+ * Fuzzing. Random option objects (valid and invalid values, unknown names) and
  * random or mutated bytes given as images must never crash, hang, or fail with anything but a
  * KMeansSegError whose code is in ERROR_CODES, and only the codes that fit the input. Seeded and
  * reproducible: a failure prints fast-check's seed and path; FUZZ_SEED=n explores another sequence
@@ -13,15 +13,15 @@
 import sharp from 'sharp';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES, KMeansSegError, type ErrorCode } from '../src/errors.js';
-import { decodeImage } from '../src/io/decode.js';
-import { kmeans } from '../src/core/kmeans.js';
-import { defaultOptions, type KMeansOptions } from '../src/core/options.js';
-import { COLOR_SPACES } from '../src/core/colorspace.js';
-import { segment } from '../src/segment.js';
-import { terminateWorkers } from '../src/kernel/select.js';
-import type { RGBAImage } from '../src/types.js';
-import { crc32 } from './helpers.js';
+import { ERROR_CODES, KMeansSegError, type ErrorCode } from '../../src/errors.js';
+import { decodeImage } from '../../src/io/decode.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import { defaultOptions, type KMeansOptions } from '../../src/core/options.js';
+import { COLOR_SPACES } from '../../src/core/colorspace.js';
+import { segment } from '../../src/segment.js';
+import { terminateWorkers } from '../../src/kernel/select.js';
+import type { RGBAImage } from '../../src/types.js';
+import { crc32 } from '../helpers.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x6b6d5367);
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);

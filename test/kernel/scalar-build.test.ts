@@ -3,16 +3,16 @@
  * is fair only if it computes the same pass. One assign pass, against the TS twin, on random points.
  */
 import { describe, expect, it } from 'vitest';
-import { WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
-import { compileKernel } from '../src/kernel/wasm/module.js';
-import { jsKernel } from '../src/kernel/js.js';
-import { Random } from '../src/core/random.js';
-import type { KernelSession, Points } from '../src/kernel/kernel.js';
-import './helpers.js';
+import { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
+import { compileKernel } from '../../src/kernel/wasm/module.js';
+import { jsKernel } from '../../src/kernel/js.js';
+import { Random } from '../../src/core/random.js';
+import type { KernelSession, Points } from '../../src/kernel/kernel.js';
+import '../helpers.js';
 
 describe('the scalar wasm build (benchmark only)', () => {
   it('gives the TS twin\'s labels, sums, inertia and change count', async () => {
-    const scalar = new WasmKernel(await compileKernel(new URL('../build/kmeans-scalar.wasm', import.meta.url)));
+    const scalar = new WasmKernel(await compileKernel(new URL('../../build/kmeans-scalar.wasm', import.meta.url)));
     const rng = new Random(3);
     for (const [n, k, weighted] of [[1001, 7, false], [4099, 16, true], [37, 1, true]] as const) {
       const p: Points = { x: new Float32Array(n), y: new Float32Array(n), z: new Float32Array(n), w: weighted ? new Uint32Array(n) : null, n };

@@ -1,5 +1,5 @@
 /**
- * Issue 6, part 5: resource bounds. Memory does not grow across 1,000 consecutive segmentations in
+ * Resource bounds. Memory does not grow across 1,000 consecutive segmentations in
  * one process (no leak of JS heap, buffers, wasm memory, file handles or listeners), and worker
  * threads do not pile up across calls, are stopped by terminateWorkers(), survive an abort in a
  * usable state, and never keep a process alive.
@@ -18,17 +18,17 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { getKernel, terminateWorkers } from '../src/kernel/select.js';
-import { KMeansSegError } from '../src/errors.js';
-import { kmeans } from '../src/core/kmeans.js';
-import type { KMeansOptions } from '../src/core/options.js';
-import { segment } from '../src/segment.js';
-import type { KMeansResult } from '../src/types.js';
-import { noiseImage } from './helpers.js';
+import { getKernel, terminateWorkers } from '../../src/kernel/select.js';
+import { KMeansSegError } from '../../src/errors.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import type { KMeansOptions } from '../../src/core/options.js';
+import { segment } from '../../src/segment.js';
+import type { KMeansResult } from '../../src/types.js';
+import { noiseImage } from '../helpers.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MB = 2 ** 20;
 
 function findGc(): (() => void) | undefined {

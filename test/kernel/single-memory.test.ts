@@ -5,12 +5,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { getKernel } from '../src/kernel/select.js';
-import { WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
-import { compileKernel } from '../src/kernel/wasm/module.js';
-import { kmeans, runKMeans } from '../src/core/kmeans.js';
-import { resolveOptions } from '../src/core/options.js';
-import { expectSameResult, imageArb, optionsArb } from './helpers.js';
+import { getKernel } from '../../src/kernel/select.js';
+import { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
+import { compileKernel } from '../../src/kernel/wasm/module.js';
+import { kmeans, runKMeans } from '../../src/core/kmeans.js';
+import { resolveOptions } from '../../src/core/options.js';
+import { expectSameResult, imageArb, optionsArb } from '../helpers.js';
 
 describe('the plain-memory wasm build', () => {
   it('instantiates over a plain memory, grows it, and gets no pool', async () => {

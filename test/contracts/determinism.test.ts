@@ -1,5 +1,5 @@
 /**
- * Issue 6, part 4: the determinism contract (README, "Determinism"). The same input, options and
+ * The determinism contract (docs/exactness-and-determinism.md). The same input, options and
  * seed give byte-identical output files whatever the backend (SIMD wasm or TypeScript), the number
  * of threads, and however often or in whichever order the runs are made, in one process or in
  * fresh ones (the CLI).
@@ -18,14 +18,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { getKernel, terminateWorkers } from '../src/kernel/select.js';
-import { ThreadPool } from '../src/kernel/pool/thread-pool.js';
-import { segment, type SegmentOptions, type SegmentResult } from '../src/segment.js';
-import { noiseImage, rgbBytes } from './helpers.js';
+import { getKernel, terminateWorkers } from '../../src/kernel/select.js';
+import { ThreadPool } from '../../src/kernel/pool/thread-pool.js';
+import { segment, type SegmentOptions, type SegmentResult } from '../../src/segment.js';
+import { noiseImage, rgbBytes } from '../helpers.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'kmeans-seg.js');
 const PONYO = path.resolve(ROOT, '../shared/images/ponyo.jpeg');
 const HAVE_PONYO = existsSync(PONYO);

@@ -6,11 +6,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildHistogram, keyOf, labelPixels, slotOf } from '../src/core/histogram.js';
-import { kmeans } from '../src/core/kmeans.js';
-import { paintOver } from '../src/core/paint.js';
-import { imageArb, noiseImage } from './helpers.js';
-import type { RGBAImage } from '../src/types.js';
+import { buildHistogram, keyOf, labelPixels, slotOf } from '../../src/core/histogram.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import { paintOver } from '../../src/core/paint.js';
+import { imageArb, noiseImage } from '../helpers.js';
+import type { RGBAImage } from '../../src/types.js';
 
 /** Whether every entry is zero; an OR over the table, as expect() on 16 M entries would crawl. */
 function clean(table: Uint32Array): boolean {
@@ -113,8 +113,8 @@ describe('painting a result over its own pixels (save without a second buffer)',
 describe('the histogram on the wasm kernel (its counting and labelling loops)', () => {
   /** Histogram and labels through the engine and through the TS loops, which must agree exactly. */
   async function both(img: RGBAImage, labelsOf: (n: number) => number[]) {
-    const { getKernel } = await import('../src/kernel/select.js');
-    const { WasmKernel } = await import('../src/kernel/wasm/wasm-kernel.js');
+    const { getKernel } = await import('../../src/kernel/select.js');
+    const { WasmKernel } = await import('../../src/kernel/wasm/wasm-kernel.js');
     const { kernel } = await getKernel('wasm', 2);
     const engine = (kernel as InstanceType<typeof WasmKernel>).histogramEngine();
     expect(engine).not.toBeNull();

@@ -3,12 +3,12 @@
  * is known in closed form, the nearest-rank 95th percentile, and transparent pixels left out.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { terminateWorkers } from '../src/kernel/select.js';
-import { fromSrgb } from '../src/core/colorspace.js';
-import { kmeans } from '../src/core/kmeans.js';
-import { compareImages, qualityOf } from '../src/core/quality.js';
-import type { RGBAImage } from '../src/types.js';
-import { expectKMeansError, image, noiseImage } from './helpers.js';
+import { terminateWorkers } from '../../src/kernel/select.js';
+import { fromSrgb } from '../../src/core/colorspace.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import { compareImages, qualityOf } from '../../src/core/quality.js';
+import type { RGBAImage } from '../../src/types.js';
+import { expectKMeansError, image, noiseImage } from '../helpers.js';
 
 afterAll(async () => { await terminateWorkers(); });
 

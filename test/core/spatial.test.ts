@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { kmeans } from '../src/core/kmeans.js';
-import { expectKMeansError, expectSameResult, imageArb, image, noiseImage } from './helpers.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import { expectKMeansError, expectSameResult, imageArb, image, noiseImage } from '../helpers.js';
 
 const f = Math.fround;
 

@@ -5,17 +5,17 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getKernel, terminateWorkers } from '../src/kernel/select.js';
-import { planesOf, type Points } from '../src/kernel/kernel.js';
-import { assignJS, jsKernel, jsSeeding } from '../src/kernel/js.js';
-import { WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
-import { compileKernel } from '../src/kernel/wasm/module.js';
-import { kmeans } from '../src/core/kmeans.js';
-import type { KMeansOptions } from '../src/core/options.js';
-import type { RGBAImage } from '../src/types.js';
+import { getKernel, terminateWorkers } from '../../src/kernel/select.js';
+import { planesOf, type Points } from '../../src/kernel/kernel.js';
+import { assignJS, jsKernel, jsSeeding } from '../../src/kernel/js.js';
+import { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
+import { compileKernel } from '../../src/kernel/wasm/module.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import type { KMeansOptions } from '../../src/core/options.js';
+import type { RGBAImage } from '../../src/types.js';
 import {
   HAVE_IMAGES, IMAGES_DIR, SMALL_ALPHABET, expectSameResult, hasTie, imageArb, loadRGBA, optionsArb, sharedImageNames,
-} from './helpers.js';
+} from '../helpers.js';
 
 let wasm: WasmKernel;
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'kmeans-seg.js');
 const PONYO = path.resolve(ROOT, '../shared/images/ponyo.jpeg');
 const HAVE_PONYO = existsSync(PONYO);
