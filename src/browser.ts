@@ -9,8 +9,7 @@ import { KMeansSegError, type ErrorCode } from './errors.js';
 import { compileKernel } from './kernel/wasm/module.js';
 import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './core/options.js';
 import type { RGBAImage } from './types.js';
-import { describe, invalidOption } from './validate.js';
-import { checkImage } from './validate.js';
+import { checkImage, invalidOption } from './validate.js';
 
 export { KMeansSegError, type ErrorCode } from './errors.js';
 export { MAX_K } from './limits.js';

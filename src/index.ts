@@ -1,22 +1,40 @@
+/**
+ * The Node entry, `import { segment, kmeans } from 'kmeans-seg'`: the file fronts and every helper,
+ * grouped below. Importing it installs the Node platform (files, worker_threads, cores).
+ */
 import './node/platform.js';
+
+// The main calls: cluster pixels in memory, or an image file with its outputs.
 export { kmeans } from './core/kmeans.js';
 export { segment, type SegmentOptions, type SegmentResult } from './segment.js';
+export { defaultOptions, type KMeansOptions, type Backend, type InitMethod, type Progress } from './core/options.js';
+export type { KMeansResult, Labels, PaletteEntry, RGBAImage } from './types.js';
+export { terminateWorkers } from './kernel/select.js';
+
+// Errors and limits: the stable codes and the documented sizes.
 export { KMeansSegError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { MAX_K, MAX_PALETTE } from './limits.js';
-export { defaultOptions, type KMeansOptions, type Backend, type InitMethod, type Progress } from './core/options.js';
-export { terminateWorkers } from './kernel/select.js';
-export type { KMeansResult, Labels, PaletteEntry, RGBAImage } from './types.js';
-export { sweep, saveSweep, sweepFiles, checkKs, type SweepOptions, type SweepResult, type SweepEntry, type SweepSummary, type SweepFiles, type SaveSweepOptions } from './sweep/sweep.js';
-export { findKnee, type Knee } from './sweep/knee.js';
-export { distortionChartSVG, costChartSVG, svgToPNG, type ChartOptions } from './sweep/charts.js';
-export { contactSheet, sheetGeometry, type SheetOptions, type SheetTile, type SheetGeometry } from './sweep/contact-sheet.js';
+
+// Outputs besides the picture: label map, masks, border overlay, palette files.
 export { labelsPNG, saveLabels } from './outputs/label-map.js';
 export { masksPNG, saveMasks, maskName } from './outputs/masks.js';
 export { overlayBorders, saveOverlay, type OverlayOptions } from './outputs/overlay.js';
 export type { WriteOptions } from './io/output-path.js';
 export { paletteJSON, paletteGPL, savePalette, type PaletteFileOptions } from './palette/write.js';
+
+// Quality figures and colour spaces.
 export { qualityOf, compareImages, type Quality } from './core/quality.js';
 export { COLOR_SPACES, fromSrgb, toSrgb, type ColorSpace } from './core/colorspace.js';
+
+// A K sweep, its knee, charts and contact sheet.
+export { sweep, saveSweep, sweepFiles, checkKs, type SweepOptions, type SweepResult, type SweepEntry, type SweepSummary, type SweepFiles, type SaveSweepOptions } from './sweep/sweep.js';
+export { findKnee, type Knee } from './sweep/knee.js';
+export { distortionChartSVG, costChartSVG, svgToPNG, type ChartOptions } from './sweep/charts.js';
+export { contactSheet, sheetGeometry, type SheetOptions, type SheetTile, type SheetGeometry } from './sweep/contact-sheet.js';
+
+// Applying a palette, and reading palette files.
 export { applyPalette, type ApplyOptions, type ApplyResult } from './palette/apply.js';
 export { readPalette, parsePalette, checkPalette, type Palette, type PaletteSource, type PaletteColour } from './palette/parse.js';
+
+// Many files on every core.
 export { batch, BATCH_FORMATS, type BatchOptions, type BatchReport, type BatchFileReport, type BatchFileSummary, type BatchProgress, type BatchStatus, type BatchFormat } from './batch/batch.js';

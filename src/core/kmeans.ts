@@ -1,3 +1,7 @@
+/**
+ * The K-means driver on pixels in memory: options, points (pixels or the colour histogram), seeding,
+ * Lloyd passes on the chosen kernel, restarts, and the result. Browser-safe; bits never depend on the kernel.
+ */
 import { getKernel, wasmSessionBytes, type KernelChoice } from '../kernel/select.js';
 import { availableThreads } from '../platform.js';
 import { KMeansSegError } from '../errors.js';
@@ -12,7 +16,6 @@ import { Random } from './random.js';
 import { buildResult, pixelLabels } from './result.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
 import { PARALLEL_MIN_WORK, WASM_MAX_BYTES } from '../limits.js';
-import { describe } from '../validate.js';
 import { checkImage } from '../validate.js';
 
 const now = (): number => performance.now();

@@ -1,3 +1,7 @@
+/**
+ * Initial centroids from a seeded PRNG: 'random' and greedy k-means++. Draws depend only on the seed
+ * and the points, so the pixel path and the histogram path seed alike on every backend.
+ */
 import { jsSeeding } from '../kernel/js.js';
 import { planesOf, type Points, type Seeding } from '../kernel/kernel.js';
 import type { Random } from './random.js';
