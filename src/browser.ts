@@ -108,8 +108,8 @@ function loadModule(wasm?: WasmOption): Promise<WebAssembly.Module> {
 
 async function onThisThread(image: RGBAImage, opts: ResolvedOptions, module: WebAssembly.Module | undefined, loadError: string | undefined): Promise<JobResult> {
   // Loaded on demand: pages that use the worker keep the clustering code out of their main bundle.
-  const [{ runJob }, { chooseKernel, threadsHere }] = await Promise.all([import('./browser/job.js'), import('./browser/tiers.js')]);
-  const choice = await chooseKernel(opts.backend, module, threadsHere(opts.threads), loadError);
+  const { chooseTier, runJob } = await import('./browser/job.js');
+  const choice = await chooseTier(opts, module, loadError);
   if (opts.signal?.aborted) throw abortError(opts.signal, 'before it started');
   return runJob(image, opts, choice);
 }

@@ -2,7 +2,7 @@
  * What the host environment provides (files, workers, cores), filled in by the entry that knows it.
  * The kernel and the host logic only read it, so the browser graph holds no Node built-in.
  */
-import type { SpawnWorker } from './kernel/pool/thread-pool.js';
+import type { ThreadPool } from './kernel/pool/thread-pool.js';
 
 /**
  * Filled in by node/platform.ts for the Node entry (files, worker_threads, os), and by the browser
@@ -11,8 +11,12 @@ import type { SpawnWorker } from './kernel/pool/thread-pool.js';
 export interface Platform {
   /** Reads a file: URL (the wasm next to the code). Browsers fetch instead. */
   readFile?: (url: URL) => Promise<Uint8Array>;
-  /** Starts a pool worker; none means the wasm kernel runs on one thread. */
-  spawnWorker?: SpawnWorker;
+  /**
+   * Starts a pool of workers over the kernel's shared memory (poolStarter in thread-pool.ts); none
+   * means the wasm kernel runs on one thread. Set only where workers can start and the thread may
+   * wait for them, so the page's bundle carries no pool.
+   */
+  startPool?: (module: WebAssembly.Module, memory: WebAssembly.Memory) => ThreadPool;
   /** Threads this machine offers. */
   cores: () => number;
 }
@@ -23,11 +27,6 @@ export const platform: Platform = {
 
 export function setPlatform(parts: Partial<Platform>): void {
   Object.assign(platform, parts);
-}
-
-/** The browser worker installs its module-Worker factory here; null disables threads. */
-export function setWorkerFactory(spawn: SpawnWorker | null): void {
-  setPlatform({ spawnWorker: spawn ?? undefined });
 }
 
 /** Threads to use when the caller does not say. */

@@ -2,8 +2,9 @@
  * One segmentImageData job as the browser's Worker runs it: the kernel run on a tier, and the summary
  * sent back as plain data (it crosses threads) with its two big arrays transferable.
  */
-import type { Tier, TierChoice } from './tiers.js';
-import { runKMeans } from '../core/kmeans.js';
+import { chooseKernel, threadsHere, type Tier, type TierChoice } from './tiers.js';
+import { fitKMeans } from '../core/kmeans.js';
+import { paintedRGBA } from '../core/result.js';
 import type { Progress, ResolvedOptions } from '../core/options.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
 
@@ -32,8 +33,17 @@ export type JobReply =
   | { type: 'done'; result: JobResult }
   | { type: 'error'; error: { name: string; message: string; code?: string } };
 
-/** runKMeans on the chosen tier, its result made plain: the segmented pixels rendered once, here. */
+/** The job on the chosen tier, its result made plain: the segmented pixels rendered once, here, as RGBA. */
 export function runJob(image: RGBAImage, options: ResolvedOptions, choice: TierChoice): JobResult {
-  const { toRGBA, toRGB: _rgb, backend: _, ...summary } = runKMeans(image, options, choice);
-  return { ...summary, backend: choice.tier, rgba: toRGBA() };
+  const unpainted = fitKMeans(image, options, choice);
+  const { backend: _, ...summary } = unpainted.result;
+  return { ...summary, backend: choice.tier, rgba: paintedRGBA(unpainted) };
+}
+
+/**
+ * The best tier for the job's options on this thread (tiers.ts), chosen alike by the worker and by
+ * the calling thread. One module for both steps: the calling thread loads it as one chunk.
+ */
+export function chooseTier(options: Pick<ResolvedOptions, 'backend' | 'threads'>, module: WebAssembly.Module | undefined, loadError: string | undefined): Promise<TierChoice> {
+  return chooseKernel(options.backend, module, threadsHere(options.threads), loadError);
 }

@@ -2,11 +2,10 @@
  * The browser's kernel tiers (wasm on threads, wasm, TS) and the choice between them: a tier is used
  * only after its probe computes a known answer right, so results never differ between tiers.
  */
-import { getKernel, type KernelChoice } from '../kernel/select.js';
+import { getCompiledKernel, type KernelChoice } from '../kernel/select.js';
 import { KMeansSegError } from '../errors.js';
 import { jsKernel } from '../kernel/js.js';
 import type { Backend } from '../core/options.js';
-import type { SpawnWorker } from '../kernel/pool/thread-pool.js';
 
 /**
  * The three ways a browser runs the distance-and-assign kernel, best first. A tier is used only after
@@ -16,17 +15,6 @@ import type { SpawnWorker } from '../kernel/pool/thread-pool.js';
 export type Tier = 'wasm-threads' | 'wasm' | 'js';
 
 export interface TierChoice extends KernelChoice { tier: Tier }
-
-/** Pool workers for the threads tier: module Workers running pool-worker-browser.ts. */
-export const spawnBrowserWorker: SpawnWorker = (init) => new Promise((resolve, reject) => {
-  const worker = new Worker(new URL('./pool-worker.js', import.meta.url), { type: 'module', name: `kmeans-seg pool ${init.index}` });
-  worker.addEventListener('message', () => resolve(worker), { once: true });
-  worker.addEventListener('error', (event) => {
-    worker.terminate();
-    reject(new Error(`pool worker ${init.index} failed: ${event.message || 'its script did not load'}`));
-  }, { once: true });
-  worker.postMessage(init);
-});
 
 /**
  * Threads this thread may use: more than one only where memory may be shared between threads
@@ -64,8 +52,8 @@ export async function chooseKernel(backend: Backend, module: WebAssembly.Module 
 }
 
 async function pickWasm(module: WebAssembly.Module, threads: number): Promise<TierChoice> {
-  // getKernel checks the kernel's answers, on one thread and split across a new pool.
-  const choice = await getKernel('wasm', threads, module);
+  // getCompiledKernel checks the kernel's answers, on one thread and split across a new pool.
+  const choice = await getCompiledKernel('wasm', threads, module);
   return { ...choice, tier: choice.threads > 1 ? 'wasm-threads' : 'wasm' };
 }
 

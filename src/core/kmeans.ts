@@ -13,7 +13,7 @@ import type { KernelSession, Points } from '../kernel/kernel.js';
 import { lloyd, type LloydResult } from './lloyd.js';
 import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './options.js';
 import { Random } from './random.js';
-import { buildResult, pixelLabels } from './result.js';
+import { pixelLabels, summarize, withPainters, type Unpainted } from './result.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
 import { PARALLEL_MIN_WORK, WASM_MAX_BYTES } from '../limits.js';
 import { checkImage } from '../validate.js';
@@ -39,11 +39,16 @@ export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise
 }
 
 /**
- * The whole job on a kernel already chosen, for entries that choose their own (the browser worker).
+ * The whole job on a kernel already chosen, for entries that choose their own.
  * Synchronous on purpose: the shared histogram table and the kernel's memory are this call's alone.
  * `image` and `opts` must have been checked (checkImage, resolveOptions).
  */
-export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, threads }: KernelChoice): KMeansResult {
+export function runKMeans(image: RGBAImage, opts: ResolvedOptions, choice: KernelChoice): KMeansResult {
+  return withPainters(fitKMeans(image, opts, choice));
+}
+
+/** runKMeans but the painters: the browser's job (browser/job.ts) paints once, as RGBA, and sends plain data. */
+export function fitKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, threads }: KernelChoice): Unpainted {
   const t0 = now();
   const { data, width, height } = image;
   const pixels = width * height;
@@ -81,7 +86,7 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
     }
     const t2 = now();
     const labels = pixelLabels(image, k, best.labels, useHistogram ? hist : null, hist.opaque < pixels);
-    return buildResult(image, k, best.fit, labels, opts.colorSpace, {
+    return summarize(image, k, best.fit, labels, opts.colorSpace, {
       backend: kernel.name,
       threads: threadsUsed,
       attempt: best.attempt,

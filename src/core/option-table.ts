@@ -70,7 +70,7 @@ export const FILE_OPTION_RULES = {
 export type KMeansOptionName = keyof typeof OPTION_RULES;
 export type OptionName = KMeansOptionName | keyof typeof FILE_OPTION_RULES;
 /** The options of kmeans itself, in table order. */
-export const KMEANS_OPTION_NAMES = Object.keys(OPTION_RULES) as KMeansOptionName[];
+export const KMEANS_OPTION_NAMES = /* @__PURE__ */ Object.keys(OPTION_RULES) as KMeansOptionName[];
 /** Every option, in table order: kmeans' own, then the file fronts'. */
 export function optionNames(): OptionName[] {
   return [...KMEANS_OPTION_NAMES, ...Object.keys(FILE_OPTION_RULES) as OptionName[]];

@@ -72,9 +72,12 @@ export interface ResolvedOptions {
 }
 
 /** Every option's default, in table order (its keys are the names kmeans takes). */
-export const defaultOptions: Readonly<ResolvedOptions> = Object.freeze(
-  Object.fromEntries(KMEANS_OPTION_NAMES.map((name) => [name, OPTION_RULES[name].default])) as unknown as ResolvedOptions,
-);
+export const defaultOptions: Readonly<ResolvedOptions> = /* @__PURE__ */ tableDefaults();
+
+/** Built by a call marked pure, so that bundles which never resolve options (the job worker) drop the table. */
+function tableDefaults(): Readonly<ResolvedOptions> {
+  return Object.freeze(Object.fromEntries(KMEANS_OPTION_NAMES.map((name) => [name, OPTION_RULES[name].default])) as unknown as ResolvedOptions);
+}
 
 /**
  * Validate and fill defaults. `extraNames`: the caller's own options, let through unchecked.

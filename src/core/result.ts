@@ -36,10 +36,20 @@ export function pixelLabels(
   return labels;
 }
 
-/** The public result of a fit: palette, labels, centroids, statistics, and the painters. */
-export function buildResult(
+/**
+ * A result before its painters: all of KMeansResult but toRGB and toRGBA, and the alpha they paint
+ * with (null when every pixel is opaque). The browser's job paints it once, as RGBA (paintedRGBA),
+ * so the browser's bundles carry no RGB painter.
+ */
+export interface Unpainted {
+  result: Omit<KMeansResult, 'toRGB' | 'toRGBA'>;
+  alpha: Uint8Array | null;
+}
+
+/** The result of a fit but its painters: palette, labels, centroids and statistics. */
+export function summarize(
   image: RGBAImage, k: number, fit: LloydResult, labels: Labels, space: ColorSpace, info: RunInfo,
-): KMeansResult {
+): Unpainted {
   const total = fit.counts.reduce((a, b) => a + b, 0);
   const dims = fit.centroids.length / k; // 3, or 5 with positions
   const centroids: number[][] = [];
@@ -56,20 +66,34 @@ export function buildResult(
   const { width, height } = image;
   const pixels = width * height;
   const alpha = hasAlpha(image.data, pixels) ? alphaOf(image.data, pixels) : null;
-  return {
+  const result = {
     width, height, k, palette, labels, centroids,
     inertia: fit.inertia, iterations: fit.iterations, converged: fit.converged, history: fit.history,
     warnings: info.warnings, backend: info.backend, threads: info.threads, attempt: info.attempt, timings: info.timings,
     hasAlpha: alpha !== null,
+  };
+  return { result, alpha };
+}
+
+/** The segmented image, alpha kept: what toRGBA() returns, a new array each call. */
+export function paintedRGBA({ result, alpha }: Unpainted): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(result.width * result.height * 4);
+  paintRGBA(new Uint8Array(out.buffer), result.labels, result.palette, result.k, alpha);
+  return out;
+}
+
+/** The public result of a fit: the summary and its two painters. */
+export function withPainters(unpainted: Unpainted): KMeansResult {
+  const { result } = unpainted;
+  return {
+    ...result,
     toRGB() {
-      const out = new Uint8ClampedArray(pixels * 3);
-      paintRGB(new Uint8Array(out.buffer), labels, palette);
+      const out = new Uint8ClampedArray(result.width * result.height * 3);
+      paintRGB(new Uint8Array(out.buffer), result.labels, result.palette);
       return out;
     },
     toRGBA() {
-      const out = new Uint8ClampedArray(pixels * 4);
-      paintRGBA(new Uint8Array(out.buffer), labels, palette, k, alpha);
-      return out;
+      return paintedRGBA(unpainted);
     },
   };
 }

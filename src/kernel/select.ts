@@ -10,7 +10,6 @@ import { WasmKernel } from './wasm/wasm-kernel.js';
 import { compileKernel, type WasmSource } from './wasm/module.js';
 import { wasmBytesPerPoint } from './wasm/memory.js';
 import { platform } from '../platform.js';
-import { ThreadPool } from './pool/thread-pool.js';
 
 const DEFAULT_SOURCE = {};
 const kernels = new Map<WasmSource | object, Promise<WasmKernel>>();
@@ -19,11 +18,9 @@ const kernels = new Map<WasmSource | object, Promise<WasmKernel>>();
  * Instantiate the SIMD kernel and check its answer on a small case with ties against the TS twin:
  * an engine that instantiates the module but computes something else must not be used.
  */
-async function loadWasm(source?: WasmSource): Promise<WasmKernel> {
+async function loadWasm(compile: () => Promise<WebAssembly.Module>): Promise<WasmKernel> {
   if (typeof WebAssembly !== 'object') throw new Error('WebAssembly is not available here');
-  // Without a source, the build this engine can instantiate: shared memory (threads possible), or
-  // the plain-memory build where shared memory is refused.
-  const kernel = new WasmKernel(await compileKernel(source));
+  const kernel = new WasmKernel(await compile());
   if (!answersRight(kernel, 1)) throw new Error('the SIMD kernel gave a wrong answer on the probe');
   return kernel;
 }
@@ -79,15 +76,29 @@ export function wasmSessionBytes(points: number, dims: number, weighted: boolean
  * kernel's memory; where workers cannot start, the wasm kernel runs on one thread.
  * @throws KMeansSegError ERR_BACKEND for backend 'wasm' when the wasm kernel cannot load or answers wrong.
  */
-export async function getKernel(backend: Backend, threads = 1, source?: WasmSource): Promise<KernelChoice> {
+export function getKernel(backend: Backend, threads = 1, source?: WasmSource): Promise<KernelChoice> {
+  // Without a source, the build this engine can instantiate: shared memory (threads possible), or
+  // the plain-memory build where shared memory is refused.
+  return kernelFor(backend, threads, source ?? DEFAULT_SOURCE, () => compileKernel(source));
+}
+
+/**
+ * getKernel for a module compiled already: the browser's tiers, where the page compiles the module
+ * and each worker only instantiates it. Their bundles then leave out the code that fetches and compiles.
+ */
+export function getCompiledKernel(backend: Backend, threads: number, module: WebAssembly.Module): Promise<KernelChoice> {
+  return kernelFor(backend, threads, module, () => Promise.resolve(module));
+}
+
+/** getKernel's work, with the source as a memo key and a way to compile it. */
+async function kernelFor(backend: Backend, threads: number, key: WasmSource | object, compile: () => Promise<WebAssembly.Module>): Promise<KernelChoice> {
   if (backend === 'js') return { kernel: jsKernel, threads: 1 };
   let kernel: WasmKernel;
   try {
     // One kernel (memory, instance, pool) per source, for the life of the thread.
-    const key = source ?? DEFAULT_SOURCE;
     let p = kernels.get(key);
     if (!p) {
-      p = loadWasm(source);
+      p = loadWasm(compile);
       kernels.set(key, p);
       p.catch(() => kernels.delete(key));
     }
@@ -100,11 +111,11 @@ export async function getKernel(backend: Backend, threads = 1, source?: WasmSour
       { cause: err },
     );
   }
-  const spawn = platform.spawnWorker;
-  if (threads > 1 && spawn && kernel.shared && !kernel.pool?.broken) {
+  const startPool = platform.startPool;
+  if (threads > 1 && startPool && kernel.shared && !kernel.pool?.broken) {
     try {
       const before = kernel.pool?.size ?? 0;
-      kernel.pool ??= new ThreadPool(kernel.module, kernel.memory, spawn);
+      kernel.pool ??= startPool(kernel.module, kernel.memory);
       await kernel.pool.ensure(threads);
       // New workers answer a split probe before they get real work.
       if (kernel.pool.size > before && !answersRight(kernel, kernel.pool.size + 1)) kernel.pool.broken = true;

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { setPlatform } from '../platform.js';
-import type { SpawnWorker } from '../kernel/pool/thread-pool.js';
+import { poolStarter, type SpawnWorker } from '../kernel/pool/thread-pool.js';
 import { workerEntry } from './worker-entry.js';
 
 /** worker_threads, started from the built .js, or from a tsx shim when running the TypeScript sources. */
@@ -20,4 +20,4 @@ const spawnNodeWorker: SpawnWorker = async (init) => {
   return worker;
 };
 
-setPlatform({ readFile: (url) => readFile(url), spawnWorker: spawnNodeWorker, cores: availableParallelism });
+setPlatform({ readFile: (url) => readFile(url), startPool: poolStarter(spawnNodeWorker), cores: availableParallelism });

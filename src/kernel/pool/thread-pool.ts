@@ -6,6 +6,7 @@ import { KMeansSegError } from '../../errors.js';
 import { SPIN } from './chunks.js';
 import { CONTROL_BYTE, FAILED, GEN, JOBS, JOB_INTS, NEXT, N_FIELD, PENDING, STARTED, STOP } from '../wasm/memory.js';
 import { MAX_THREADS } from '../../limits.js';
+import type { Platform } from '../../platform.js';
 
 /** How long the workers get to pick up a pass before the pool is declared broken. */
 const START_TIMEOUT_MS = 30_000;
@@ -115,3 +116,7 @@ export class ThreadPool {
   }
 }
 
+/** The platform's startPool for an entry whose workers `spawn` starts (node/platform.ts, browser/worker.ts). */
+export function poolStarter(spawn: SpawnWorker): NonNullable<Platform['startPool']> {
+  return (module, memory) => new ThreadPool(module, memory, spawn);
+}
