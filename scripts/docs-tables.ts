@@ -25,7 +25,7 @@ export function apiType(row: OptionRow): string {
   const { rule } = row;
   switch (rule.kind) {
     case 'integer': return `integer ${rule.min}-${rule.max}`;
-    case 'number': return `number >= ${rule.min}${rule.unit ? `, in ${rule.unit}` : ''}`;
+    case 'number': return `number ${rule.max === undefined ? `>= ${rule.min}` : `${rule.min} to ${rule.max}`}${rule.unit ? `, in ${rule.unit}` : ''}`;
     case 'choice': return rule.choices.map((c) => code(typeof c === 'string' ? `'${c}'` : String(c))).join(' | ');
     default: return rule.kind;
   }
@@ -97,8 +97,13 @@ ${generated("each command's --help text (src/cli/*.ts) and src/core/option-table
 \`kmeans-seg\` has a main command, which segments one image, and three subcommands: \`sweep\`, \`apply\`
 and \`batch\`. Each prints the help below with \`-h\` or \`--help\`. Every flag is checked, and every
 output path, before any image is read; an error is one line on stderr, and the exit code says what
-happened: 0 done, 1 failed (read, decode, write), 2 usage error (a bad flag or value), and for
-\`batch\` 130 when Ctrl-C stopped it.
+happened: 0 done, 1 failed (read, decode, write), 2 usage error (a bad flag or value, a flag that
+takes a value given twice, a mistyped command: \`kmeans-seg swep\` asks "did you mean kmeans-seg
+sweep?"), and for \`batch\` 130 when Ctrl-C stopped it. A reader that closes stdout early
+(\`kmeans-seg img.png -o out.png --json | head -c 100\`) is no error: the rest of the output is
+dropped without a word, the run goes on to its end, and the exit code is the run's own (0 when it
+succeeded), not 141. Names and snippets in messages are quoted JSON-style, control and invisible
+characters escaped (\`\\u001b\`), so no message can drive the terminal.
 
 ## The K-means options, by command
 

@@ -24,7 +24,8 @@ export { paletteJSON, paletteGPL, savePalette, type PaletteFileOptions } from '.
 
 // Quality figures and colour spaces.
 export { qualityOf, compareImages, type Quality } from './core/quality.js';
-export { COLOR_SPACES, fromSrgb, toSrgb, type ColorSpace } from './core/colorspace.js';
+export { COLOR_SPACES, type ColorSpace } from './core/colorspace.js';
+export { fromSrgb, toSrgb } from './core/convert.js';
 
 // A K sweep, its knee, charts and contact sheet.
 export { sweep, saveSweep, sweepFiles, checkKs, type SweepOptions, type SweepResult, type SweepEntry, type SweepSummary, type SweepFiles, type SaveSweepOptions } from './sweep/sweep.js';

@@ -23,5 +23,11 @@ export const WASM_MAX_BYTES = WASM_MAX_PAGES * WASM_PAGE_BYTES;
 /** Distance evaluations per pass below which a pass stays on one thread (threads cost more than they save). */
 export const PARALLEL_MIN_WORK = 1 << 18;
 
+/**
+ * Largest input file read, in bytes: 2 GiB - 1, what one read into a Node buffer was allowed to be
+ * (fs.readFile's limit). Checked from the open file's size, before anything is read.
+ */
+export const MAX_INPUT_FILE_BYTES = 2 ** 31 - 1;
+
 /** sharp's own default (0x3FFF x 0x3FFF): a decompression-bomb guard, kept unless the caller raises it. */
 export const DEFAULT_LIMIT_INPUT_PIXELS = 268402689;

@@ -11,7 +11,7 @@ import { kmeans } from './core/kmeans.js';
 import { paintOver } from './core/paint.js';
 import { resolveOptions, type KMeansOptions } from './core/options.js';
 import type { KMeansResult } from './types.js';
-import { checkOptionNames, checkPlainObject, invalidOption } from './validate.js';
+import { checkOptionNames, checkPlainObject, invalidOption, quote } from './validate.js';
 
 export interface SegmentOptions extends KMeansOptions {
   /** Refuse images with more pixels (width x height, read from the header before decoding): a guard against decompression bombs. A positive integer, or false for no limit. Default 268402689 (sharp's 0x3FFF x 0x3FFF). */
@@ -81,7 +81,7 @@ export async function segment(input: string | Uint8Array, options: SegmentOption
  */
 export function nameInput(error: unknown, input: string | Uint8Array): unknown {
   if (!(error instanceof KMeansSegError) || (error.code !== 'ERR_INVALID_IMAGE' && error.code !== 'ERR_TOO_LARGE')) return error;
-  const name = typeof input === 'string' ? `Input file ${JSON.stringify(input)}` : 'The input buffer';
+  const name = typeof input === 'string' ? `Input file ${quote(input)}` : 'The input buffer';
   if (error.message.startsWith(name)) return error;
   return new KMeansSegError(error.code, `${name}: ${error.message}`, { cause: error });
 }

@@ -3,6 +3,7 @@
 // that a failing file is recorded and the batch goes on.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { checkPalette, readPalette, type PaletteSource } from '../palette/parse.js';
 import { resolveLimitInputPixels } from '../io/decode.js';
 import { makeFolder } from '../io/output-path.js';
@@ -12,6 +13,8 @@ import type { SegmentOptions } from '../segment.js';
 import { invalidOption, checkCallbacks, checkOptionNames, checkPlainObject } from '../validate.js';
 import type { BatchFileSummary, FileError, FileOutcome } from './messages.js';
 import { expandInputs, planOutputs } from './plan.js';
+import { checkRecords, RECORD_FOLDER, recipeOf } from './record.js';
+import type { BatchPlan } from './report-file.js';
 import { BatchScheduler } from './scheduler.js';
 
 export type { BatchFileSummary } from './messages.js';
@@ -24,9 +27,13 @@ export interface BatchOptions extends Omit<SegmentOptions, 'threads' | 'onProgre
   output: string;
   /** Output format: 'png' (default), 'jpg'/'jpeg' or 'webp' (lossless). */
   format?: BatchFormat;
-  /** Redo files whose output exists. Default false: they are skipped. Inputs are never overwritten. */
+  /**
+   * Redo files whose output exists. Default false: they are skipped when the record beside them
+   * (`.kmeans-seg/<output>.json`) holds this batch's settings, or has none; the batch is refused
+   * (ERR_OUTPUT_EXISTS) when it holds others. Inputs are never overwritten.
+   */
   force?: boolean;
-  /** Worker threads, 1-256; each works on one file with one thread. Default: every core. */
+  /** Worker threads, 1-256; each works on one file with one thread. Default, and at most: every core (os.availableParallelism()); more is capped, with a warning. */
   concurrency?: number;
   /** Apply this palette (a file path, or colours as for applyPalette) instead of clustering each file; then k, seed, init, maxIterations, tolerance, attempts and histogram must be left out. */
   palette?: PaletteSource;
@@ -62,8 +69,10 @@ export interface BatchReport {
   interrupted: boolean;
   workers: number;
   ms: number;
-  /** Patterns that matched no file, for instance. */
+  /** Patterns that matched no file or matched folders, workers capped at the core count, outputs without a record... */
   warnings: string[];
+  /** Pattern matches left out because they are folders (also named in warnings). */
+  folders: string[];
   /** One entry per input, in input order. */
   files: BatchFileReport[];
 }
@@ -93,20 +102,32 @@ const KNOWN = [
 /**
  * Segment every file matched by `inputs` (glob patterns, expanded here, or paths) into the folder
  * `options.output`. Resolves with a report once every file is done, skipped or failed, or once the
- * signal stopped the batch; rejects (before any work) only when the batch as a whole cannot run.
- * Each file runs with one thread on a worker of its own (see BatchScheduler), so a batch uses every
- * core without the per-pass wake-ups of the shared-memory kernel pool.
+ * signal stopped the batch; rejects (before any work) only when the batch as a whole cannot run, or
+ * with the error `onProgress` threw, as it is, once the batch has stopped. Each file runs with one
+ * thread on a worker of its own (see BatchScheduler), so a batch uses every core without the
+ * per-pass wake-ups of the shared-memory kernel pool.
  *
  * @example
  * const report = await batch('photos/*.jpg', { k: 8, output: 'out' });
  * if (report.failed > 0) console.log(report.files.filter((f) => f.status === 'failed'));
  *
  * @throws {KMeansSegError} before any work: ERR_INVALID_OPTION for a bad option or inputs;
- * ERR_INPUT_NOT_FILE, ERR_INPUT_NOT_FOUND (see expandInputs); ERR_OUTPUT_EXISTS (see planOutputs);
- * for a palette file, ERR_PALETTE and ERR_INPUT_NOT_FOUND/ERR_INPUT_NOT_FILE; ERR_OUTPUT_DIR. A file's
- * own failure is never thrown: it is in the report.
+ * ERR_INPUT_NOT_FILE, ERR_INPUT_NOT_FOUND (see expandInputs); ERR_OUTPUT_EXISTS (see planOutputs,
+ * and checkRecords: an existing output made with other settings, without force); for a palette file,
+ * ERR_PALETTE and ERR_INPUT_NOT_FOUND/ERR_INPUT_NOT_FILE; ERR_OUTPUT_DIR; ERR_BACKEND when no worker
+ * thread can start. A file's own failure is never thrown: it is in the report.
  */
-export async function batch(inputs: string | readonly string[], options: BatchOptions): Promise<BatchReport> {
+export function batch(inputs: string | readonly string[], options: BatchOptions): Promise<BatchReport> {
+  return runBatch(inputs, options);
+}
+
+/**
+ * @internal batch(), with `beforeWork` called once the plan is known and before anything is written
+ * (the CLI checks its --report there); what it throws rejects the batch.
+ */
+export async function runBatch(
+  inputs: string | readonly string[], options: BatchOptions, beforeWork?: (plan: BatchPlan) => Promise<void>,
+): Promise<BatchReport> {
   const t0 = performance.now();
   const opts = resolveBatchOptions(options);
   const patterns = typeof inputs === 'string' ? [inputs] : inputs;
@@ -114,20 +135,21 @@ export async function batch(inputs: string | readonly string[], options: BatchOp
     throw invalidOption('inputs', "a glob pattern such as 'photos/*.jpg', or a non-empty array of patterns or paths", inputs);
   }
   const warnings: string[] = [];
-  const files = await expandInputs(patterns, warnings);
+  const folders: string[] = [];
+  const files = await expandInputs(patterns, warnings, folders);
   const outputs = await planOutputs(files, opts.output, `.${opts.format}`);
   const palette = opts.palette === undefined ? null
     : typeof opts.palette === 'string' ? await readPalette(opts.palette) : checkPalette(opts.palette);
-  await makeFolder(opts.output);
-
+  await beforeWork?.({ inputs: files, outputs, palette: typeof opts.palette === 'string' ? opts.palette : undefined });
+  const recipe = recipeOf(opts.segment, palette);
   const reports: BatchFileReport[] = files.map((input, i) => ({ input, output: outputs[i]!, status: 'cancelled' }));
-  const todo: number[] = [];
-  for (let i = 0; i < files.length; i++) {
-    if (!opts.force && (await exists(outputs[i]!))) reports[i]!.status = 'skipped';
-    else todo.push(i);
-  }
+  const todo = await filesToDo(reports, opts, recipe, warnings);
+  await makeFolder(opts.output);
+  const workers = opts.signal?.aborted ? 0 : workerCount(opts.concurrency, todo.length, warnings);
+  // Where the workers write each output's record; without it a file is still done, with a warning.
+  if (workers > 0) await fs.mkdir(path.join(opts.output, RECORD_FOLDER), { recursive: true }).catch(() => undefined);
+
   const counts: Record<BatchStatus, number> = { done: 0, skipped: 0, failed: 0, cancelled: 0 };
-  const workers = opts.signal?.aborted ? 0 : Math.min(opts.concurrency, todo.length);
   let finished = 0;
   const progress = (file: BatchFileReport | null): void => {
     if (file) { finished++; counts[file.status]++; }
@@ -139,7 +161,7 @@ export async function batch(inputs: string | readonly string[], options: BatchOp
   let interrupted = opts.signal?.aborted === true;
   if (workers > 0) {
     const onFile = (id: number, outcome: FileOutcome): void => { progress(Object.assign(reports[id]!, outcome)); };
-    interrupted = await new BatchScheduler(todo, { ...opts, files: reports, palette, workers, onFile }).run();
+    interrupted = await new BatchScheduler(todo, { ...opts, files: reports, palette, recipe, workers, onFile }).run();
   } else {
     for (const i of todo) progress(reports[i]!); // stopped before it started: every file 'cancelled'
   }
@@ -147,15 +169,46 @@ export async function batch(inputs: string | readonly string[], options: BatchOp
   return {
     output: opts.output, format: opts.format, total: files.length,
     done: tally('done'), skipped: tally('skipped'), failed: tally('failed'), cancelled: tally('cancelled'),
-    interrupted, workers, ms: performance.now() - t0, warnings, files: reports,
+    interrupted, workers, ms: performance.now() - t0, warnings, folders, files: reports,
   };
+}
+
+/**
+ * The ids of the files to run; the others, whose output exists, marked skipped (unless `force`).
+ *
+ * @throws {KMeansSegError} ERR_OUTPUT_EXISTS when an existing output's record holds other settings (see checkRecords).
+ */
+async function filesToDo(reports: BatchFileReport[], opts: ResolvedBatch, recipe: string, warnings: string[]): Promise<number[]> {
+  const todo: number[] = [];
+  const existing: number[] = [];
+  for (let i = 0; i < reports.length; i++) {
+    if (!opts.force && (await exists(reports[i]!.output))) existing.push(i);
+    else todo.push(i);
+  }
+  const { unrecorded } = await checkRecords(existing.map((i) => reports[i]!.output), recipe, opts.output);
+  if (unrecorded > 0) {
+    warnings.push(`${unrecorded === 1 ? 'an existing output has' : `${unrecorded} existing outputs have`} no record of the settings that made ${unrecorded === 1 ? 'it' : 'them'} ` +
+      `(an older kmeans-seg, or another tool, wrote ${unrecorded === 1 ? 'it' : 'them'}), so ${unrecorded === 1 ? 'it was' : 'they were'} skipped unchecked: --force / force: true redoes ${unrecorded === 1 ? 'it' : 'them'}`);
+  }
+  for (const i of existing) reports[i]!.status = 'skipped';
+  return todo;
+}
+
+/** One worker per file to do, at most `concurrency`, and never more than the cores (a warning says so). */
+function workerCount(concurrency: number | undefined, files: number, warnings: string[]): number {
+  const cores = os.availableParallelism();
+  if (concurrency !== undefined && concurrency > cores && files > cores) {
+    warnings.push(`${concurrency} workers asked for (--jobs / concurrency), but this machine has ${plural(cores, 'core')}: using ${cores}; more would only share the cores, and each worker takes memory`);
+  }
+  return Math.min(concurrency ?? cores, cores, files);
 }
 
 interface ResolvedBatch {
   output: string;
   format: BatchFormat;
   force: boolean;
-  concurrency: number;
+  /** As given: workerCount caps it. */
+  concurrency: number | undefined;
   palette: PaletteSource | undefined;
   signal: AbortSignal | undefined;
   stopGraceMs: number;
@@ -200,8 +253,9 @@ function resolveBatchOptions(options: BatchOptions): ResolvedBatch {
   const segment: SegmentOptions = { ...kmeansOptions, limitInputPixels: limit };
   for (const name of Object.keys(segment) as (keyof SegmentOptions)[]) if (segment[name] === undefined) delete segment[name];
   return {
-    output, format, force, concurrency: concurrency ?? os.availableParallelism(), palette, signal, stopGraceMs, onProgress, segment,
+    output, format, force, concurrency, palette, signal, stopGraceMs, onProgress, segment,
   };
 }
 
 const exists = (file: string): Promise<boolean> => fs.stat(file).then(() => true, () => false);
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -24,6 +24,8 @@ export interface WorkerData {
   stop: Int32Array;
   options: SegmentOptions;
   palette: Palette | null;
+  /** The settings that made each output, written to its record (record.ts) once the output is. */
+  recipe: string;
 }
 
 /** @internal One file to segment. */

@@ -1,10 +1,14 @@
 // The worker pool of a batch: one file per worker at a time, a dead worker replaced, and a stop that
-// gives running files a grace period. Invariant: every file handed to run() is reported exactly once.
-import { Worker } from 'node:worker_threads';
-import { removeTemporaryFiles } from '../io/atomic-write.js';
+// gives running files a grace period. Invariant: every file handed to run() is reported exactly once,
+// unless onFile throws: then the batch stops and run() rejects with that error.
+import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { removeStaleTemporaryFiles, removeTemporaryFiles } from '../io/atomic-write.js';
 import { workerEntry } from '../node/worker-entry.js';
 import type { Palette } from '../palette/parse.js';
 import type { SegmentOptions } from '../segment.js';
+import { startBatchWorker } from './exec-argv.js';
+import { recordFileOf, recordFolderOf } from './record.js';
 import type { FileOutcome, WorkerData, WorkerJob, WorkerReply } from './messages.js';
 
 export interface PoolSettings {
@@ -19,7 +23,9 @@ export interface PoolSettings {
   /** What each worker passes to segment() (or applyPalette): plain, cloneable values. */
   segment: SegmentOptions;
   palette: Palette | null;
-  /** Called once for each file, when it ends. */
+  /** What each output's record holds (see record.ts), written by the worker beside the output. */
+  recipe: string;
+  /** Called once for each file, when it ends. An error it throws stops the batch and rejects run(). */
   onFile(id: number, outcome: FileOutcome): void;
 }
 
@@ -34,6 +40,10 @@ export class BatchScheduler {
   /** Every worker's start: the shared stop flag (see stop()) and what it passes to segment(). */
   private readonly data: WorkerData;
   private stopping = false;
+  /** Set once every worker is told to end: a late failure no longer needs a stop. */
+  private ended = false;
+  /** The first error thrown by onFile (or by starting a replacement worker): run() rejects with it. */
+  private failure: { error: unknown } | undefined;
   private startupDeaths = 0;
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly allIdle: Promise<void>;
@@ -41,15 +51,22 @@ export class BatchScheduler {
 
   constructor(todo: readonly number[], private readonly s: PoolSettings) {
     this.queue = [...todo];
-    this.data = { stop: new Int32Array(new SharedArrayBuffer(4)), options: s.segment, palette: s.palette };
+    this.data = { stop: new Int32Array(new SharedArrayBuffer(4)), options: s.segment, palette: s.palette, recipe: s.recipe };
     this.allIdle = new Promise<void>((resolve) => { this.finish = resolve; });
   }
 
-  /** Run every file; resolves true when the signal stopped the batch. */
+  /**
+   * Run every file; resolves true when the signal stopped the batch.
+   *
+   * @throws the error onFile threw, as it is, once every worker is stopped; ERR_BACKEND when no worker
+   *   can be started.
+   */
   async run(): Promise<boolean> {
     // sharp's libraries must stay loaded for the life of the process: a worker's exit can otherwise
     // unload them under the others (lovell/sharp#2263). Loading it here pins them.
     await import('sharp').catch(() => undefined);
+    // What SIGKILL or a crash left in these folders; in-flight files of other runs are never touched.
+    await removeStaleTemporaryFiles([...new Set(this.s.files.flatMap((f) => [path.dirname(f.output), recordFolderOf(f.output)]))]);
     const { signal } = this.s;
     const onAbort = (): void => this.stop();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -59,26 +76,55 @@ export class BatchScheduler {
       for (const slot of [...this.slots]) this.dispatch(slot);
       await this.allIdle;
     } finally {
+      this.ended = true;
       signal?.removeEventListener('abort', onAbort);
       clearTimeout(this.graceTimer);
       await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
-      await removeTemporaryFiles(this.started);
+      await removeTemporaryFiles([...this.started, ...this.started.map(recordFileOf)]);
     }
     // Files never started: cancelled when stopped, else failed because no worker was left to run them.
     for (const id of this.queue) {
-      if (!this.stopping) this.s.onFile(id, { status: 'failed', error: { code: null, message: 'no worker could run it (see the failures before it)' } });
-      else this.s.onFile(id, { status: 'cancelled' });
+      if (!this.stopping) this.report(id, { status: 'failed', error: { code: null, message: 'no worker could run it (see the failures before it)' } });
+      else this.report(id, { status: 'cancelled' });
     }
+    if (this.failure) throw this.failure.error;
     return this.stopping;
+  }
+
+  /** onFile, unless a callback failed already; an error it throws stops the batch (see fail). */
+  private report(id: number, outcome: FileOutcome): void {
+    if (this.failure) return;
+    try {
+      this.s.onFile(id, outcome);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Stop the batch because of `error`, which run() rejects with once the workers are gone. */
+  private fail(error: unknown): void {
+    this.failure ??= { error };
+    if (!this.ended) this.stop();
+  }
+
+  /** A listener's body: what it throws stops the batch (see fail) instead of reaching the event loop. */
+  private guarded<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+    return (...args: A) => {
+      try {
+        fn(...args);
+      } catch (error) {
+        this.fail(error);
+      }
+    };
   }
 
   /** Start one more worker, listening for its replies and its exit. */
   private spawn(): void {
     const slot: Slot = { worker: startWorker(this.data), job: null, completed: 0 };
     this.slots.push(slot);
-    slot.worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
+    slot.worker.on('message', this.guarded((reply: WorkerReply) => this.onReply(slot, reply)));
     slot.worker.on('error', (error) => { slot.lastError = error; });
-    slot.worker.on('exit', () => this.onExit(slot));
+    slot.worker.on('exit', this.guarded(() => this.onExit(slot)));
   }
 
   /** Give the slot the next file, or leave it idle when there is none (or the batch is stopping). */
@@ -96,7 +142,7 @@ export class BatchScheduler {
     const { id, ...outcome } = reply;
     slot.job = null;
     slot.completed++;
-    this.s.onFile(id, outcome);
+    this.report(id, outcome);
     this.dispatch(slot);
   }
 
@@ -107,7 +153,7 @@ export class BatchScheduler {
     slot.job = null;
     if (job) {
       const why = slot.lastError ? `: ${slot.lastError.message.split('\n')[0]}` : '';
-      this.s.onFile(job.id, { status: 'failed', error: { code: null, message: `the worker processing it stopped unexpectedly${why}` } });
+      this.report(job.id, { status: 'failed', error: { code: null, message: `the worker processing it stopped unexpectedly${why}` } });
     }
     // A file that kills its worker (a crash in a native decoder, say) must not stop the batch, so
     // the worker is replaced; but workers that die before finishing any file point to a setup
@@ -127,16 +173,16 @@ export class BatchScheduler {
     Atomics.store(this.data.stop, 0, 1);
     // Running files stop at the next checkpoint (between stages, after every K-means pass); whatever is
     // still busy after the grace period is terminated, and its temporary file removed at the end of run().
-    this.graceTimer = setTimeout(() => {
+    this.graceTimer = setTimeout(this.guarded(() => {
       for (const slot of [...this.slots]) {
         if (!slot.job) continue;
         const job = slot.job;
         slot.job = null;
-        this.s.onFile(job.id, { status: 'cancelled' });
+        this.report(job.id, { status: 'cancelled' });
         void slot.worker.terminate();
       }
       this.checkDone();
-    }, this.s.stopGraceMs);
+    }), this.s.stopGraceMs);
     this.checkDone();
   }
 
@@ -148,8 +194,5 @@ export class BatchScheduler {
 
 function startWorker(data: WorkerData): Worker {
   const url = workerEntry(import.meta.url, new URL('./worker.mjs', import.meta.url), new URL('./worker.js', import.meta.url));
-  // Workers inherit the process's execArgv; --input-type (node --input-type=module -e ...) is refused
-  // in a worker started from a file, so it is dropped.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  return new Worker(url, { workerData: data, execArgv });
+  return startBatchWorker(url, { workerData: data });
 }

@@ -4,12 +4,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { applyPalette } from '../palette/apply.js';
 import { KMeansSegError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { segment, type SegmentOptions } from '../segment.js';
 import type { BatchFileSummary, WorkerData, WorkerJob, WorkerReply } from './messages.js';
+import { recordFileOf, recordText } from './record.js';
 
 // The host asks for a stop through a shared flag read at checkpoints rather than by terminating the
 // worker: terminating a worker during a native call (sharp) can take the whole process down.
-const { stop, options, palette } = workerData as WorkerData;
+const { stop, options, palette, recipe } = workerData as WorkerData;
 const stopped = (): boolean => Atomics.load(stop, 0) !== 0;
 
 class Stopped extends Error {}
@@ -40,6 +42,7 @@ async function run(job: WorkerJob): Promise<WorkerReply> {
     }
     if (stopped()) throw new Stopped();
     await save(job.output, { force: job.force });
+    await record(job, summary.warnings);
     return { id: job.id, status: 'done', ms: performance.now() - t0, ...summary };
   } catch (error) {
     // kmeans wraps nothing thrown by onProgress; the stop may also surface as the core's ERR_ABORTED.
@@ -47,6 +50,18 @@ async function run(job: WorkerJob): Promise<WorkerReply> {
     const code = error instanceof KMeansSegError ? error.code : null;
     const message = error instanceof Error ? error.message : String(error);
     return { id: job.id, status: 'failed', ms: performance.now() - t0, error: { code, message: message.replace(/\s*\n\s*/g, ' ') } };
+  }
+}
+
+/**
+ * Write the output's record (after the output: a kill in between leaves an old or no record, which a
+ * rerun takes as other settings or as unknown, never as these). A failure is a warning, not a failure.
+ */
+async function record(job: WorkerJob, warnings: string[]): Promise<void> {
+  try {
+    await writeFileAtomic(recordFileOf(job.output), recordText(job.output, job.input, recipe));
+  } catch (error) {
+    warnings.push(`the settings that made ${JSON.stringify(job.output)} could not be recorded (${(error as Error).message.replace(/\s*\n\s*/g, ' ')}): a rerun will skip it without checking them`);
   }
 }
 

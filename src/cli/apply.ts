@@ -6,12 +6,14 @@ import { promises as fs } from 'node:fs';
 import { expandInputs, planOutputs } from '../batch/plan.js';
 import type { OptionName } from '../core/option-table.js';
 import { KMeansSegError } from '../errors.js';
-import { checkOutputPath, makeFolder } from '../io/output-path.js';
+import { encodePixels } from '../io/encode.js';
+import { checkOutputPath, imageFormatOf } from '../io/output-path.js';
+import { OutputSet } from '../io/output-set.js';
 import { applyPalette, type ApplyOptions } from '../palette/apply.js';
 import { readPalette, type Palette } from '../palette/parse.js';
 import { COMMON_FLAGS, kmeansOptionsFrom, oneOf, parseCommandLine, stringFlag, tableFlags, type FlagSpec } from './flags.js';
 import { helpLine, optionLines } from './help.js';
-import { ms, paletteJSON, paletteLines, plural, reportError, runCommand, UsageError, warn } from './report.js';
+import { ms, paletteJSON, paletteLines, plural, reportError, runCommand, UsageError, warn, writeOut } from './report.js';
 
 /** The table options apply takes: those of assigning pixels to fixed colours, and of reading files. */
 export const APPLY_OPTIONS: readonly OptionName[] = ['colorSpace', 'backend', 'threads', 'limitInputPixels'];
@@ -95,10 +97,11 @@ function parseApplyCommand(argv: string[]): ApplyCommand {
 
 /**
  * Each input's output: -o itself for one input and a file name, else one file per input in the
- * folder -o (created). Every one is checked before any work.
+ * folder -o (created, and removed again when the run fails). Every one is checked, and planned in
+ * `set`, before any work.
  * @throws {UsageError} an image name for several inputs, or --format with a file; the output path's codes.
  */
-async function planApplyOutputs(cmd: ApplyCommand, inputs: string[]): Promise<string[]> {
+async function planApplyOutputs(cmd: ApplyCommand, inputs: string[], set: OutputSet): Promise<string[]> {
   const { output } = cmd;
   const outStat = await fs.stat(output).catch(() => undefined);
   const toFolder = inputs.length > 1 || /[\\/]$/.test(output) || outStat?.isDirectory() === true;
@@ -108,20 +111,26 @@ async function planApplyOutputs(cmd: ApplyCommand, inputs: string[]): Promise<st
       throw new UsageError(`-o ${JSON.stringify(output)} names an image, but ${inputs.length} inputs need a folder: pass a folder, e.g. -o ${JSON.stringify(output.replace(/\.[^.]+$/, '') + '/')}`);
     }
     outputs = await planOutputs(inputs, output, `.${cmd.format}`);
-    await makeFolder(output);
+    await set.makeFolder(output);
   } else {
     if (cmd.formatText !== undefined) throw new UsageError(`--format applies when -o is a folder; for one output file the extension of -o (${JSON.stringify(output)}) sets the format`);
     outputs = [output];
   }
-  for (let i = 0; i < inputs.length; i++) await checkOutputPath(outputs[i]!, { force: cmd.force, inputPath: inputs[i] });
+  for (let i = 0; i < inputs.length; i++) {
+    await checkOutputPath(outputs[i]!, { force: cmd.force, inputPath: inputs[i] });
+    await set.plan(outputs[i]!, 'output');
+  }
   return outputs;
 }
 
-/** One image painted and written; its summary for --json, or its lines printed. A failure is reported and counted by the caller. */
-async function applyOne(cmd: ApplyCommand, palette: Palette, input: string, out: string, many: boolean, warned: Set<string>): Promise<object | undefined> {
+/**
+ * One image painted and encoded into its temporary file in `set`; its summary for --json, or its
+ * lines printed. A failure is reported and counted by the caller.
+ */
+async function applyOne(cmd: ApplyCommand, palette: Palette, input: string, out: string, set: OutputSet, many: boolean, warned: Set<string>): Promise<object | undefined> {
   const t0 = performance.now();
   const result = await applyPalette(input, palette, cmd.options);
-  await result.save(out, { force: cmd.force });
+  await set.stage(out, await encodePixels(result.toRGBA(), result.width, result.height, imageFormatOf(out)!, out));
   const took = performance.now() - t0;
   for (const w of result.warnings) if (!warned.has(w)) { warned.add(w); warn(w); }
   if (cmd.json) {
@@ -130,8 +139,8 @@ async function applyOne(cmd: ApplyCommand, palette: Palette, input: string, out:
       palette: paletteJSON(result.palette), inertia: result.inertia, backend: result.backend, ms: ms(took),
     };
   }
-  process.stdout.write(`${input} -> ${out}: ${result.width}x${result.height}, ${plural(result.k, 'colour')}, ${result.backend}, ${Math.round(took)} ms\n`);
-  if (!many) process.stdout.write(paletteLines(result.palette));
+  writeOut(`${input} -> ${out}: ${result.width}x${result.height}, ${plural(result.k, 'colour')}, ${result.backend}, ${Math.round(took)} ms\n`);
+  if (!many) writeOut(paletteLines(result.palette));
   return undefined;
 }
 
@@ -141,15 +150,18 @@ async function run(argv: string[]): Promise<number> {
   // the palette, the inputs, every output.
   const palette = await readPalette(cmd.paletteFile);
   const inputs = await expandInputs(cmd.patterns);
-  const outputs = await planApplyOutputs(cmd, inputs);
+  const set = new OutputSet();
+  const outputs = await planApplyOutputs(cmd, inputs, set).catch(async (error: unknown) => { await set.discard(); throw error; });
 
+  // All or nothing: each image is written to a temporary file, and they are renamed into place only
+  // when every one succeeded, so a rerun after fixing a failure needs no --force.
   let failed = 0;
   const warned = new Set<string>();
   const summaries: object[] = [];
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i]!, output = outputs[i]!;
     try {
-      const summary = await applyOne(cmd, palette, input, output, inputs.length > 1, warned);
+      const summary = await applyOne(cmd, palette, input, output, set, inputs.length > 1, warned);
       if (summary) summaries.push(summary);
     } catch (error) {
       failed++;
@@ -157,7 +169,11 @@ async function run(argv: string[]): Promise<number> {
       reportError(error, cmd.verbose);
     }
   }
-  if (cmd.json) process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
-  if (failed > 0 && inputs.length > 1) process.stderr.write(`kmeans-seg: error: ${failed} of ${inputs.length} images failed (see above)\n`);
+  if (failed === 0) await set.run(async () => undefined);
+  else await set.discard();
+  if (cmd.json) writeOut(JSON.stringify(summaries, null, 2) + '\n');
+  if (failed > 0 && inputs.length > 1) {
+    process.stderr.write(`kmeans-seg: error: ${failed} of ${inputs.length} images failed (see above); nothing was written\n`);
+  }
   return failed > 0 ? 1 : 0;
 }

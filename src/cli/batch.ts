@@ -1,16 +1,16 @@
 /**
  * `kmeans-seg batch <patterns...> -o <folder>`: segment many files on every core. Exit 0 every file done
- * or skipped, 1 a file failed, 2 usage, 130 Ctrl-C; a stopped batch never leaves a partial output.
+ * or skipped, 1 a file failed, 2 usage, 128 + the signal's number (130 Ctrl-C) when stopped by a signal.
  */
-import path from 'node:path';
-import { batch, BATCH_FORMATS, type BatchOptions, type BatchReport } from '../batch/batch.js';
+import os from 'node:os';
+import { BATCH_FORMATS, runBatch, type BatchOptions, type BatchReport } from '../batch/batch.js';
+import { checkReportFile } from '../batch/report-file.js';
 import { CLUSTER_OPTION_NAMES, type OptionName } from '../core/option-table.js';
-import { KMeansSegError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { COMMON_FLAGS, flagLabel, flagName, integerFlag, kmeansOptionsFrom, oneOf, parseCommandLine, stringFlag, tableFlags, type FlagSpec, type FlagValues } from './flags.js';
 import { helpLine, optionLines } from './help.js';
 import { ProgressView } from './progress.js';
-import { plural, runCommand, UsageError, warn } from './report.js';
+import { plural, runCommand, UsageError, warn, writeOut } from './report.js';
 
 /**
  * Every table option of the main command but threads: each worker runs one thread, and the batch's
@@ -27,23 +27,24 @@ Segment many images at once, one file per core, into one folder.
 ${helpLine('<pattern|file>...', "images to segment; quote a pattern ('photos/*.jpg', 'shots/**/*.png') so that kmeans-seg expands it, the same on every shell")}
 ${helpLine('-o, --output <folder>', 'folder for the outputs, created if missing; each output is named after its input (photo.jpg -> photo.png) (required)')}
 ${helpLine('--format <format>', 'png (default), jpg or webp')}
-${helpLine('--report <file>', "write a JSON report: every file's status, error, size and palette")}
-${helpLine('-j, --jobs <n>', 'files processed at once, 1-256 (default: all cores)')}
+${helpLine('--report <file>', "write a JSON report: every file's status, error, size and palette (never over an input, an output or the palette)")}
+${helpLine('-j, --jobs <n>', 'files processed at once, 1-256, at most one per core (default: all cores)')}
 ${helpLine('--palette <file>', 'apply this palette to every file instead of clustering each one (as kmeans-seg apply; then leave -k and the K-means options out)')}
 
 K-means options, the same for every file:
 ${optionLines(BATCH_OPTIONS)}
 
 Options:
-${helpLine('--force', 'redo files whose output exists (default: skip them)')}
+${helpLine('--force', 'redo files whose output exists (default: skip those made with the same settings, refuse others)')}
 ${helpLine('--json', 'print the report on stdout instead of the summary')}
 ${helpLine('--verbose', 'print stack traces with errors')}
 ${helpLine('-h, --help', 'show this help')}
 
-A file that fails is reported and the batch goes on. Ctrl-C stops it: running files are abandoned
-(no partial output is ever left) and the report, if asked for, is still written.
+A file that fails is reported and the batch goes on. Ctrl-C (or SIGTERM, SIGHUP) stops it: running
+files are abandoned (no partial output is ever left) and the report, if asked for, is still written.
 
-Exit codes: 0 every file done or skipped, 1 some file failed, 2 usage error, 130 interrupted.
+Exit codes: 0 every file done or skipped, 1 some file failed, 2 usage error, 130 Ctrl-C (SIGINT),
+143 SIGTERM, 129 SIGHUP (128 + the signal's number, as shells report).
 
 Example:
   kmeans-seg batch 'photos/*.jpg' -k 8 -o out/ --report out.json
@@ -62,6 +63,13 @@ export const BATCH_FLAGS: FlagSpec = {
 
 /** 128 + SIGINT's number, what shells report for a command stopped by Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
+
+/** The signals that stop a batch cleanly (the report written); each exits with 128 + its number. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+
+/** 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP. */
+export const exitCodeOf = (signal: StopSignal): number => 128 + os.constants.signals[signal];
 
 /** Run `kmeans-seg batch argv...`; resolves with the exit code. Never throws. */
 export function main(argv: string[]): Promise<number> {
@@ -85,6 +93,7 @@ function parseBatchCommand(argv: string[]): BatchCommand {
     throw new UsageError('Missing -o/--output: pass the folder for the outputs, e.g. -o out/');
   }
   if (palette !== undefined) refuseClusterFlags(values);
+  if (text('report') === '') throw new UsageError('--report needs a file name, e.g. --report report.json (or --json to print the report on stdout)');
   const options: BatchOptions = { ...kmeansOptionsFrom(values, BATCH_OPTIONS), output, force: values.force === true };
   if (format !== undefined) options.format = oneOf('--format', format, BATCH_FORMATS);
   if (jobs !== undefined) options.concurrency = integerFlag('--jobs', jobs, 1, 256, '--jobs 4');
@@ -98,33 +107,29 @@ function refuseClusterFlags(values: FlagValues): void {
   if (clash) throw new UsageError(`${flagLabel(clash)} has no effect with --palette: the palette fixes the colours; drop one of the two`);
 }
 
-/** The report's folder must exist before hours of work are spent; the file itself is replaced. */
-async function checkReportPath(file: string): Promise<void> {
-  const { promises: fs } = await import('node:fs');
-  const dir = path.dirname(path.resolve(file));
-  const stat = await fs.stat(dir).catch(() => undefined);
-  if (!stat?.isDirectory()) {
-    throw new KMeansSegError('ERR_OUTPUT_DIR', `The folder of --report ${JSON.stringify(file)} (${dir}) does not exist: create it first, or write the report elsewhere`);
-  }
-  if ((await fs.stat(file).catch(() => undefined))?.isDirectory()) {
-    throw new UsageError(`--report ${JSON.stringify(file)} is a folder: pass a file name, e.g. --report ${JSON.stringify(path.join(file, 'report.json'))}`);
-  }
-}
-
-/** The batch with its progress on stderr; Ctrl-C stops it (the report says interrupted). */
-async function runWithProgress(patterns: string[], options: BatchOptions): Promise<BatchReport> {
+/**
+ * The batch with its progress on stderr; SIGINT (Ctrl-C), SIGTERM and SIGHUP stop it (the report says
+ * interrupted), and `signal` says which one did. After SIGHUP the terminal is gone: no more progress.
+ */
+async function runWithProgress(cmd: BatchCommand): Promise<{ report: BatchReport; signal: StopSignal | undefined }> {
   const controller = new AbortController();
   const progress = new ProgressView(process.stderr);
-  const onSigint = (): void => {
+  let stoppedBy: StopSignal | undefined;
+  const onSignal = (signal: StopSignal): void => {
     if (controller.signal.aborted) return;
-    progress.interrupt();
+    stoppedBy = signal;
+    if (signal === 'SIGHUP') progress.mute();
+    progress.interrupt(signal);
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   try {
-    return await batch(patterns, { ...options, signal: controller.signal, onProgress: (p) => progress.update(p) });
+    const { reportFile } = cmd;
+    const report = await runBatch(cmd.patterns, { ...cmd.options, signal: controller.signal, onProgress: (p) => progress.update(p) },
+      reportFile === undefined ? undefined : (plan) => checkReportFile(reportFile, plan));
+    return { report, signal: stoppedBy };
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
     progress.close();
   }
 }
@@ -139,13 +144,13 @@ function summaryText(report: BatchReport): string {
 
 async function run(argv: string[]): Promise<number> {
   const cmd = parseBatchCommand(argv);
-  if (cmd.reportFile !== undefined) await checkReportPath(cmd.reportFile);
-  const report = await runWithProgress(cmd.patterns, cmd.options);
-  for (const w of report.warnings) warn(w);
+  const { report, signal } = await runWithProgress(cmd);
+  // The report first: after SIGHUP, writing to the terminal that is gone may fail.
   if (cmd.reportFile !== undefined) {
     await writeFileAtomic(cmd.reportFile, new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'));
   }
-  process.stdout.write(cmd.json ? JSON.stringify(report, null, 2) + '\n' : summaryText(report));
-  if (report.interrupted) return EXIT_INTERRUPTED;
+  for (const w of report.warnings) warn(w);
+  writeOut(cmd.json ? JSON.stringify(report, null, 2) + '\n' : summaryText(report));
+  if (report.interrupted) return signal === undefined ? EXIT_INTERRUPTED : exitCodeOf(signal);
   return report.failed > 0 ? 1 : 0;
 }

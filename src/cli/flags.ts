@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { checkOption, listOf, optionNames, optionRow, type OptionName, type OptionRow, type Rule } from '../core/option-table.js';
 import { KMeansSegError } from '../errors.js';
 import type { SegmentOptions } from '../segment.js';
-import { nearestName } from '../validate.js';
+import { nearestName, quote } from '../validate.js';
 import { UsageError } from './report.js';
 
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
@@ -83,7 +83,7 @@ export function optionValue(name: OptionName, text: string): unknown {
     if (!(error instanceof KMeansSegError)) throw error;
     const { flag } = row;
     const example = `${flag.short ? `-${flag.short}` : `--${flag.name}`} ${flag.example ?? exampleOf(row.rule)}`;
-    throw new UsageError(`Invalid value ${JSON.stringify(text)} for ${flagLabel(name)}: expected ${cliExpected(row)}, e.g. ${example}`);
+    throw new UsageError(`Invalid value ${quote(text)} for ${flagLabel(name)}: expected ${cliExpected(row)}${flag.why ? ` (${flag.why})` : ''}, e.g. ${example}`);
   }
   return value;
 }
@@ -108,7 +108,7 @@ export function cliExpected(row: OptionRow): string {
   const { rule } = row;
   switch (rule.kind) {
     case 'integer': return `an integer between ${row.flag?.zeroIsFalse ? 0 : rule.min} and ${rule.max}`;
-    case 'number': return `a number >= ${rule.min}`;
+    case 'number': return rule.max === undefined ? `a number >= ${rule.min}` : `a number from ${rule.min} to ${rule.max}`;
     case 'choice': return listOf(rule.choices.map(String));
     default: return rule.kind;
   }
@@ -121,19 +121,40 @@ export function cliExpected(row: OptionRow): string {
  */
 export function parseCommandLine(argv: string[], options: FlagSpec, command: string): { values: FlagValues; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args: normalise(argv, options), options, allowPositionals: true, strict: true });
+    const { values, positionals, tokens } = parseArgs({ args: normalise(argv, options), options, allowPositionals: true, strict: true, tokens: true });
+    refuseRepeats(tokens, options);
     return { values: values as FlagValues, positionals };
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const name = /'([^']+)'/.exec((error as Error).message)?.[1] ?? 'option';
       const near = nearestFlag(name, options);
-      throw new UsageError(`Unknown option ${JSON.stringify(name)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ''}: run ${command} --help for the options; a file name starting with "-" goes after "--"`);
+      throw new UsageError(`Unknown option ${quote(name)}${near ? ` (did you mean ${quote(near)}?)` : ''}: run ${command} --help for the options; a file name starting with "-" goes after "--"`);
     }
     if (code?.startsWith('ERR_PARSE_ARGS_')) {
       throw new UsageError(`${(error as Error).message.replace(/\s*\n\s*/g, ' ')} (run ${command} --help)`);
     }
     throw error;
+  }
+}
+
+/**
+ * A flag that takes a value may be given once: with `-o a.png -o b.png` the last would silently win,
+ * so the run would not do what the line says. Switches (--force, --json) may repeat: saying one twice
+ * means the same.
+ * @throws {UsageError} naming the flag and both values.
+ */
+function refuseRepeats(tokens: ReturnType<typeof parseArgs>['tokens'] & object, options: FlagSpec): void {
+  const seen = new Map<string, string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || options[token.name]?.type !== 'string') continue;
+    const before = seen.get(token.name);
+    if (before !== undefined) {
+      const short = options[token.name]!.short;
+      const label = `${short ? `-${short}/` : ''}--${token.name}`;
+      throw new UsageError(`${label} is given twice (${quote(before)} and ${quote(token.value ?? '')}): give it once, as the last would silently win`);
+    }
+    seen.set(token.name, token.value ?? '');
   }
 }
 
@@ -177,7 +198,7 @@ export function normalise(argv: string[], options: FlagSpec): string[] {
 export function integerFlag(label: string, text: string, min: number, max: number, example: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < min || value > max) {
-    throw new UsageError(`Invalid value ${JSON.stringify(text)} for ${label}: expected an integer between ${min} and ${max}, e.g. ${example}`);
+    throw new UsageError(`Invalid value ${quote(text)} for ${label}: expected an integer between ${min} and ${max}, e.g. ${example}`);
   }
   return value;
 }
@@ -185,13 +206,13 @@ export function integerFlag(label: string, text: string, min: number, max: numbe
 /** One of `choices`, as typed. @throws {UsageError} listing them. */
 export function oneOf<T extends string>(label: string, text: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(text)) return text as T;
-  throw new UsageError(`Invalid value ${JSON.stringify(text)} for ${label}: expected ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}, e.g. ${label} ${choices[0]}`);
+  throw new UsageError(`Invalid value ${quote(text)} for ${label}: expected ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}, e.g. ${label} ${choices[0]}`);
 }
 
 /** "#rrggbb" (the "#" optional) to [r, g, b]. @throws {UsageError} for anything else. */
 export function hexColour(label: string, text: string): [number, number, number] {
   const m = /^#?([0-9a-f]{6})$/i.exec(text);
-  if (!m) throw new UsageError(`Invalid value ${JSON.stringify(text)} for ${label}: expected a colour #rrggbb, e.g. ${label} '#ff0000'`);
+  if (!m) throw new UsageError(`Invalid value ${quote(text)} for ${label}: expected a colour #rrggbb, e.g. ${label} '#ff0000'`);
   const n = parseInt(m[1]!, 16);
   return [n >>> 16, (n >>> 8) & 255, n & 255];
 }

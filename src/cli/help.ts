@@ -38,7 +38,7 @@ export function cliValues(row: OptionRow): string {
   if (row.flag?.values) return row.flag.values;
   switch (rule.kind) {
     case 'integer': return `${rule.min}-${rule.max}`;
-    case 'number': return `>= ${rule.min}`;
+    case 'number': return rule.max === undefined ? `>= ${rule.min}` : `${rule.min} to ${rule.max}`;
     case 'choice': return listOf(rule.choices.map(String));
     default: return '';
   }

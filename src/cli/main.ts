@@ -2,9 +2,10 @@
  * The `kmeans-seg` command: dispatch to a subcommand, --help and --version. `main` returns the exit
  * code and never exits the process (tests and embedders call it): 0 done, 1 failed, 2 usage error.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { KMeansSegError } from '../errors.js';
-import { runCommand } from './report.js';
+import { nearestName, quote } from '../validate.js';
+import { runCommand, UsageError } from './report.js';
 import { runSegment, USAGE } from './segment.js';
 
 /** Loaded only when used, so the main command never pays for a subcommand's imports. */
@@ -14,7 +15,22 @@ const SUBCOMMANDS: Record<string, string> = { sweep: './sweep.js', apply: './app
 export async function main(argv: string[]): Promise<number> {
   const sub = argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? argv[0] : undefined;
   if (sub !== undefined) return runCommand(argv.slice(1), '', (rest) => subcommand(sub, rest));
-  return runCommand(argv, USAGE, runSegment, version);
+  return runCommand(argv, USAGE, (rest) => {
+    refuseMistypedCommand(rest[0]);
+    return runSegment(rest);
+  }, version);
+}
+
+/**
+ * `kmeans-seg swep img.png`: a first word with no dot or slash that names no file but is near a
+ * subcommand is a mistyped command, not an image.
+ * @throws {UsageError} suggesting the subcommand, and how to name such a file.
+ */
+function refuseMistypedCommand(word: string | undefined): void {
+  if (word === undefined || /^-|[./\\]/.test(word) || existsSync(word)) return;
+  const near = nearestName(word, Object.keys(SUBCOMMANDS));
+  if (near === undefined) return;
+  throw new UsageError(`Unknown command ${quote(word)}: did you mean kmeans-seg ${near}? The commands are ${Object.keys(SUBCOMMANDS).join(', ')} (and kmeans-seg <image> itself); an image named ${quote(word)} is read with kmeans-seg ./${word}`);
 }
 
 /** @throws {KMeansSegError} ERR_BACKEND when the subcommand's file is missing from this build. */
@@ -24,7 +40,7 @@ async function subcommand(name: string, argv: string[]): Promise<number> {
     mod = (await import(SUBCOMMANDS[name]!)) as typeof mod;
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(SUBCOMMANDS[name]!.slice(2))) {
-      throw new KMeansSegError('ERR_BACKEND', `kmeans-seg ${name} is not part of this build (${SUBCOMMANDS[name]} is missing): reinstall kmeans-seg, or rebuild it with npm run build; a file named "${name}" is read with kmeans-seg ./${name}`, { cause: error });
+      throw new KMeansSegError('ERR_BACKEND', `kmeans-seg ${name} is not part of this build (${SUBCOMMANDS[name]} is missing): reinstall kmeans-seg, or rebuild it with npm run build; a file named ${quote(name)} is read with kmeans-seg ./${name}`, { cause: error });
     }
     throw error;
   }

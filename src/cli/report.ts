@@ -5,6 +5,7 @@
 import type { Quality } from '../core/quality.js';
 import { KMeansSegError } from '../errors.js';
 import type { PaletteEntry } from '../types.js';
+import { printable, quote } from '../validate.js';
 
 /** A mistake in the command line: exit code 2. */
 export class UsageError extends Error {}
@@ -17,6 +18,8 @@ export async function runCommand(
   argv: string[], usage: string, work: (argv: string[]) => Promise<number>, version?: () => string,
 ): Promise<number> {
   const verbose = argv.includes('--verbose');
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   try {
     const beforeDashes = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
     if (usage && (beforeDashes.includes('-h') || beforeDashes.includes('--help'))) {
@@ -43,14 +46,45 @@ export function reportError(error: unknown, verbose: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
   const known = usage || error instanceof KMeansSegError;
   const line = known ? message : `unexpected failure: ${message} (please report it; --verbose shows the stack trace)`;
-  process.stderr.write(`kmeans-seg: error: ${line.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.stderr.write(`kmeans-seg: error: ${printable(line.replace(/\s*\n\s*/g, ' '))}\n`);
   if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return usage ? 2 : 1;
 }
 
 /** One warning line on stderr; `prefix` says what it is about ("K = 4: "). */
 export function warn(warning: string, prefix = ''): void {
-  process.stderr.write(`kmeans-seg: warning: ${prefix}${warning}\n`);
+  process.stderr.write(`kmeans-seg: warning: ${printable(`${prefix}${warning}`.replace(/\s*\n\s*/g, ' '))}\n`);
+}
+
+/**
+ * A command's summary on stdout, every line passed through printable(): a file name that holds
+ * terminal escapes is shown escaped (\u001b), never sent to the terminal. Valid JSON stays valid JSON.
+ */
+export function writeOut(text: string): void {
+  process.stdout.write(text.split('\n').map(printable).join('\n'));
+}
+
+const quieted = new WeakSet<NodeJS.WriteStream>();
+let streamFailed = false;
+
+/**
+ * A reader that goes away (`kmeans-seg ... --json | head -c 100`) ends the output quietly, as for
+ * other Unix tools, but is no failure: the rest is dropped without a word, the run goes on (its files
+ * are the product, each written whole or not at all), and the exit code is the run's own, 0 when it
+ * succeeded, not SIGPIPE's 141. Any other error of the stream (a full disk under `> file`) is one
+ * line and exit code 1.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  if (quieted.has(stream)) return;
+  quieted.add(stream);
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    // After the first failure the stream is destroyed: later writes say so, and were dealt with then.
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED' || streamFailed) return;
+    streamFailed = true;
+    // Also at exit, in case the command's own exit code is set after this event.
+    process.once('exit', () => { process.exitCode = 1; });
+    if (stream !== process.stderr) process.stderr.write(`kmeans-seg: error: cannot write to stdout (${error.code ?? printable(error.message)})\n`);
+  });
 }
 
 /**
@@ -60,7 +94,7 @@ export function warn(warning: string, prefix = ''): void {
 export function oneInput(positionals: readonly string[], usage: string): string {
   if (positionals.length === 0) throw new UsageError(`Missing the input image: usage: ${usage}`);
   if (positionals.length > 1) {
-    throw new UsageError(`Expected one input image but received ${positionals.length}: ${positionals.map((p) => JSON.stringify(p)).join(', ')}; quote a path that contains spaces, and put options before "--"`);
+    throw new UsageError(`Expected one input image but received ${positionals.length}: ${positionals.map(quote).join(', ')}; quote a path that contains spaces, and put options before "--"`);
   }
   return positionals[0]!;
 }

@@ -5,21 +5,23 @@
 import path from 'node:path';
 import { kmeans } from '../core/kmeans.js';
 import type { OptionName } from '../core/option-table.js';
-import { resolveOptions } from '../core/options.js';
+import { resolveOptions, type ResolvedOptions } from '../core/options.js';
 import { qualityOf, type Quality } from '../core/quality.js';
 import { paintOver } from '../core/paint.js';
 import { decodeImage, resolveLimitInputPixels, type DecodedImage } from '../io/decode.js';
-import { encodeImage } from '../io/encode.js';
-import { checkOutputPath } from '../io/output-path.js';
-import { saveLabels } from '../outputs/label-map.js';
-import { checkMaskDir, saveMasks } from '../outputs/masks.js';
-import { saveOverlay } from '../outputs/overlay.js';
-import { savePalette } from '../palette/write.js';
+import { checkEncodable, encodePixels } from '../io/encode.js';
+import { checkOutputPath, imageFormatOf, resolveTarget } from '../io/output-path.js';
+import { OutputSet } from '../io/output-set.js';
+import { checkLabelDepth, labelsNeed32Bits, labelsPNG } from '../outputs/label-map.js';
+import { checkMaskDir, couldBeMaskName, maskName, planMasks, stageMasks } from '../outputs/masks.js';
+import { overlayBorders } from '../outputs/overlay.js';
+import { paletteFileBytes } from '../palette/write.js';
 import { nameInput, type SegmentOptions } from '../segment.js';
 import type { KMeansResult } from '../types.js';
+import { quote } from '../validate.js';
 import { COMMON_FLAGS, hexColour, kmeansOptionsFrom, parseCommandLine, tableFlags } from './flags.js';
 import { helpLine, optionLines } from './help.js';
-import { ms, oneInput, paletteLines, paletteJSON, plural, qualityJSON, qualityLine, UsageError, warn } from './report.js';
+import { ms, oneInput, paletteLines, paletteJSON, plural, qualityJSON, qualityLine, UsageError, warn, writeOut } from './report.js';
 
 /** The table options the main command takes, in the order its help lists them. */
 export const SEGMENT_OPTIONS: readonly OptionName[] = [
@@ -115,29 +117,70 @@ function distinctPaths(outputs: Outputs): void {
   }
 }
 
+/** What the checks before any work found: the pixel limit and the options kmeans will run with. */
+interface Checked { limit: number | false; resolved: ResolvedOptions }
+
+const WHAT: Record<Exclude<keyof Outputs, 'masks'>, string> = { output: 'output', labels: 'label map', palette: 'palette', overlay: 'overlay' };
+
 /**
- * Every option (together: some contradict each other) and every output path, before any work.
+ * Every option (together: some contradict each other) and every output path, before any work. Each
+ * file is planned in the run's OutputSet: no two outputs on one file however spelled (links, dangling
+ * ones too), no output in the masks folder under a mask's name, writable folders.
  * @throws {KMeansSegError} ERR_INVALID_OPTION, or the output path's code.
  */
-async function checkOutputs(cmd: SegmentCommand): Promise<number | false> {
+async function checkOutputs(cmd: SegmentCommand, set: OutputSet): Promise<Checked> {
   const { limitInputPixels, ...kmeansOptions } = cmd.options;
-  resolveOptions(kmeansOptions);
+  const resolved = resolveOptions(kmeansOptions);
   const limit = resolveLimitInputPixels(limitInputPixels);
   const { outputs, check } = cmd;
+  await reserveOutputs(outputs, resolved.k, set); // two names for one file: said before "exists"
   if (outputs.output !== undefined) await checkOutputPath(outputs.output, check);
   if (outputs.labels !== undefined) await checkOutputPath(outputs.labels, { ...check, extensions: ['.png'], what: 'label map' });
   if (outputs.palette !== undefined) await checkOutputPath(outputs.palette, { ...check, what: 'palette' });
   if (outputs.overlay !== undefined) await checkOutputPath(outputs.overlay, check);
   if (outputs.masks !== undefined) await checkMaskDir(outputs.masks, undefined, check);
-  return limit;
+  await set.checkFolders();
+  return { limit, resolved };
+}
+
+/** Reserve each output file in `set`, and refuse one that lies in the masks folder under a mask's name (K may still shrink). */
+async function reserveOutputs(outputs: Outputs, k: number, set: OutputSet): Promise<void> {
+  for (const name of ['output', 'labels', 'palette', 'overlay'] as const) {
+    const file = outputs[name];
+    if (file === undefined) continue;
+    if (outputs.masks !== undefined && couldBeMaskName(path.basename(file), k) &&
+        (await resolveTarget(path.dirname(path.resolve(file)))) === (await resolveTarget(outputs.masks))) {
+      throw new UsageError(`--${name} ${quote(file)} lies in the --masks folder under the name of a mask: give it another name or folder`);
+    }
+    await set.reserve(file, WHAT[name]);
+  }
+}
+
+/**
+ * What the decoded image decides, before clustering: each image output's size against its format,
+ * and whether the label map can hold the labels.
+ * @throws {KMeansSegError} ERR_OUTPUT_FORMAT naming the output.
+ */
+function checkSizes(cmd: SegmentCommand, image: DecodedImage, resolved: ResolvedOptions): void {
+  const { outputs } = cmd;
+  for (const file of [outputs.output, outputs.overlay]) {
+    if (file !== undefined) checkEncodable(image.width, image.height, imageFormatOf(file)!, file);
+  }
+  for (const file of [outputs.labels, outputs.masks && path.join(outputs.masks, maskName(0, resolved.k))]) {
+    if (file !== undefined) checkEncodable(image.width, image.height, 'png', file);
+  }
+  if (outputs.labels !== undefined && labelsNeed32Bits(image, resolved.k, Array.isArray(resolved.init), resolved.spatialWeight > 0)) {
+    checkLabelDepth(resolved.k, true, outputs.labels);
+  }
 }
 
 /** The decoded input and its clustering. writeOutputs takes `image` out, so that it can be freed. */
 interface Clustered { image: DecodedImage | undefined; result: KMeansResult; warnings: string[]; decoded: number }
 
-async function cluster(cmd: SegmentCommand, limit: number | false): Promise<Clustered> {
-  const image = await decodeImage(cmd.input, { limitInputPixels: limit });
+async function cluster(cmd: SegmentCommand, checked: Checked): Promise<Clustered> {
+  const image = await decodeImage(cmd.input, { limitInputPixels: checked.limit });
   const decoded = performance.now();
+  checkSizes(cmd, image, checked.resolved);
   const { limitInputPixels: _limit, ...kmeansOptions } = cmd.options;
   let result;
   try {
@@ -150,29 +193,41 @@ async function cluster(cmd: SegmentCommand, limit: number | false): Promise<Clus
 
 interface Written { quality: Quality; masks: string[] | undefined }
 
-async function writeOutputs(cmd: SegmentCommand, clustered: Clustered): Promise<Written> {
+/**
+ * Every output, all or nothing: each is encoded and written to a temporary file, and only once all
+ * are written are they renamed into place (see OutputSet).
+ */
+async function writeOutputs(cmd: SegmentCommand, clustered: Clustered, set: OutputSet): Promise<Written> {
   const { outputs, check } = cmd;
   const { result } = clustered;
   let image: DecodedImage | undefined = clustered.image;
   clustered.image = undefined;
   if (image === undefined) throw new Error('writeOutputs: the decoded image was taken already');
-  // K is known now (it may have been reduced): the mask names can be checked before the first write.
-  if (outputs.masks !== undefined) await checkMaskDir(outputs.masks, result.k, check);
+  // K is known now (it may have been reduced): the mask names are checked before the first write.
+  const masks = outputs.masks === undefined ? undefined : await planMasks(result, outputs.masks, check, set);
   // Quality first, so that without --overlay the output can be painted over the decoded original
   // (no second image-sized buffer at the memory peak), which then goes.
   const quality = qualityOf(image, result);
   const original = outputs.overlay === undefined ? undefined : image;
   let spare = original === undefined ? image.data : undefined;
   image = undefined;
-  if (outputs.output !== undefined) {
-    const painted = spare !== undefined ? paintOver(result, spare) : result.hasAlpha ? result.toRGBA() : result.toRGB();
-    await encodeImage(painted, result.width, result.height, outputs.output, check);
-  }
-  spare = undefined;
-  if (outputs.labels !== undefined) await saveLabels(result, outputs.labels, check);
-  const masks = outputs.masks === undefined ? undefined : await saveMasks(result, outputs.masks, check);
-  if (outputs.palette !== undefined) await savePalette(result, outputs.palette, { ...check, colorSpace: cmd.options.colorSpace ?? 'rgb' });
-  if (original !== undefined) await saveOverlay(original, result, outputs.overlay!, { ...check, color: cmd.borderColor });
+  const { width, height } = result;
+  await set.run(async () => {
+    if (outputs.output !== undefined) {
+      const painted = spare !== undefined ? paintOver(result, spare) : result.hasAlpha ? result.toRGBA() : result.toRGB();
+      await set.stage(outputs.output, await encodePixels(painted, width, height, imageFormatOf(outputs.output)!, outputs.output));
+    }
+    spare = undefined;
+    if (outputs.labels !== undefined) await set.stage(outputs.labels, await labelsPNG(result));
+    if (masks !== undefined) await stageMasks(result, outputs.masks!, masks, set);
+    if (outputs.palette !== undefined) {
+      await set.stage(outputs.palette, paletteFileBytes(result, outputs.palette, { ...check, colorSpace: cmd.options.colorSpace ?? 'rgb' }));
+    }
+    if (original !== undefined) {
+      const drawn = overlayBorders(original, result, { color: cmd.borderColor });
+      await set.stage(outputs.overlay!, await encodePixels(drawn, width, height, imageFormatOf(outputs.overlay!)!, outputs.overlay!));
+    }
+  });
   return { quality, masks };
 }
 
@@ -219,13 +274,14 @@ function summaryText(cmd: SegmentCommand, result: KMeansResult, w: Written, tota
 export async function runSegment(argv: string[]): Promise<number> {
   const cmd = parseSegmentCommand(argv);
   const t0 = performance.now();
-  const limit = await checkOutputs(cmd);
-  const clustered = await cluster(cmd, limit);
+  const set = new OutputSet();
+  const checked = await checkOutputs(cmd, set);
+  const clustered = await cluster(cmd, checked);
   const t1 = performance.now();
-  const written = await writeOutputs(cmd, clustered);
+  const written = await writeOutputs(cmd, clustered, set);
   const t2 = performance.now();
   for (const warning of clustered.warnings) warn(warning);
   const timings = { decode: clustered.decoded - t0, encode: t2 - t1, total: t2 - t0 };
-  process.stdout.write(cmd.json ? summaryJSON(cmd, clustered, written, timings) : summaryText(cmd, clustered.result, written, timings.total));
+  writeOut(cmd.json ? summaryJSON(cmd, clustered, written, timings) : summaryText(cmd, clustered.result, written, timings.total));
   return 0;
 }

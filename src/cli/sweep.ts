@@ -8,7 +8,7 @@ import { formatNumber } from '../sweep/charts.js';
 import { checkSweepFiles, saveSweep, sweep, sweepFiles, type SweepFiles, type SweepOptions, type SweepResult } from '../sweep/sweep.js';
 import { COMMON_FLAGS, integerFlag, kmeansOptionsFrom, parseCommandLine, stringFlag, tableFlags } from './flags.js';
 import { helpLine, optionLines } from './help.js';
-import { ms, oneInput, qualityJSON, runCommand, UsageError, warn } from './report.js';
+import { ms, oneInput, qualityJSON, runCommand, UsageError, warn, writeOut } from './report.js';
 
 export const DEFAULT_KS = [1, 2, 3, 4, 10, 32, 64];
 const { min: MIN_K, max: MAX_K } = OPTION_RULES.k.rule;
@@ -155,6 +155,6 @@ async function run(argv: string[]): Promise<number> {
 
   for (const w of result.warnings) warn(w);
   for (const e of result.entries) for (const w of e.result.warnings) warn(w, `K = ${e.k}: `);
-  process.stdout.write(cmd.json ? summaryJSON(result, files, write) : summaryText(cmd.input, cmd.sheet, result, files));
+  writeOut(cmd.json ? summaryJSON(result, files, write) : summaryText(cmd.input, cmd.sheet, result, files));
   return 0;
 }

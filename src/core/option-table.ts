@@ -9,7 +9,7 @@ import { checkCallbacks, invalidOption } from '../validate.js';
 /** What a value must be. `orFalse`: `false` is also accepted (limitInputPixels: no limit). */
 export type Rule =
   | { kind: 'integer'; min: number; max: number; orFalse?: true }
-  | { kind: 'number'; min: number; unit?: string }
+  | { kind: 'number'; min: number; max?: number; unit?: string }
   | { kind: 'choice'; choices: readonly (string | boolean)[] }
   | { kind: 'function' }
   | { kind: 'signal' };
@@ -50,7 +50,10 @@ export const OPTION_RULES = {
     fix: `use 1 to ${MAX_THREADS}, or leave it out for every core`,
   },
   colorSpace: { rule: { kind: 'choice', choices: COLOR_SPACES }, default: 'rgb' },
-  spatialWeight: { rule: { kind: 'number', min: 0 }, default: 0, fix: 'try 0.5 to 2; 0 clusters colour alone' },
+  spatialWeight: {
+    rule: { kind: 'number', min: 0, max: 257 }, default: 0,
+    fix: 'try 0.5 to 2; above 257, positions lose float32 exactness',
+  },
   onProgress: { rule: { kind: 'function' }, default: undefined },
   signal: { rule: { kind: 'signal' }, default: undefined },
 } as const satisfies Record<string, OptionRule>;
@@ -92,6 +95,8 @@ export interface FlagDoc {
   values?: string;
   /** --help's text, when the option's doc says more than a command line can do. */
   doc?: string;
+  /** Why the range ends where it does, added to the message that refuses a value. */
+  why?: string;
 }
 
 export interface OptionDoc {
@@ -158,8 +163,12 @@ export const OPTION_DOCS: Record<OptionName, OptionDoc> = {
     flag: { name: 'color-space', arg: '<space>' },
   },
   spatialWeight: {
-    doc: 'add pixel positions to colours for spatially coherent segments; at 1 the longer side spans 255 units, like a colour channel; slower, as no histogram is used',
-    flag: { name: 'spatial-weight', arg: '<w>', example: '1' },
+    doc: 'add pixel positions to colours for spatially coherent segments; at 1 the longer side spans 255 units, like a colour channel; slower, as no histogram is used; at most 257, as positions sit on a 1/256 grid in float32, exact only while spatialWeight x 255 x 256 <= 2^24',
+    flag: {
+      name: 'spatial-weight', arg: '<w>', example: '1',
+      doc: 'add pixel positions to colours for spatially coherent segments; at 1 the longer side spans 255 units, like a colour channel; slower, as no histogram is used; at most 257, so positions stay exact in float32',
+      why: 'positions sit on a 1/256 grid in float32, exact only while w x 255 x 256 <= 2^24',
+    },
   },
   onProgress: {
     doc: 'called after every assignment pass with { attempt, iteration, inertia, changed }, on the thread doing the work',
@@ -190,7 +199,7 @@ export function accepts(rule: Rule, value: unknown): boolean {
       return (rule.orFalse === true && value === false)
         || (typeof value === 'number' && Number.isInteger(value) && value >= rule.min && value <= rule.max);
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) && value >= rule.min;
+      return typeof value === 'number' && Number.isFinite(value) && value >= rule.min && !(value > rule.max!);
     case 'choice':
       return rule.choices.includes(value as string | boolean);
     default:
@@ -202,7 +211,7 @@ export function accepts(rule: Rule, value: unknown): boolean {
 export function expectedText(rule: Rule): string {
   switch (rule.kind) {
     case 'integer': return `an integer between ${rule.min} and ${rule.max}${rule.orFalse ? ' or false' : ''}`;
-    case 'number': return `a finite number >= ${rule.min}${rule.unit ? ` (${rule.unit})` : ''}`;
+    case 'number': return `a finite number >= ${rule.min}${rule.max === undefined ? '' : ` and <= ${rule.max}`}${rule.unit ? ` (${rule.unit})` : ''}`;
     case 'choice': return listOf(rule.choices.map((c) => (typeof c === 'string' ? `'${c}'` : String(c))));
     case 'function': return 'a function';
     case 'signal': return 'an AbortSignal';

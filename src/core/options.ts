@@ -35,7 +35,7 @@ export interface KMeansOptions {
   threads?: number;
   /** Space to cluster in: 'rgb' (sRGB 0-255), 'linear-rgb' (linear light, 0-255), 'lab' (CIE Lab D65, L 0-100) or 'oklab' (OKLab x 100, L 0-100). `tolerance` and `centroids` are in its units; the palette is always sRGB. Default 'rgb'. */
   colorSpace?: ColorSpace;
-  /** Adds each pixel's position to its colour, so segments become spatially coherent (the idea of SLIC). 0 clusters colour alone; at 1 the image's longer side spans as many units as one colour channel (255). Disables the histogram (every pixel is distinct), so it costs more. Default 0. */
+  /** Adds each pixel's position to its colour, so segments become spatially coherent (the idea of SLIC). 0 clusters colour alone; at 1 the image's longer side spans as many units as one colour channel (255). At most 257: positions sit on a 1/256 grid in float32, exact only while spatialWeight x 255 x 256 <= 2^24. Disables the histogram (every pixel is distinct), so it costs more. Default 0. */
   spatialWeight?: number;
   /** Called after every assignment pass. Runs on the thread doing the work; keep it cheap. */
   onProgress?: (progress: Progress) => void;
@@ -96,7 +96,8 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
     throw invalidOption('histogram', "'auto' or false with spatialWeight > 0 (positions make every pixel distinct)", o.histogram);
   }
   const init = resolveInit(o.init, options.k, o.spatialWeight);
-  const resolved = Object.fromEntries(KMEANS_OPTION_NAMES.map((name) => [name, o[name]])) as unknown as ResolvedOptions;
+  // -0 (which passes every range) is stored as 0, so no result or report ever shows it.
+  const resolved = Object.fromEntries(KMEANS_OPTION_NAMES.map((name) => [name, o[name] === 0 ? 0 : o[name]])) as unknown as ResolvedOptions;
   if (Array.isArray(init)) Object.assign(resolved, { k: init.length, attempts: 1 });
   return Object.assign(resolved, { init });
 }

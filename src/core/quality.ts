@@ -6,7 +6,7 @@ import { linearToOklab, srgbToLinear } from './colorspace.js';
 import { KMeansSegError } from '../errors.js';
 import { buildHistogram, pixelWords, slotOf } from './histogram.js';
 import type { KMeansResult, Labels, RGBAImage } from '../types.js';
-import { checkImage } from '../validate.js';
+import { checkImage, checkLabelled, invalidOption } from '../validate.js';
 
 /**
  * PSNR over RGB, and the colour difference ΔE in OKLab per pixel (mean, 95th percentile, maximum),
@@ -55,10 +55,16 @@ function oklab100(lin: Float64Array, r: number, g: number, b: number, out: Float
  * q.deltaE.mean;   // 3.1 (OKLab x 100)
  *
  * @throws ERR_INVALID_IMAGE when the original is not a valid image, is not the result's size, or has
- *   no pixel with alpha > 0.
+ *   no pixel with alpha > 0; ERR_INVALID_OPTION when the result is not a kmeans or segment result.
  */
 export function qualityOf(original: RGBAImage, result: KMeansResult): Quality {
   checkImage(original);
+  checkLabelled(result);
+  const { palette, centroids } = result;
+  if (!Array.isArray(palette) || palette.length !== result.k || !palette.every((p) => Array.isArray(p?.rgb) && p.rgb.length === 3) ||
+    !Array.isArray(centroids) || typeof result.toRGBA !== 'function') {
+    throw invalidOption('result', 'a kmeans or segment result (k colours in palette, centroids, toRGBA)', result, 'pass what kmeans() or segment() returned');
+  }
   if (result.width !== original.width || result.height !== original.height) {
     throw new KMeansSegError('ERR_INVALID_IMAGE',
       `The result is ${result.width} x ${result.height} but the original is ${original.width} x ${original.height}: pass the image the result was computed from`);

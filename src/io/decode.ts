@@ -3,13 +3,13 @@
  * header alone (format, pixel limit, buffer size) runs before a pixel is decoded.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { Metadata } from 'sharp';
 import { KMeansSegError } from '../errors.js';
 import { DEFAULT_LIMIT_INPUT_PIXELS } from '../limits.js';
-import { invalidOption } from '../validate.js';
-import { errnoCode, firstLine } from './error-text.js';
+import { invalidOption, quote } from '../validate.js';
+import { firstLine } from './error-text.js';
+import { undecodable, unreadableHeader } from './sniff.js';
+import { readRegularFile } from './read-file.js';
 import { loadSharp, type Sharp } from './sharp.js';
 
 export interface DecodeOptions {
@@ -68,7 +68,7 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
 async function readSource(input: string | Uint8Array): Promise<{ bytes: Buffer; name: string }> {
   if (typeof input === 'string' && input !== '') {
     if (input.includes('\0')) throw invalidOption('input', 'a file path without NUL characters', input);
-    const name = `Input file ${JSON.stringify(input)}`;
+    const name = `Input file ${quote(input)}`;
     return { bytes: await readInput(input, name), name };
   }
   if (input instanceof Uint8Array) {
@@ -87,12 +87,9 @@ async function readHeader(sharp: Sharp, bytes: Buffer, name: string, fromFile: b
     // No limit here: the header alone is read, and we want to name the size in our own message.
     return await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw new KMeansSegError('ERR_DECODE',
-      // sharp's "Input buffer contains unsupported image format" would misname a file: say it our way.
-      `${name} is not an image kmeans-seg can read${/unsupported image format/.test(firstLine(error)) ? '' : ` (${firstLine(error)})`}` +
-      `${looksLikeText(bytes) ? '; it starts with text, not image data' : ''}: ` +
-      `expected ${READABLE_NAMES}${fromFile ? '' : '; for raw RGBA pixels call kmeans({ data, width, height }) instead'}`,
-      { cause: error });
+    // sharp's "Input buffer contains unsupported image format" would misname a file: say it our way.
+    throw new KMeansSegError('ERR_DECODE', `${name} ${unreadableHeader(bytes, firstLine(error),
+      `expected ${READABLE_NAMES}${fromFile ? '' : '; for raw RGBA pixels call kmeans({ data, width, height }) instead'}`)}`, { cause: error });
   }
 }
 
@@ -148,7 +145,7 @@ async function decodePixels(sharp: Sharp, bytes: Buffer, meta: Metadata, format:
         { cause: error });
     }
     throw new KMeansSegError('ERR_DECODE',
-      `${name} could not be decoded as ${format.toUpperCase()} (${firstLine(error)}): the file is truncated or corrupt; re-export or re-download it`,
+      `${name} could not be decoded as ${format.toUpperCase()} (${undecodable(bytes, firstLine(error))}): the file is truncated or corrupt; re-export or re-download it`,
       { cause: error });
   }
 }
@@ -156,49 +153,10 @@ async function decodePixels(sharp: Sharp, bytes: Buffer, meta: Metadata, format:
 /**
  * Read the whole file ourselves rather than hand sharp the path: one read gives metadata and pixels
  * the same bytes, and sidesteps libvips' cache of open files, which can serve stale pixels for a path
- * rewritten in the same process.
+ * rewritten in the same process. readRegularFile opens it once, without blocking, and reads what it checked.
  */
 async function readInput(file: string, name: string): Promise<Buffer> {
-  let stat;
-  try {
-    stat = await fs.stat(file);
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new KMeansSegError('ERR_INPUT_NOT_FOUND',
-        `${name} not found (looked for ${path.resolve(file)}): check the path and the current folder`, { cause: error });
-    }
-    throw new KMeansSegError('ERR_READ', `${name} cannot be accessed (${code ?? firstLine(error)}): ${readFix(code)}`, { cause: error });
-  }
-  if (stat.isDirectory()) {
-    throw new KMeansSegError('ERR_INPUT_NOT_FILE', `${name} is a directory, not an image file: pass an image inside it, e.g. ${JSON.stringify(path.join(file, 'photo.jpg'))}`);
-  }
-  if (!stat.isFile()) {
-    throw new KMeansSegError('ERR_INPUT_NOT_FILE', `${name} is not a regular file (a device, pipe or socket): save the image to a file first`);
-  }
-  if (stat.size === 0) {
-    throw new KMeansSegError('ERR_DECODE', `${name} is empty (0 bytes): re-export or re-download the image`);
-  }
-  try {
-    return await fs.readFile(file);
-  } catch (error) {
-    const code = errnoCode(error);
-    throw new KMeansSegError('ERR_READ', `${name} could not be read (${code ?? firstLine(error)}): ${readFix(code)}`, { cause: error });
-  }
-}
-
-function readFix(code: string | undefined): string {
-  switch (code) {
-    case 'EACCES': case 'EPERM': return 'check its permissions and those of its folders';
-    case 'ELOOP': return 'a symbolic link in the path points back to itself; fix the link';
-    case 'ENAMETOOLONG': return 'the path (or one of its names) is too long; move or rename the file';
-    case 'EIO': return 'the disk or network share reported an I/O error; copy the file elsewhere and retry';
-    default: return 'check the path, its permissions, and the disk';
-  }
-}
-
-/** Printable ASCII or UTF-8 in the first bytes: a text file renamed to .png is a common mistake. */
-function looksLikeText(bytes: Uint8Array): boolean {
-  const head = bytes.subarray(0, 64);
-  return head.length > 0 && head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b !== 127));
+  const bytes = await readRegularFile(file, name, 'image');
+  if (bytes.length === 0) throw new KMeansSegError('ERR_DECODE', `${name} is empty (0 bytes): re-export or re-download the image`);
+  return bytes;
 }

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { KMeansSegError } from '../errors.js';
-import { invalidOption } from '../validate.js';
+import { invalidOption, quote } from '../validate.js';
 import { errnoCode } from './error-text.js';
 
 /** How an output may be written: every writer of the package takes these two. */
@@ -31,6 +31,11 @@ export type OutputFormat = 'png' | 'jpeg' | 'webp';
 
 const WRITABLE: Record<string, OutputFormat> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
 const WRITABLE_NAMES = '.png, .jpg, .jpeg or .webp';
+
+/** The image format an output's extension selects (.png, .jpg/.jpeg, .webp), or undefined for any other. */
+export function imageFormatOf(file: string): OutputFormat | undefined {
+  return WRITABLE[path.extname(file).toLowerCase()];
+}
 
 /** The messages of one kind of output: the segmented image's, or those of a named other file. */
 interface Wording {
@@ -70,13 +75,15 @@ function fileWording(what: string, extensions: readonly string[] | undefined): W
 
 /**
  * Check, before any work, that an output can be written: a known extension, an existing folder, and
- * no existing file (nor the input itself) unless `force`. Without `what` the output is an image
- * (.png, .jpg/.jpeg, .webp) and the format its extension selects is returned; with `what` it is
- * another file (a label map, a palette, a chart) with the given `extensions`, any when absent.
+ * no existing file (nor the input itself, nor a symbolic link, even a dangling one: the write would
+ * replace the link) unless `force`; never, even with `force`, a directory or a special file (see
+ * refuseNonRegular). Without `what` the output is an image (.png, .jpg/.jpeg, .webp) and the format
+ * its extension selects is returned; with `what` it is another file (a label map, a palette, a
+ * chart) with the given `extensions`, any when absent.
  *
  * @throws ERR_INVALID_OPTION for a path that is not a non-empty string; ERR_OUTPUT_FORMAT for an
  *   extension not allowed; ERR_OUTPUT_DIR when the folder is missing or is a file; ERR_OUTPUT_EXISTS
- *   when the path is a directory, or an existing file or the input and `force` is not set.
+ *   when the path is a directory or a special file, or an existing file or the input and `force` is not set.
  */
 export async function checkOutputPath(outPath: string, options?: WriteOptions): Promise<OutputFormat>;
 export async function checkOutputPath(file: string, options: OutputFileOptions): Promise<void>;
@@ -92,14 +99,52 @@ export async function checkOutputPath(file: string, options: WriteOptions | Outp
   const dirStat = await fs.stat(dir).catch(() => undefined);
   if (dirStat === undefined || !dirStat.isDirectory()) throw new KMeansSegError('ERR_OUTPUT_DIR', wording.folder(dir, dirStat === undefined));
   const format = named ? undefined : WRITABLE[ext];
+  const link = await fs.lstat(file).catch(() => undefined);
+  if (link === undefined) return format;
   const stat = await fs.stat(file, { bigint: true }).catch(() => undefined);
-  if (stat === undefined) return format;
-  if (stat.isDirectory()) throw new KMeansSegError('ERR_OUTPUT_EXISTS', wording.directory(file));
+  if (stat?.isDirectory()) throw new KMeansSegError('ERR_OUTPUT_EXISTS', wording.directory(file));
+  await refuseNonRegular(file, named ? options.what : 'output');
   if (options.force) return format;
+  if (stat === undefined) {
+    // A dangling link: the write would replace the link itself (outputs never write through links).
+    throw new KMeansSegError('ERR_OUTPUT_EXISTS', `The ${named ? options.what : 'output'} ${quote(file)} is a symbolic link to ` +
+      `${quote(await fs.readlink(file).catch(() => '?'))}, which does not exist: pass --force / force: true to replace the link, or choose another path`);
+  }
   if (options.inputPath !== undefined && (await sameFile(options.inputPath, file, stat))) {
     throw new KMeansSegError('ERR_OUTPUT_EXISTS', wording.input(file));
   }
   throw new KMeansSegError('ERR_OUTPUT_EXISTS', wording.exists(file));
+}
+
+/** What a non-regular file is, in words. */
+function kindOf(stat: { isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isDirectory(): boolean }): string {
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return stat.isDirectory() ? 'a directory' : 'not a regular file';
+}
+
+/**
+ * Refuse, even with `force`, an output path that names anything but a regular file or nothing: a
+ * device, a FIFO, a socket or a directory, or a symbolic link to one (followed to see what it names;
+ * a dangling link passes). Writing there would replace the special file with a regular one (as root,
+ * `--palette /dev/null --force` would replace the system's /dev/null). `what` names the file in the
+ * message ("output", "label map", "report"). Every writer of the package calls it.
+ *
+ * @throws ERR_OUTPUT_EXISTS naming the path and what it is.
+ */
+export async function refuseNonRegular(file: string, what = 'output'): Promise<void> {
+  const link = await fs.lstat(file).catch(() => undefined);
+  if (link === undefined || link.isFile()) return;
+  const target = link.isSymbolicLink() ? await fs.stat(file).catch(() => undefined) : link;
+  if (target === undefined || target.isFile()) return;
+  const is = link.isSymbolicLink()
+    ? `is a symbolic link to ${kindOf(target)} (${quote(await resolveTarget(file))})`
+    : `is ${kindOf(target)}`;
+  throw new KMeansSegError('ERR_OUTPUT_EXISTS',
+    `The ${what} ${quote(file)} ${is}, not a regular file: kmeans-seg replaces only regular files, even with --force / force: true; ` +
+    'choose a regular file path (writing to stdout (-) is not supported yet)');
 }
 
 /**
@@ -137,4 +182,18 @@ export async function makeFolder(folder: string, what = 'output folder', fix = '
 
 function replaceExt(file: string, ext: string): string {
   return file.slice(0, file.length - path.extname(file).length) + ext;
+}
+
+/**
+ * Where writing `file` would land: its real path, with every symbolic link followed, also a dangling
+ * one (to the path it names) and links in missing parents' place. Never throws; a loop ends after 40 links.
+ */
+export async function resolveTarget(file: string, hops = 0): Promise<string> {
+  const p = path.resolve(file);
+  const real = await fs.realpath(p).catch(() => undefined);
+  if (real !== undefined) return real;
+  const parent = path.dirname(p);
+  const here = parent === p ? p : path.join(await resolveTarget(parent, hops), path.basename(p));
+  const link = hops < 40 ? await fs.readlink(here).catch(() => undefined) : undefined;
+  return link === undefined ? here : resolveTarget(path.resolve(path.dirname(here), link), hops + 1);
 }

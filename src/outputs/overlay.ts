@@ -6,7 +6,7 @@ import { KMeansSegError } from '../errors.js';
 import { encodeImage } from '../io/encode.js';
 import type { WriteOptions } from '../io/output-path.js';
 import type { Labelled, RGBAImage } from '../types.js';
-import { invalidOption } from '../validate.js';
+import { checkHelperOptions, checkImage, checkLabelled, invalidOption, WRITE_OPTIONS } from '../validate.js';
 
 export interface OverlayOptions {
   /** Border colour [r, g, b], 0-255. Default [255, 255, 0] (yellow, as scikit-image's mark_boundaries). */
@@ -18,9 +18,13 @@ export interface OverlayOptions {
  * neighbour has another label, which gives lines one pixel wide. Transparent pixels count as a
  * segment of their own (so the edge of the visible area is drawn), and border pixels are opaque.
  *
- * @throws ERR_INVALID_IMAGE when the original is not the result's size; ERR_INVALID_OPTION for a bad `color`.
+ * @throws ERR_INVALID_IMAGE when the original is no image or not the result's size; ERR_INVALID_OPTION
+ *   for a result that is none (see checkLabelled), a bad `color` or an unknown option.
  */
 export function overlayBorders(original: RGBAImage, result: Labelled, options: OverlayOptions = {}): Uint8ClampedArray {
+  checkImage(original, { expected: 'the original, an image { data, width, height },' });
+  checkLabelled(result);
+  checkHelperOptions(options, ['color'], 'overlayBorders', '{ color: [255, 255, 0] }');
   const { width, height, labels } = result;
   if (original.width !== width || original.height !== height || original.data.length !== width * height * 4) {
     throw new KMeansSegError('ERR_INVALID_IMAGE',
@@ -48,6 +52,7 @@ export function overlayBorders(original: RGBAImage, result: Labelled, options: O
  * @throws the errors of overlayBorders and encodeImage.
  */
 export async function saveOverlay(original: RGBAImage, result: Labelled, file: string, options: WriteOptions & OverlayOptions = {}): Promise<void> {
-  const pixels = overlayBorders(original, result, options);
+  checkHelperOptions(options, [...WRITE_OPTIONS, 'color'], 'saveOverlay', '{ force: true, color: [255, 255, 0] }');
+  const pixels = overlayBorders(original, result, { color: options.color });
   await encodeImage(pixels, result.width, result.height, file, { force: options.force === true, inputPath: options.inputPath });
 }

@@ -5,12 +5,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { COLOR_SPACES, type ColorSpace } from '../core/colorspace.js';
+import { listOf } from '../core/option-table.js';
 import { hexOf, rgbOfHex } from '../core/paint.js';
 import { KMeansSegError } from '../errors.js';
 import { errnoCode } from '../io/error-text.js';
 import { MAX_PALETTE } from '../limits.js';
 import type { PaletteEntry } from '../types.js';
-import { describe, invalidOption } from '../validate.js';
+import { checkOptionNames, checkPlainObject, describe, invalidOption, printable, quote } from '../validate.js';
 
 /** One colour: `'#rrggbb'`, `[r, g, b]` (integers 0-255), or an object with `hex` and/or `rgb` (as in a result's palette). */
 export type PaletteColour = string | readonly number[] | { readonly hex?: string; readonly rgb?: readonly number[] };
@@ -85,7 +86,7 @@ function paletteFromValue(value: unknown, origin: Origin): Palette {
   const base = file ? '' : 'palette.';
   if (extra.colorSpace !== undefined) {
     if (!COLOR_SPACES.includes(extra.colorSpace as ColorSpace)) {
-      throw fail(`Expected ${COLOR_SPACES.map((c) => `"${c}"`).join(', ')} for ${where(`${base}colorSpace`)} but received ${describe(extra.colorSpace)}`);
+      throw fail(`Expected ${listOf(COLOR_SPACES.map((c) => `"${c}"`))} for ${where(`${base}colorSpace`)} but received ${describe(extra.colorSpace)}`);
     }
     out.colorSpace = extra.colorSpace as ColorSpace;
   }
@@ -117,7 +118,7 @@ function colourOf(entry: unknown, where: string, fail: Origin['fail']): [number,
     const fromHex = hex === undefined ? undefined : parseHex(hex, `${where}.hex`, fail);
     const fromRgb = rgb === undefined ? undefined : parseRgb(rgb, `${where}.rgb`, fail);
     if (fromHex && fromRgb && fromHex.some((v, d) => v !== fromRgb[d])) {
-      throw fail(`${where} has hex ${JSON.stringify(hex)} but rgb [${fromRgb.join(', ')}] (${hexOf(fromRgb)}): they must name the same colour; fix or drop one of them`);
+      throw fail(`${where} has hex ${describe(hex)} but rgb [${fromRgb.join(', ')}] (${hexOf(fromRgb)}): they must name the same colour; fix or drop one of them`);
     }
     const colour = fromHex ?? fromRgb;
     if (colour) return colour;
@@ -134,8 +135,7 @@ function parseHex(value: unknown, where: string, fail: Origin['fail']): [number,
 
 function parseRgb(value: unknown, where: string, fail: Origin['fail']): [number, number, number] {
   if (!Array.isArray(value) || value.length !== 3 || !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255)) {
-    const shown = Array.isArray(value) && value.length <= 4 ? `[${value.map((v) => describe(v)).join(', ')}]` : describe(value);
-    throw fail(`Expected [r, g, b], three integers 0-255, for ${where} but received ${shown}`);
+    throw fail(`Expected [r, g, b], three integers 0-255, for ${where} but received ${describe(value)}`);
   }
   return [value[0], value[1], value[2]];
 }
@@ -150,20 +150,20 @@ function parseRgb(value: unknown, where: string, fail: Origin['fail']): [number,
  *   cannot be read; ERR_PALETTE when its content is not a palette.
  */
 export async function readPalette(file: string): Promise<Palette> {
-  if (typeof file !== 'string' || file === '') throw invalidOption('palette', 'a palette file path such as "palette.json"', file);
-  const name = `Palette file ${JSON.stringify(file)}`;
+  if (typeof file !== 'string' || file === '' || file.includes('\0')) throw invalidOption('palette', 'a palette file path (without NUL characters) such as "palette.json"', file);
+  const name = `Palette file ${quote(file)}`;
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new KMeansSegError('ERR_INPUT_NOT_FOUND', `${name} not found (looked for ${path.resolve(file)}): check the path; kmeans-seg <image> --palette FILE writes one`, { cause: error });
+      throw new KMeansSegError('ERR_INPUT_NOT_FOUND', `${name} not found (looked for ${quote(path.resolve(file))}): check the path; kmeans-seg <image> --palette FILE writes one`, { cause: error });
     }
     if (code === 'EISDIR') {
-      throw new KMeansSegError('ERR_INPUT_NOT_FILE', `${name} is a directory: pass the palette file inside it, e.g. ${JSON.stringify(path.join(file, 'palette.json'))}`, { cause: error });
+      throw new KMeansSegError('ERR_INPUT_NOT_FILE', `${name} is a directory: pass the palette file inside it, e.g. ${quote(path.join(file, 'palette.json'))}`, { cause: error });
     }
-    throw new KMeansSegError('ERR_INPUT_NOT_FOUND', `${name} cannot be read (${code ?? (error as Error).message}): check its permissions`, { cause: error });
+    throw new KMeansSegError('ERR_INPUT_NOT_FOUND', `${name} cannot be read (${code ?? printable(String((error as Error).message))}): check its permissions`, { cause: error });
   }
   return parsePalette(text, { name, gpl: path.extname(file).toLowerCase() === '.gpl' });
 }
@@ -172,9 +172,16 @@ export async function readPalette(file: string): Promise<Palette> {
  * Parse palette text (JSON or GIMP .gpl; .gpl when `gpl` is true or the text starts with "GIMP
  * Palette"). `name` starts every message, e.g. 'Palette file "p.json"'.
  *
- * @throws ERR_PALETTE when the text is not a palette.
+ * @throws ERR_INVALID_OPTION when `text` is not a string or the options are bad; ERR_PALETTE when
+ *   the text is not a palette.
  */
-export function parsePalette(text: string, { name = 'The palette text', gpl = false }: { name?: string; gpl?: boolean } = {}): Palette {
+export function parsePalette(text: string, options: { name?: string; gpl?: boolean } = {}): Palette {
+  if (typeof text !== 'string') throw invalidOption('text', 'a string', text, 'pass the text of a palette file, or call readPalette(path)');
+  checkPlainObject(options, 'options', "an object such as { name: 'Palette file \"p.gpl\"', gpl: true }");
+  checkOptionNames(options, ['name', 'gpl'], 'parsePalette');
+  const { name = 'The palette text', gpl = false } = options;
+  if (typeof name !== 'string') throw invalidOption('name', 'a string that starts every message', name);
+  if (typeof gpl !== 'boolean') throw invalidOption('gpl', 'true or false', gpl);
   const fail = (message: string) => new KMeansSegError('ERR_PALETTE', message);
   const body = text.replace(/^\uFEFF/, '');
   if (body.trim() === '') {
@@ -185,7 +192,8 @@ export function parsePalette(text: string, { name = 'The palette text', gpl = fa
   try {
     value = JSON.parse(body);
   } catch (error) {
-    throw fail(`${name} is not valid JSON (${(error as Error).message}): expected palette JSON such as [{ "hex": "#1173b0" }, ...] or a GIMP palette (.gpl)`);
+    // V8's message quotes a snippet of the text, which may hold any byte: escaped like every snippet.
+    throw fail(`${name} is not valid JSON (${printable((error as Error).message)}): expected palette JSON such as [{ "hex": "#1173b0" }, ...] or a GIMP palette (.gpl)`);
   }
   return paletteFromValue(value, { file: name, fail });
 }

@@ -2,6 +2,7 @@
 // and their PNG rendering. Invariant: the same numbers always give the same SVG, byte for byte.
 import type { Knee } from './knee.js';
 import { loadSharp } from '../io/sharp.js';
+import { checkHelperOptions, checkInteger, checkNumber, checkNumbers, invalidOption } from '../validate.js';
 
 // The charts are SVG written by hand (a few dozen elements: axes, ticks, polylines, a legend), which
 // needs no chart library, stays reproducible, and renders to PNG with the sharp (librsvg) the package
@@ -14,9 +15,9 @@ export const FONT = "DejaVu Sans, sans-serif";
 const SERIES_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 export interface ChartOptions {
-  /** Width of the SVG in pixels. Default 640. */
+  /** Width of the SVG in pixels, an integer 320-100000 (the plot needs room beside its axis labels and legend). Default 640. */
   width?: number;
-  /** Height of the plot's SVG in pixels (the cost chart grows to fit its legend). Default 400. */
+  /** Height of the plot's SVG in pixels, an integer 200-100000 (the cost chart grows to fit its legend). Default 400. */
   height?: number;
   /** Title above the plot. */
   title?: string;
@@ -25,9 +26,23 @@ export interface ChartOptions {
 export interface DistortionPoint { k: number; inertia: number }
 export interface CostSeries { k: number; history: readonly number[] }
 
-/** Inertia against K, with the chord and the knee marked (see findKnee). `points` ascending in K. */
+/**
+ * Inertia against K, with the chord and the knee marked (see findKnee). `points` ascending in K.
+ * @throws {KMeansSegError} ERR_INVALID_OPTION for points that are not { k, inertia } of finite
+ * numbers in increasing K, a knee that is not one of theirs, or bad options.
+ */
 export function distortionChartSVG(points: readonly DistortionPoint[], knee: Knee | null, options: ChartOptions = {}): string {
-  const width = options.width ?? 640, height = options.height ?? 400;
+  checkSeries(points, 'points', (p, name, i) => {
+    checkNumber(p.k, `${name}.k`);
+    checkNumber(p.inertia, `${name}.inertia`);
+    if (i > 0 && !(p.k > points[i - 1]!.k)) throw invalidOption(`${name}.k`, `a K above points[${i - 1}].k (${points[i - 1]!.k})`, p.k, 'pass the points in increasing K');
+  });
+  // A knee lies strictly inside the curve (findKnee never returns an end point), at its own K.
+  if (knee !== null && knee !== undefined && (typeof knee !== 'object' || !Number.isInteger(knee.index) ||
+    !(knee.index > 0 && knee.index < points.length - 1) || points[knee.index]!.k !== knee.k)) {
+    throw invalidOption('knee', 'null or what findKnee returned for these points', knee, 'pass findKnee(ks, inertias), or null for no knee');
+  }
+  const { width = 640, height = 400 } = checkChartOptions(options, 'distortionChartSVG');
   const title = options.title ?? 'Distortion (inertia) against K';
   const plot = { left: 84, right: width - 24, top: 44, bottom: height - 52 };
   const ks = points.map((p) => p.k);
@@ -57,9 +72,16 @@ export function distortionChartSVG(points: readonly DistortionPoint[], knee: Kne
   return out.join('\n') + '\n';
 }
 
-/** Inertia after every iteration, one line per K, on a log scale (costs differ by decades across K). */
+/**
+ * Inertia after every iteration, one line per K, on a log scale (costs differ by decades across K).
+ * @throws {KMeansSegError} ERR_INVALID_OPTION for series that are not { k, history } of finite numbers, or bad options.
+ */
 export function costChartSVG(series: readonly CostSeries[], options: ChartOptions = {}): string {
-  const width = options.width ?? 640;
+  checkSeries(series, 'series', (s, name) => {
+    checkNumber(s.k, `${name}.k`);
+    checkNumbers(s.history, `${name}.history`, undefined, 'pass result.history');
+  });
+  const width = checkChartOptions(options, 'costChartSVG').width ?? 640;
   const legendWidth = 130;
   const title = options.title ?? 'Cost (inertia) per iteration';
   const legendRows = series.length;
@@ -99,11 +121,31 @@ export function costChartSVG(series: readonly CostSeries[], options: ChartOption
 /**
  * Render an SVG string to PNG bytes with sharp (librsvg). `density` 72 keeps the SVG's pixel size.
  *
- * @throws {KMeansSegError} ERR_BACKEND when sharp cannot be loaded.
+ * @throws {KMeansSegError} ERR_INVALID_OPTION for an svg that is no non-empty string or a density
+ * outside 1-100000; ERR_BACKEND when sharp cannot be loaded.
  */
 export async function svgToPNG(svg: string, density = 72): Promise<Buffer> {
+  if (typeof svg !== 'string' || svg === '') throw invalidOption('svg', 'the text of an SVG image', svg, 'pass what distortionChartSVG or costChartSVG returned');
+  checkNumber(density, 'density', 1, 100000, "dots per inch; 72 keeps the SVG's pixel size");
   const sharp = await loadSharp();
   return sharp(Buffer.from(svg, 'utf8'), { density }).png({ compressionLevel: 9 }).toBuffer();
+}
+
+/** An array of objects, each checked by `check` with its name ("points[2]") and index. */
+function checkSeries<T>(value: readonly T[], name: string, check: (item: T, name: string, index: number) => void): void {
+  if (!Array.isArray(value)) throw invalidOption(name, 'an array', value);
+  value.forEach((item: unknown, i) => {
+    if (item === null || typeof item !== 'object') throw invalidOption(`${name}[${i}]`, 'an object', item);
+    check(item as T, `${name}[${i}]`, i);
+  });
+}
+
+function checkChartOptions(options: ChartOptions | undefined, where: string): ChartOptions {
+  const opts = checkHelperOptions(options, ['width', 'height', 'title'], where, "{ width: 640, title: 'Inertia' }");
+  if (opts.width !== undefined) checkInteger(opts.width, 'width', 320, 100000);
+  if (opts.height !== undefined) checkInteger(opts.height, 'height', 200, 100000);
+  if (opts.title !== undefined && typeof opts.title !== 'string') throw invalidOption('title', 'a string', opts.title);
+  return opts;
 }
 
 function header(width: number, height: number, title: string): string[] {

@@ -4,6 +4,9 @@ import { FONT, escapeXml } from './charts.js';
 import { KMeansSegError } from '../errors.js';
 import { loadSharp } from '../io/sharp.js';
 import type { RGBAImage } from '../types.js';
+import { checkHelperOptions, checkImage, checkInteger, invalidOption, quote } from '../validate.js';
+
+const SHEET_OPTIONS = ['columns', 'tileWidth', 'padding', 'labelHeight'];
 
 
 export interface SheetTile {
@@ -43,9 +46,14 @@ export interface SheetGeometry {
  * columns * tileWidth + (columns + 1) * padding wide and rows * (tileHeight + labelHeight) +
  * (rows + 1) * padding high.
  *
- * @throws {KMeansSegError} ERR_INVALID_OPTION when columns, tileWidth, padding or labelHeight is out of range.
+ * @throws {KMeansSegError} ERR_INVALID_OPTION for a count of tiles or an image size that is no
+ * positive integer, or when columns, tileWidth, padding or labelHeight is out of range.
  */
 export function sheetGeometry(tiles: number, imageWidth: number, imageHeight: number, options: SheetOptions = {}): SheetGeometry {
+  checkInteger(tiles, 'tiles', 1, 100000, 'the number of pictures on the sheet');
+  checkInteger(imageWidth, 'imageWidth', 1, Number.MAX_SAFE_INTEGER, "the pictures' width in pixels");
+  checkInteger(imageHeight, 'imageHeight', 1, Number.MAX_SAFE_INTEGER, "the pictures' height in pixels");
+  checkHelperOptions(options, SHEET_OPTIONS, 'sheetGeometry', '{ columns: 4 }');
   const columns = options.columns ?? Math.min(tiles, 4);
   const maxTile = options.tileWidth ?? 320;
   const padding = options.padding ?? 12;
@@ -73,15 +81,20 @@ export function sheetGeometry(tiles: number, imageWidth: number, imageHeight: nu
  * Lay the tiles out in a grid on white, each picture with its caption below (text rendered by sharp
  * from SVG). Every tile must have the same size. Returns RGBA pixels, ready for encodeImage.
  *
- * @throws {KMeansSegError} ERR_INVALID_OPTION for no tiles or bad sheet options (see sheetGeometry);
+ * @throws {KMeansSegError} ERR_INVALID_OPTION for no tiles, a tile without a string label, or bad sheet
+ * options (see sheetGeometry); ERR_INVALID_IMAGE for a tile whose image is none;
  * ERR_INVALID_IMAGE when the tiles differ in size; ERR_BACKEND when sharp cannot be loaded.
  */
 export async function contactSheet(tiles: readonly SheetTile[], options: SheetOptions = {}): Promise<RGBAImage> {
-  if (tiles.length === 0) throw new KMeansSegError('ERR_INVALID_OPTION', 'A contact sheet needs at least one tile');
+  if (!Array.isArray(tiles) || tiles.length === 0) {
+    throw invalidOption('tiles', 'a non-empty array of tiles { label, image }', tiles, 'a contact sheet needs at least one tile');
+  }
+  checkHelperOptions(options, SHEET_OPTIONS, 'contactSheet', '{ columns: 4 }');
+  tiles.forEach((t: unknown, i) => checkTile(t, i));
   const { width: w, height: h } = tiles[0]!.image;
   for (const t of tiles) {
     if (t.image.width !== w || t.image.height !== h) {
-      throw new KMeansSegError('ERR_INVALID_IMAGE', `Every tile of a contact sheet must be ${w} x ${h}, but "${t.label}" is ${t.image.width} x ${t.image.height}`);
+      throw new KMeansSegError('ERR_INVALID_IMAGE', `Every tile of a contact sheet must be ${w} x ${h}, but ${quote(t.label)} is ${t.image.width} x ${t.image.height}`);
     }
   }
   const g = sheetGeometry(tiles.length, w, h, options);
@@ -107,4 +120,13 @@ export async function contactSheet(tiles: readonly SheetTile[], options: SheetOp
     .raw()
     .toBuffer();
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: g.width, height: g.height };
+}
+
+/** One tile: a string label, an RGBA image (ERR_INVALID_IMAGE when it is none) and an optional boolean `nearest`. */
+function checkTile(tile: unknown, i: number): void {
+  if (tile === null || typeof tile !== 'object') throw invalidOption(`tiles[${i}]`, 'a tile { label, image }', tile);
+  const { label, image, nearest } = tile as SheetTile;
+  if (typeof label !== 'string') throw invalidOption(`tiles[${i}].label`, 'a string', label, 'the caption under the picture');
+  checkImage(image, { expected: `an image { data, width, height } for tiles[${i}].image` });
+  if (nearest !== undefined && typeof nearest !== 'boolean') throw invalidOption(`tiles[${i}].nearest`, 'true or false', nearest);
 }

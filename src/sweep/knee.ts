@@ -1,6 +1,7 @@
 // The knee of a K sweep's distortion curve (Kneedle without smoothing): a pure statistic, no I/O.
 // Invariant: the same xs and ys always give the same knee, ties going to the lower x.
 import { KMeansSegError } from '../errors.js';
+import { checkNumbers } from '../validate.js';
 
 export interface Knee {
   /** K at the knee. */
@@ -22,9 +23,12 @@ const MIN_KNEE_DISTANCE = 1e-9;
  * difference curve). `xs` must be strictly increasing. Returns null for fewer than 3 points, or when
  * no point lies below the chord by more than 1e-9 (a straight or concave curve has no knee). Ties go to the lower x.
  *
- * @throws {KMeansSegError} ERR_INVALID_OPTION when xs and ys differ in length or xs is not strictly increasing.
+ * @throws {KMeansSegError} ERR_INVALID_OPTION when xs or ys is not an array of finite numbers, they
+ * differ in length, or xs is not strictly increasing.
  */
 export function findKnee(xs: readonly number[], ys: readonly number[]): Knee | null {
+  checkNumbers(xs, 'xs', undefined, 'pass the K values, e.g. [2, 4, 8]');
+  checkNumbers(ys, 'ys', undefined, "pass each K's inertia");
   if (xs.length !== ys.length) throw new KMeansSegError('ERR_INVALID_OPTION', `findKnee needs as many xs as ys but received ${xs.length} and ${ys.length}`);
   const n = xs.length;
   if (n < 3) return null;

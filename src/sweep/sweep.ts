@@ -6,11 +6,11 @@ import { costChartSVG, distortionChartSVG, svgToPNG, type ChartOptions } from '.
 import { contactSheet, type SheetOptions, type SheetTile } from './contact-sheet.js';
 import { findKnee, type Knee } from './knee.js';
 import { KMeansSegError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
 import { resolveLimitInputPixels } from '../io/decode.js';
-import { encodeImage } from '../io/encode.js';
+import { encodePixels } from '../io/encode.js';
 import { loadInput } from '../io/load-input.js';
-import { checkOutputPath, type WriteOptions } from '../io/output-path.js';
+import { checkOutputPath, type OutputFormat, type WriteOptions } from '../io/output-path.js';
+import { OutputSet } from '../io/output-set.js';
 import { kmeans } from '../core/kmeans.js';
 import { resolveOptions, type InitMethod, type KMeansOptions } from '../core/options.js';
 import { qualityOf, type Quality } from '../core/quality.js';
@@ -245,6 +245,7 @@ function sweepSummary({ input, image, entries, knee, warnings }: SweepFields, ks
  */
 export function sweepFiles(sheet: string, options: { distortion?: string; cost?: string } = {}): SweepFiles {
   if (typeof sheet !== 'string' || sheet === '') throw invalidOption('sheet', 'a file path such as "sheet.png"', sheet);
+  checkPlainObject(options, 'options', "an object such as { distortion: 'd.svg' }");
   const base = (file: string): string => {
     const ext = path.extname(file).toLowerCase();
     return ext === '.svg' || ext === '.png' ? file.slice(0, file.length - ext.length) : file;
@@ -265,38 +266,50 @@ export function sweepFiles(sheet: string, options: { distortion?: string; cost?:
 }
 
 /**
- * Check, before any work, that every file of a sweep can be written (see checkOutputPath).
+ * Check, before any work, that every file of a sweep can be written (see checkOutputPath), and plan
+ * each in `set` (see OutputSet.plan: no two on one file, however spelled; writable folders). Returns
+ * the sheet's format.
  *
- * @throws {KMeansSegError} ERR_OUTPUT_FORMAT, ERR_OUTPUT_DIR or ERR_OUTPUT_EXISTS naming the file.
+ * @throws {KMeansSegError} ERR_OUTPUT_FORMAT, ERR_OUTPUT_DIR, ERR_OUTPUT_EXISTS or ERR_WRITE naming
+ * the file; ERR_INVALID_OPTION when two of them are one file.
  */
-export async function checkSweepFiles(files: SweepFiles, options: WriteOptions = {}): Promise<void> {
-  await checkOutputPath(files.sheet, options);
+export async function checkSweepFiles(files: SweepFiles, options: WriteOptions = {}, set = new OutputSet()): Promise<OutputFormat> {
+  await set.reserve(files.sheet, 'contact sheet');
+  for (const file of [files.distortionSvg, files.distortionPng]) await set.reserve(file, 'distortion chart');
+  for (const file of [files.costSvg, files.costPng]) await set.reserve(file, 'cost chart');
+  const format = await checkOutputPath(files.sheet, options);
   await checkOutputPath(files.distortionSvg, { ...options, extensions: ['.svg'], what: 'distortion chart' });
   await checkOutputPath(files.distortionPng, { ...options, extensions: ['.png'], what: 'distortion chart' });
   await checkOutputPath(files.costSvg, { ...options, extensions: ['.svg'], what: 'cost chart' });
   await checkOutputPath(files.costPng, { ...options, extensions: ['.png'], what: 'cost chart' });
+  await set.checkFolders();
+  return format;
 }
 
 /**
  * Write a sweep's contact sheet (format from its extension: .png, .jpg, .webp) and its two charts,
- * each as SVG and as PNG rendered by sharp. Every path is checked before the first write; each
- * file is written atomically. Returns the paths.
+ * each as SVG and as PNG rendered by sharp. All or nothing: every path is checked, and every file
+ * written to a temporary file, before the first is renamed into place (see OutputSet). Returns the paths.
  *
- * @throws {KMeansSegError} before the first write: those of sweepFiles and checkSweepFiles, and
- * ERR_INVALID_OPTION for bad sheet options; while writing: ERR_WRITE.
+ * @throws {KMeansSegError} before the first write: those of sweepFiles and checkSweepFiles,
+ * ERR_INVALID_OPTION for bad sheet options, ERR_OUTPUT_FORMAT for a sheet too large for its format,
+ * ERR_WRITE when a file cannot be written.
  */
 export async function saveSweep(result: SweepResult, sheet: string, options: SaveSweepOptions = {}): Promise<SweepFiles> {
+  if (typeof result?.contactSheet !== 'function') throw invalidOption('result', 'what sweep() returned', result, 'pass the result of await sweep(input, { ks })');
   const files = sweepFiles(sheet, options);
-  const write = { force: options.force === true, inputPath: options.inputPath };
-  await checkSweepFiles(files, write);
+  const set = new OutputSet();
+  const format = await checkSweepFiles(files, { force: options.force === true, inputPath: options.inputPath }, set);
   const picture = await result.contactSheet({ columns: options.columns, tileWidth: options.tileWidth, padding: options.padding, labelHeight: options.labelHeight });
-  await encodeImage(picture.data, picture.width, picture.height, files.sheet, write);
-  for (const [svg, svgFile, pngFile] of [
-    [result.distortionChart(), files.distortionSvg, files.distortionPng],
-    [result.costChart(), files.costSvg, files.costPng],
-  ] as const) {
-    await writeFileAtomic(svgFile, Buffer.from(svg, 'utf8'));
-    await writeFileAtomic(pngFile, await svgToPNG(svg));
-  }
+  await set.run(async () => {
+    await set.stage(files.sheet, await encodePixels(picture.data, picture.width, picture.height, format, files.sheet));
+    for (const [svg, svgFile, pngFile] of [
+      [result.distortionChart(), files.distortionSvg, files.distortionPng],
+      [result.costChart(), files.costSvg, files.costPng],
+    ] as const) {
+      await set.stage(svgFile, Buffer.from(svg, 'utf8'));
+      await set.stage(pngFile, await svgToPNG(svg));
+    }
+  });
   return files;
 }

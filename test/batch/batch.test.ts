@@ -16,6 +16,7 @@ import { batch, type BatchProgress, type BatchReport } from '../../src/batch/bat
 import { main } from '../../src/cli/batch.js';
 import { ProgressView } from '../../src/cli/progress.js';
 import { KMeansSegError } from '../../src/errors.js';
+import { tempHost } from '../../src/io/atomic-write.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -64,7 +65,8 @@ describe('kmeans-seg batch (main)', () => {
     const folder = path.join(tmp, 'out1', 'nested');
     const reportFile = path.join(tmp, 'report1.json');
     expect(await main([pattern(), '-k', '2', '-o', folder, '--report', reportFile])).toBe(1);
-    expect((await readdir(folder)).sort()).toEqual(['a.png', 'b.png', 'c.png']);
+    expect((await readdir(folder)).sort()).toEqual(['.kmeans-seg', 'a.png', 'b.png', 'c.png']);
+    expect((await readdir(path.join(folder, '.kmeans-seg'))).sort()).toEqual(['a.png.json', 'b.png.json', 'c.png.json']);
     for (const f of ['a.png', 'b.png', 'c.png']) {
       const { data, info } = await sharp(path.join(folder, f)).raw().toBuffer({ resolveWithObject: true });
       const seen = new Set<string>();
@@ -98,13 +100,13 @@ describe('kmeans-seg batch (main)', () => {
 
     expect(await main([pattern(), '-k', '2', '-o', folder, '--report', reportFile, '--force'])).toBe(1);
     expect(JSON.parse(await readFile(reportFile, 'utf8'))).toMatchObject({ done: 3, skipped: 0, failed: 1 });
-    expect((await readdir(folder)).sort()).toEqual(['a.png', 'b.png', 'c.png']);
+    expect((await readdir(folder)).sort()).toEqual(['.kmeans-seg', 'a.png', 'b.png', 'c.png']);
   });
 
   it('exits 0 when every file is done, in the format asked for, with --json', async () => {
     const folder = path.join(tmp, 'out3');
     expect(await main([path.join(input, '[abc].png'), '-k', '3', '-o', folder, '--format', 'webp', '--jobs', '1', '--json'])).toBe(0);
-    expect((await readdir(folder)).sort()).toEqual(['a.webp', 'b.webp', 'c.webp']);
+    expect((await readdir(folder)).sort()).toEqual(['.kmeans-seg', 'a.webp', 'b.webp', 'c.webp']);
     expect(JSON.parse(out)).toMatchObject({ total: 3, done: 3, workers: 1, format: 'webp' });
   });
 
@@ -154,7 +156,7 @@ describe('batch()', () => {
     const report = await batch([path.join(input, 'a.png'), path.join(input, 'b.png')], {
       output: folder, palette: ['#ffffff', '#000000', '#ff0000'], concurrency: 2, onProgress: (p) => events.push(p),
     });
-    expect(report).toMatchObject({ total: 2, done: 2, failed: 0, workers: 2 });
+    expect(report).toMatchObject({ total: 2, done: 2, failed: 0, workers: Math.min(2, os.availableParallelism()) });
     expect(events[0]).toMatchObject({ file: null, finished: 0, total: 2 });
     expect(events.at(-1)).toMatchObject({ finished: 2, counts: { done: 2, skipped: 0, failed: 0, cancelled: 0 } });
     const { data, info } = await sharp(path.join(folder, 'a.png')).raw().toBuffer({ resolveWithObject: true });
@@ -192,12 +194,12 @@ describe('batch()', () => {
   it('removes its own temporary files, and only its own', async () => {
     const folder = path.join(tmp, 'api-temps');
     await mkdir(folder);
-    const ours = `.a.png.${process.pid}.0123456789ab.tmp`;
-    const foreign = `.a.png.${process.pid + 1}.0123456789ab.tmp`;
+    const ours = `.a.png.${tempHost()}.${process.pid}.0123456789ab.tmp`;
+    const foreign = `.a.png.${tempHost()}.${process.ppid}.0123456789ab.tmp`; // a live process: never removed
     await writeFile(path.join(folder, ours), 'partial');
     await writeFile(path.join(folder, foreign), 'someone else');
     await batch(path.join(input, 'a.png'), { output: folder, k: 2 });
-    expect((await readdir(folder)).sort()).toEqual([foreign, 'a.png'].sort());
+    expect((await readdir(folder)).sort()).toEqual([foreign, '.kmeans-seg', 'a.png'].sort());
   });
 
   it('stops mid-batch on abort, terminating busy workers at once with stopGraceMs 0, and leaves whole files only', async () => {
@@ -213,7 +215,7 @@ describe('batch()', () => {
     expect(report.done).toBeGreaterThanOrEqual(1);
     expect(report.cancelled).toBeGreaterThan(0);
     expect(report.done + report.cancelled).toBe(40);
-    const names = await readdir(folder);
+    const names = (await readdir(folder)).filter((n) => n !== '.kmeans-seg');
     expect(names.every((n) => /^n\d{3}\.png$/.test(n)), names.join(' ')).toBe(true);
     for (const n of names) await sharp(path.join(folder, n)).stats(); // decodes: whole files only
   });
@@ -271,7 +273,7 @@ describe('kmeans-seg batch, interrupted (child process)', () => {
     child.kill('SIGINT');
     expect(await exited, stderr).toBe(130);
 
-    const names = await readdir(folder);
+    const names = (await readdir(folder)).filter((n) => n !== '.kmeans-seg');
     expect(names.every((n) => /^n\d{3}\.png$/.test(n)), `unexpected files: ${names.join(' ')}`).toBe(true);
     expect(names.length).toBeLessThan(120);
     for (const n of names) await sharp(path.join(folder, n)).stats();
@@ -279,7 +281,7 @@ describe('kmeans-seg batch, interrupted (child process)', () => {
     expect(report).toMatchObject({ interrupted: true, total: 120, failed: 0 });
     expect(report.done).toBe(names.length);
     expect(report.cancelled).toBe(120 - names.length);
-    expect(stderr).toContain('kmeans-seg: interrupted: stopping');
+    expect(stderr).toContain('kmeans-seg: interrupted (SIGINT): stopping');
     expect(stdout).toMatch(/^batch \(interrupted\): 120 files: \d+ done, 0 skipped, 0 failed, \d+ not finished/);
   }, 60_000);
 });

@@ -91,8 +91,9 @@ describe('CLI: one stderr line naming the file and the problem, exit 1 or 2, not
         return [path.join(dir, 'cut.png'), '-o', path.join(dir, 'out.png')];
       },
       code: 1,
-      // sharp cannot even read the header of a PNG without IDAT: ERR_DECODE, "not an image".
-      mentions: (dir) => [JSON.stringify(path.join(dir, 'cut.png')), 'is not an image kmeans-seg can read', 'corrupt header'],
+      // sharp cannot even read the header of a PNG without IDAT: ERR_DECODE, naming it a PNG and its defect
+      // (it used to say "not an image", with libvips' "corrupt header").
+      mentions: (dir) => [JSON.stringify(path.join(dir, 'cut.png')), 'is a PNG file that cannot be read', 'no IDAT chunk'],
     },
   );
 

@@ -141,7 +141,7 @@ proto.sync = function () {
         onStderr: (text, child) => {
           if (!text.includes('test-preload: sync stalled') || child.killed) return;
           void readdir(dir).then((names) => {
-            sawTemp = names.some((n) => /^\.out\.png\.\d+\.[0-9a-f]+\.tmp$/.test(n));
+            sawTemp = names.some((n) => /^\.out\.png\.[A-Za-z0-9_-]+\.\d+\.[0-9a-f]{12}\.tmp$/.test(n)); // .<name>.<host>.<pid>.<random>.tmp
             child.kill(signal);
           });
         },

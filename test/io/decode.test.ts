@@ -2,7 +2,7 @@
  * Every image file a user may hand the API, good, odd or hostile (crafted headers, bombs, frames,
  * depths, unreadable paths): a typed error with a stable code or a documented behaviour.
  */
-import { chmod, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -204,8 +204,12 @@ describe('unreadable inputs: ERR_READ naming the file and the cause', () => {
       await rejects(decodeImage(file), 'ERR_READ', 'EACCES', 'permissions');
       return;
     }
-    // root reads everything: run the CLI as nobody instead.
-    const r = await runCli([file, '-o', path.join(dir, 'out.png')], { uid: NOBODY });
+    // root reads everything: run the CLI as nobody instead, into a folder nobody may write (the
+    // output's folder is checked first).
+    const out = path.join(dir, 'out');
+    await mkdir(out);
+    await chmod(out, 0o777);
+    const r = await runCli([file, '-o', path.join(out, 'out.png')], { uid: NOBODY });
     if (!r.stderr.startsWith('kmeans-seg:')) { skipWith(`cannot run the CLI as nobody (uid ${NOBODY}): ${r.stderr}`); ctx.skip(); return; }
     expect(r.code, r.stderr).toBe(1);
     expectOneLineError(r.stderr);

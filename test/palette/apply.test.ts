@@ -373,14 +373,18 @@ describe('kmeans-seg apply (main)', () => {
     expect((await stat(path.join(folder, 'f1.webp'))).size).toBeGreaterThan(3);
   });
 
-  it('goes on past an image that fails, then exits 1', async () => {
+  it('goes on past an image that fails to report every failure, then writes nothing and exits 1', async () => {
     const bad = path.join(dir, 'bad', 'zz.png');
     await mkdir(path.dirname(bad));
     await writeFile(bad, 'not an image');
     const folder = path.join(dir, 'partial');
     expect(await main(['--palette', palette, bad, path.join(dir, 'frames', 'f2.png'), '-o', folder])).toBe(1);
-    expect(await readdir(folder)).toEqual(['f2.png']);
-    expect(err).toMatch(/kmeans-seg: error: Input file ".*zz\.png" is not an image.*\nkmeans-seg: error: 1 of 2 images failed/);
+    // All or nothing: f2.png was made but not renamed into place, and the folder made for the run is gone,
+    // so the rerun without the bad image needs no --force.
+    expect(existsSync(folder)).toBe(false);
+    expect(err).toMatch(/kmeans-seg: error: Input file ".*zz\.png" is not an image.*\nkmeans-seg: error: 1 of 2 images failed \(see above\); nothing was written/);
+    expect(await main(['--palette', palette, path.join(dir, 'frames', 'f2.png'), path.join(dir, 'frames', 'f1.png'), '-o', folder])).toBe(0);
+    expect((await readdir(folder)).sort()).toEqual(['f1.png', 'f2.png']);
   });
 
   it('reports a bad palette in one line with exit 1, and usage mistakes with exit 2', async () => {

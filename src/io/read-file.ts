@@ -1,0 +1,87 @@
+/**
+ * Input files read whole: opened once, without blocking, then checked and read through that one
+ * descriptor. Invariant: what is read is what was checked, a regular file no larger than MAX_INPUT_FILE_BYTES.
+ */
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { KMeansSegError } from '../errors.js';
+import { MAX_INPUT_FILE_BYTES } from '../limits.js';
+import { quote } from '../validate.js';
+import { errnoCode, firstLine } from './error-text.js';
+
+/**
+ * The bytes of the regular file `file` (possibly none). A first look by path refuses a folder, a
+ * device, a pipe or a socket without opening it; the file is then opened with O_NONBLOCK (so a FIFO
+ * swapped in after that look cannot block the open forever), fstat'ed, refused unless it is a
+ * regular file of at most MAX_INPUT_FILE_BYTES, and read through the descriptor. `name` starts
+ * every message ('Input file "a.png"'); `noun` is what the file should be ("image", "palette").
+ *
+ * @throws ERR_INPUT_NOT_FOUND for a missing path; ERR_INPUT_NOT_FILE for a folder, device, pipe or
+ *   socket; ERR_TOO_LARGE past MAX_INPUT_FILE_BYTES; ERR_READ when it cannot be read.
+ */
+export async function readRegularFile(file: string, name: string, noun: string): Promise<Buffer> {
+  checkStat(await fs.stat(file).catch((error: unknown) => { throw notReadable(error, file, name, noun, 'cannot be accessed'); }), file, name, noun);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    throw notReadable(error, file, name, noun, 'could not be read');
+  }
+  try {
+    const stat = await handle.stat();
+    checkStat(stat, file, name, noun);
+    const bytes = Buffer.allocUnsafe(stat.size);
+    let read = 0;
+    while (read < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, read, bytes.length - read, read);
+      if (bytesRead === 0) break; // the file shrank since fstat: what is there is what it holds
+      read += bytesRead;
+    }
+    return read < bytes.length ? bytes.subarray(0, read) : bytes;
+  } catch (error) {
+    throw notReadable(error, file, name, noun, 'could not be read');
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** Refuse what is not a regular file no larger than MAX_INPUT_FILE_BYTES, from its stat. */
+function checkStat(stat: { isDirectory(): boolean; isFile(): boolean; size: number }, file: string, name: string, noun: string): void {
+  if (stat.isDirectory()) {
+    const example = noun === 'image' ? 'photo.jpg' : `${noun}.json`;
+    throw new KMeansSegError('ERR_INPUT_NOT_FILE', `${name} is a directory, not ${article(noun)} file: pass ${article(noun)} inside it, e.g. ${quote(path.join(file, example))}`);
+  }
+  if (!stat.isFile()) throw notAFile(name, noun);
+  if (stat.size > MAX_INPUT_FILE_BYTES) {
+    throw new KMeansSegError('ERR_TOO_LARGE',
+      `${name} is ${stat.size} bytes (${(stat.size / 2 ** 30).toFixed(2)} GiB), more than the ${MAX_INPUT_FILE_BYTES} bytes (2 GiB - 1) kmeans-seg reads from a file: ` +
+      (noun === 'image' ? 're-encode it smaller (a compressed PNG or WebP), or downscale or tile the image first' : `is it really ${article(noun)}?`));
+  }
+}
+
+const article = (noun: string): string => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+
+const notAFile = (name: string, noun: string, cause?: unknown): KMeansSegError =>
+  new KMeansSegError('ERR_INPUT_NOT_FILE', `${name} is not a regular file (a device, pipe or socket): save the ${noun} to a file first`, { cause });
+
+/** A failed stat, open or read as our error: a missing path, or ERR_READ with the cause and the fix. */
+function notReadable(error: unknown, file: string, name: string, noun: string, what: string): KMeansSegError {
+  if (error instanceof KMeansSegError) return error;
+  const code = errnoCode(error);
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new KMeansSegError('ERR_INPUT_NOT_FOUND',
+      `${name} not found (looked for ${quote(path.resolve(file))}): check the path and the current folder`, { cause: error });
+  }
+  if (code === 'ENXIO') return notAFile(name, noun, error); // open() of a socket
+  return new KMeansSegError('ERR_READ', `${name} ${what} (${code ?? firstLine(error)}): ${readFix(code)}`, { cause: error });
+}
+
+function readFix(code: string | undefined): string {
+  switch (code) {
+    case 'EACCES': case 'EPERM': return 'check its permissions and those of its folders';
+    case 'ELOOP': return 'a symbolic link in the path points back to itself; fix the link';
+    case 'ENAMETOOLONG': return 'the path (or one of its names) is too long; move or rename the file';
+    case 'EIO': return 'the disk or network share reported an I/O error; copy the file elsewhere and retry';
+    default: return 'check the path, its permissions, and the disk';
+  }
+}
