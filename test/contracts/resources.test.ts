@@ -243,14 +243,18 @@ await kmeans({ data, width: w, height: h }, { k: 16, threads: 2, histogram: fals
 console.log('done', r.k);
 `);
       const t0 = performance.now();
-      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, [script], { timeout: 20_000 }, (error, stdout, stderr) => {
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      // The timeout is a hang guard only (it kills a child kept alive, below this test's 60 s limit,
+      // so none is left behind); what is asserted is that the child was not killed: it exited by itself.
+      const r = await new Promise<{ code: number | null; killed: boolean; signal: string | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [script], { timeout: 45_000 }, (error, stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
+            killed: error?.killed ?? false, signal: error?.signal ?? null, stdout, stderr });
         });
       });
+      console.log(`resources.test.ts: the idle-pool script exited after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       expect(r.code, `exited by itself (${r.stderr})`).toBe(0);
       expect(r.stdout).toBe('ERR_ABORTED\ndone 16\n');
-      expect(performance.now() - t0).toBeLessThan(20_000);
+      expect({ killed: r.killed, signal: r.signal }, 'not killed by the hang guard: it exited by itself').toEqual({ killed: false, signal: null });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
