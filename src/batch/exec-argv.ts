@@ -4,6 +4,7 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { KMeansSegError } from '../errors.js';
 import { errnoCode } from '../io/error-text.js';
+import { printable, quote } from '../validate.js';
 
 /** Flags that only mean something to the main thread, each with the value that may follow it. */
 const MAIN_ONLY = new Set(['--input-type', '-e', '--eval', '-p', '--print']);
@@ -58,7 +59,7 @@ export function startBatchWorker(url: URL, options: Omit<WorkerOptions, 'execArg
       if (next.length === execArgv.length) {
         const message = error instanceof Error ? error.message : String(error);
         throw new KMeansSegError('ERR_BACKEND',
-          `Could not start a batch worker thread (${message}) with the Node flags ${JSON.stringify(execArgv.join(' '))}: ` +
+          `Could not start a batch worker thread (${printable(message)}) with the Node flags ${quote(execArgv.join(' '))}: ` +
           `run node without them, or use segment() on one thread per file`, { cause: error });
       }
       execArgv = next;

@@ -5,6 +5,7 @@ import { promises as fs, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { KMeansSegError } from '../errors.js';
+import { quote } from '../validate.js';
 
 /**
  * Patterns in order, each one's matches sorted; duplicates dropped. An argument that names an
@@ -29,21 +30,21 @@ export async function expandInputs(patterns: readonly string[], warnings: string
     const stat = await fs.stat(pattern).catch(() => undefined);
     if (stat?.isFile() || (!stat && !isDynamicPattern(pattern))) { add(pattern); continue; }
     if (stat?.isDirectory()) {
-      throw new KMeansSegError('ERR_INPUT_NOT_FILE', `Input ${JSON.stringify(pattern)} is a folder: pass a pattern for the files inside it, e.g. ${JSON.stringify(path.posix.join(pattern.replace(/\\/g, '/'), '*.jpg'))} (quoted, so kmeans-seg expands it)`);
+      throw new KMeansSegError('ERR_INPUT_NOT_FILE', `Input ${quote(pattern)} is a folder: pass a pattern for the files inside it, e.g. ${quote(path.posix.join(pattern.replace(/\\/g, '/'), '*.jpg'))} (quoted, so kmeans-seg expands it)`);
     }
     const matches = await globAll(pattern);
     const dirs = matches.filter((m) => m.endsWith('/'));
-    if (matches.length === 0) warnings.push(`the pattern ${JSON.stringify(pattern)} matched no file`);
+    if (matches.length === 0) warnings.push(`the pattern ${quote(pattern)} matched no file`);
     if (dirs.length > 0) {
       folders.push(...dirs);
-      const shown = dirs.slice(0, 5).map((d) => JSON.stringify(d)).join(', ') + (dirs.length > 5 ? ` and ${dirs.length - 5} more` : '');
-      warnings.push(`the pattern ${JSON.stringify(pattern)} matched ${dirs.length === 1 ? 'a folder' : `${dirs.length} folders`}, left out: ${shown}`);
+      const shown = dirs.slice(0, 5).map((d) => quote(d)).join(', ') + (dirs.length > 5 ? ` and ${dirs.length - 5} more` : '');
+      warnings.push(`the pattern ${quote(pattern)} matched ${dirs.length === 1 ? 'a folder' : `${dirs.length} folders`}, left out: ${shown}`);
     }
     for (const m of matches) if (!m.endsWith('/')) add(m);
   }
   if (files.length === 0) {
     throw new KMeansSegError('ERR_INPUT_NOT_FOUND',
-      `No input file: ${patterns.map((p) => JSON.stringify(p)).join(', ')} matched nothing (looked from ${process.cwd()}): check the pattern, e.g. 'photos/*.jpg'`);
+      `No input file: ${patterns.map((p) => quote(p)).join(', ')} matched nothing (looked from ${quote(process.cwd())}): check the pattern, e.g. 'photos/*.jpg'`);
   }
   return files;
 }
@@ -94,7 +95,7 @@ export async function planOutputs(files: readonly string[], folder: string, ext:
     const j = byName.get(key);
     if (j !== undefined) {
       throw new KMeansSegError('ERR_OUTPUT_EXISTS',
-        `Inputs ${JSON.stringify(files[j])} and ${JSON.stringify(files[i])} would both be written to ${JSON.stringify(outputs[i])}: ` +
+        `Inputs ${quote(files[j])} and ${quote(files[i])} would both be written to ${quote(outputs[i])}: ` +
         `outputs are named after the input's base name; rename one of them, or run them separately with different output folders`);
     }
     byName.set(key, i);
@@ -110,12 +111,12 @@ export async function planOutputs(files: readonly string[], folder: string, ext:
     const stat = await fs.stat(out, { bigint: true }).catch(() => undefined);
     if (inputs.has(path.resolve(out)) || (stat && inputIds.has(`${stat.dev}:${stat.ino}`))) {
       throw new KMeansSegError('ERR_OUTPUT_EXISTS',
-        `The output ${JSON.stringify(out)} would replace an input image, which a batch never does: choose an output folder other than ${JSON.stringify(folder)}, or another format`);
+        `The output ${quote(out)} would replace an input image, which a batch never does: choose an output folder other than ${quote(folder)}, or another format`);
     }
     const what = await notRegular(out);
     if (what) {
       throw new KMeansSegError('ERR_OUTPUT_EXISTS',
-        `The output ${JSON.stringify(out)} is ${what}, not a regular file; it is never replaced, even with --force / force: true: move it away, or choose another output folder`);
+        `The output ${quote(out)} is ${what}, not a regular file; it is never replaced, even with --force / force: true: move it away, or choose another output folder`);
     }
   }
   return outputs;

@@ -8,6 +8,7 @@ import { resolveOptions } from '../core/options.js';
 import { KMeansSegError } from '../errors.js';
 import type { Palette } from '../palette/parse.js';
 import type { SegmentOptions } from '../segment.js';
+import { printable, quote } from '../validate.js';
 
 /** The hidden folder, beside the outputs, that holds their records. */
 export const RECORD_FOLDER = '.kmeans-seg';
@@ -65,7 +66,7 @@ export async function readRecipe(output: string): Promise<string | undefined> {
 export function differences(recorded: string, recipe: string): string {
   const was = JSON.parse(recorded) as Record<string, unknown>;
   const now = JSON.parse(recipe) as Record<string, unknown>;
-  const show = (v: unknown): string => { const t = JSON.stringify(v) ?? 'none'; return t.length > 40 ? `${t.slice(0, 37)}...` : t; };
+  const show = (v: unknown): string => { const t = printable(JSON.stringify(v) ?? 'none'); return t.length > 40 ? `${t.slice(0, 37)}...` : t; };
   return [...new Set([...Object.keys(was), ...Object.keys(now)])]
     .filter((key) => canonical(was[key]) !== canonical(now[key]))
     .map((key) => `${key} ${show(was[key])} (now ${show(now[key])})`).join(', ');
@@ -83,11 +84,11 @@ export async function checkRecords(outputs: readonly string[], recipe: string, f
   for (const out of outputs) {
     const recorded = await readRecipe(out);
     if (recorded === undefined) unrecorded++;
-    else if (recorded !== recipe) stale.push(`${JSON.stringify(out)}: ${differences(recorded, recipe)}`);
+    else if (recorded !== recipe) stale.push(`${quote(out)}: ${differences(recorded, recipe)}`);
   }
   if (stale.length > 0) {
     throw new KMeansSegError('ERR_OUTPUT_EXISTS',
-      `${stale.length === 1 ? 'An output' : `${stale.length} outputs`} in ${JSON.stringify(folder)} ${stale.length === 1 ? 'was' : 'were'} made with other settings than this run's ` +
+      `${stale.length === 1 ? 'An output' : `${stale.length} outputs`} in ${quote(folder)} ${stale.length === 1 ? 'was' : 'were'} made with other settings than this run's ` +
       `(${stale[0]}${stale.length > 1 ? `; and ${stale.length - 1} more` : ''}): pass --force / force: true to redo ${stale.length === 1 ? 'it' : 'them'} with these settings, or choose another output folder`);
   }
   return { unrecorded };

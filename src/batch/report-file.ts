@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { KMeansSegError } from '../errors.js';
 import { resolveTarget } from '../io/output-path.js';
+import { quote } from '../validate.js';
 import { notRegular } from './plan.js';
 import { recordFileOf } from './record.js';
 
@@ -24,15 +25,15 @@ export interface BatchPlan {
  *   a file of the plan, or exists and is no regular file (a folder, FIFO, device, a link to one).
  */
 export async function checkReportFile(file: string, plan: BatchPlan): Promise<void> {
-  const shown = JSON.stringify(file);
+  const shown = quote(file);
   const dir = path.dirname(path.resolve(file));
   if (!(await fs.stat(dir).catch(() => undefined))?.isDirectory()) {
-    throw new KMeansSegError('ERR_OUTPUT_DIR', `The folder of --report ${shown} (${JSON.stringify(dir)}) does not exist: create it first, or write the report elsewhere`);
+    throw new KMeansSegError('ERR_OUTPUT_DIR', `The folder of --report ${shown} (${quote(dir)}) does not exist: create it first, or write the report elsewhere`);
   }
   const what = await notRegular(file);
   if (what) {
     throw new KMeansSegError('ERR_OUTPUT_EXISTS', `--report ${shown} is ${what}, not a regular file; a report never replaces it, even with --force: ` +
-      `pass a file name${what === 'a folder' ? `, e.g. --report ${JSON.stringify(path.join(file, 'report.json'))}` : ''}, or --json to print the report on stdout`);
+      `pass a file name${what === 'a folder' ? `, e.g. --report ${quote(path.join(file, 'report.json'))}` : ''}, or --json to print the report on stdout`);
   }
   const target = await resolveTarget(file);
   const targetId = await identity(target);
@@ -44,10 +45,10 @@ export async function checkReportFile(file: string, plan: BatchPlan): Promise<vo
     for (const f of files) {
       const other = await resolveTarget(f);
       if (other.toLowerCase() !== target.toLowerCase() && (targetId === undefined || targetId !== (await identity(other)))) continue;
-      const via = path.resolve(file) !== other ? ` (it leads to ${JSON.stringify(other)})` : '';
+      const via = path.resolve(file) !== other ? ` (it leads to ${quote(other)})` : '';
       throw new KMeansSegError('ERR_OUTPUT_EXISTS',
-        `--report ${shown} is ${role} of this batch, ${JSON.stringify(f)}${via}; a report never replaces it, even with --force: ` +
-        `write the report elsewhere, e.g. --report ${JSON.stringify(path.join(path.dirname(file), 'batch-report.json'))}`);
+        `--report ${shown} is ${role} of this batch, ${quote(f)}${via}; a report never replaces it, even with --force: ` +
+        `write the report elsewhere, e.g. --report ${quote(path.join(path.dirname(file), 'batch-report.json'))}`);
     }
   }
 }

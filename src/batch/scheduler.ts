@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { removeStaleTemporaryFiles, removeTemporaryFiles } from '../io/atomic-write.js';
+import { firstLine } from '../io/error-text.js';
 import { workerEntry } from '../node/worker-entry.js';
 import type { Palette } from '../palette/parse.js';
 import type { SegmentOptions } from '../segment.js';
@@ -152,7 +153,7 @@ export class BatchScheduler {
     const job = slot.job;
     slot.job = null;
     if (job) {
-      const why = slot.lastError ? `: ${slot.lastError.message.split('\n')[0]}` : '';
+      const why = slot.lastError ? `: ${firstLine(slot.lastError)}` : '';
       this.report(job.id, { status: 'failed', error: { code: null, message: `the worker processing it stopped unexpectedly${why}` } });
     }
     // A file that kills its worker (a crash in a native decoder, say) must not stop the batch, so

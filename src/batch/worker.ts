@@ -6,6 +6,7 @@ import { applyPalette } from '../palette/apply.js';
 import { KMeansSegError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { segment, type SegmentOptions } from '../segment.js';
+import { printable, quote } from '../validate.js';
 import type { BatchFileSummary, WorkerData, WorkerJob, WorkerReply } from './messages.js';
 import { recordFileOf, recordText } from './record.js';
 
@@ -61,7 +62,7 @@ async function record(job: WorkerJob, warnings: string[]): Promise<void> {
   try {
     await writeFileAtomic(recordFileOf(job.output), recordText(job.output, job.input, recipe));
   } catch (error) {
-    warnings.push(`the settings that made ${JSON.stringify(job.output)} could not be recorded (${(error as Error).message.replace(/\s*\n\s*/g, ' ')}): a rerun will skip it without checking them`);
+    warnings.push(`the settings that made ${quote(job.output)} could not be recorded (${printable((error as Error).message.replace(/\s*\n\s*/g, ' '))}): a rerun will skip it without checking them`);
   }
 }
 

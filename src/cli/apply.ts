@@ -11,6 +11,7 @@ import { checkOutputPath, imageFormatOf } from '../io/output-path.js';
 import { OutputSet } from '../io/output-set.js';
 import { applyPalette, type ApplyOptions } from '../palette/apply.js';
 import { readPalette, type Palette } from '../palette/parse.js';
+import { quote } from '../validate.js';
 import { COMMON_FLAGS, kmeansOptionsFrom, oneOf, parseCommandLine, stringFlag, tableFlags, type FlagSpec } from './flags.js';
 import { helpLine, optionLines } from './help.js';
 import { ms, paletteJSON, paletteLines, plural, reportError, runCommand, UsageError, warn, writeOut } from './report.js';
@@ -108,12 +109,12 @@ async function planApplyOutputs(cmd: ApplyCommand, inputs: string[], set: Output
   let outputs: string[];
   if (toFolder) {
     if (inputs.length > 1 && outStat === undefined && /\.(png|jpe?g|webp)$/i.test(output)) {
-      throw new UsageError(`-o ${JSON.stringify(output)} names an image, but ${inputs.length} inputs need a folder: pass a folder, e.g. -o ${JSON.stringify(output.replace(/\.[^.]+$/, '') + '/')}`);
+      throw new UsageError(`-o ${quote(output)} names an image, but ${inputs.length} inputs need a folder: pass a folder, e.g. -o ${quote(output.replace(/\.[^.]+$/, '') + '/')}`);
     }
     outputs = await planOutputs(inputs, output, `.${cmd.format}`);
     await set.makeFolder(output);
   } else {
-    if (cmd.formatText !== undefined) throw new UsageError(`--format applies when -o is a folder; for one output file the extension of -o (${JSON.stringify(output)}) sets the format`);
+    if (cmd.formatText !== undefined) throw new UsageError(`--format applies when -o is a folder; for one output file the extension of -o (${quote(output)}) sets the format`);
     outputs = [output];
   }
   for (let i = 0; i < inputs.length; i++) {

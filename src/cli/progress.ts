@@ -76,9 +76,9 @@ export class ProgressView {
 
 /** A file's warning, as the main command prints its own: "kmeans-seg: warning: in/a.gif: first frame only...". */
 function warning(f: BatchFileReport, text: string): string {
-  return `kmeans-seg: warning: ${f.input}: ${text}`;
+  return `kmeans-seg: warning: ${printable(f.input)}: ${text}`;
 }
 
 function failure(f: BatchFileReport): string {
-  return `kmeans-seg: failed: ${f.input}: ${f.error?.message ?? 'unknown error'}`;
+  return `kmeans-seg: failed: ${printable(f.input)}: ${f.error?.message ?? 'unknown error'}`;
 }

@@ -111,7 +111,7 @@ function distinctPaths(outputs: Outputs): void {
     const key = path.resolve(file);
     const other = seen.get(key);
     if (other !== undefined) {
-      throw new UsageError(`--${other} and --${name} both name ${JSON.stringify(file)}: give each output its own path`);
+      throw new UsageError(`--${other} and --${name} both name ${quote(file)}: give each output its own path`);
     }
     seen.set(key, name);
   }

@@ -6,6 +6,7 @@ import type { OptionName } from '../core/option-table.js';
 import { OPTION_RULES } from '../core/option-table.js';
 import { formatNumber } from '../sweep/charts.js';
 import { checkSweepFiles, saveSweep, sweep, sweepFiles, type SweepFiles, type SweepOptions, type SweepResult } from '../sweep/sweep.js';
+import { quote } from '../validate.js';
 import { COMMON_FLAGS, integerFlag, kmeansOptionsFrom, parseCommandLine, stringFlag, tableFlags } from './flags.js';
 import { helpLine, optionLines } from './help.js';
 import { ms, oneInput, qualityJSON, runCommand, UsageError, warn, writeOut } from './report.js';
@@ -73,7 +74,7 @@ export function main(argv: string[]): Promise<number> {
  */
 export function parseKList(text: string): number[] {
   const fail = (why: string): never => {
-    throw new UsageError(`Invalid value ${JSON.stringify(text)} for -k/--k: ${why}; expected a comma-separated list of integers between ${MIN_K} and ${MAX_K}, e.g. -k 2,4,8,16`);
+    throw new UsageError(`Invalid value ${quote(text)} for -k/--k: ${why}; expected a comma-separated list of integers between ${MIN_K} and ${MAX_K}, e.g. -k 2,4,8,16`);
   };
   if (text.trim() === '') fail('the list is empty');
   const items = text.split(',').map((s) => s.trim());
@@ -81,7 +82,7 @@ export function parseKList(text: string): number[] {
   items.forEach((item, i) => {
     if (item === '') fail(`item ${i + 1} is empty`);
     const k = Number(item);
-    if (!/^\d+$/.test(item) || k < MIN_K || k > MAX_K) fail(`item ${i + 1} (${JSON.stringify(item)}) is not an integer between ${MIN_K} and ${MAX_K}`);
+    if (!/^\d+$/.test(item) || k < MIN_K || k > MAX_K) fail(`item ${i + 1} (${quote(item)}) is not an integer between ${MIN_K} and ${MAX_K}`);
     if (ks.includes(k)) fail(`${k} is listed twice`);
     ks.push(k);
   });

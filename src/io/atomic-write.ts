@@ -7,6 +7,7 @@ import { promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KMeansSegError } from '../errors.js';
+import { quote } from '../validate.js';
 import { errnoCode, firstLine } from './error-text.js';
 
 /** At most this many bytes of the output's name go into a temporary name, which stays under 255 bytes. */
@@ -94,7 +95,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array): Promise<v
   } catch (error) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw new KMeansSegError('ERR_WRITE',
-      `Could not write ${JSON.stringify(file)} (${errnoCode(error) ?? firstLine(error)}): ${writeFix(errnoCode(error))}`,
+      `Could not write ${quote(file)} (${errnoCode(error) ?? firstLine(error)}): ${writeFix(errnoCode(error))}`,
       { cause: error });
   } finally {
     untrack();

@@ -65,7 +65,7 @@ export async function encodePixels(
   try {
     return await image.toBuffer();
   } catch (error) {
-    throw new KMeansSegError('ERR_WRITE', `Could not encode ${JSON.stringify(file)} as ${format.toUpperCase()} (${firstLine(error)}): try a .png output`, { cause: error });
+    throw new KMeansSegError('ERR_WRITE', `Could not encode ${quote(file)} as ${format.toUpperCase()} (${firstLine(error)}): try a .png output`, { cause: error });
   }
 }
 

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { KMeansSegError } from '../errors.js';
 import { invalidOption, quote } from '../validate.js';
-import { errnoCode } from './error-text.js';
+import { errnoCode, firstLine } from './error-text.js';
 
 /** How an output may be written: every writer of the package takes these two. */
 export interface WriteOptions {
@@ -48,28 +48,28 @@ interface Wording {
   exists(file: string): string;
 }
 
-const noExtension = (ext: string): string => (ext ? `the extension ${JSON.stringify(ext)} is not supported` : 'it has no extension');
+const noExtension = (ext: string): string => (ext ? `the extension ${quote(ext)} is not supported` : 'it has no extension');
 
 const IMAGE_WORDING: Wording = {
   invalid: (file) => (typeof file !== 'string' || file === '' || file.includes('\0')
     ? invalidOption('outPath', 'a non-empty file path (without NUL characters) such as "out.png"', file) : undefined),
-  extension: (file, ext) => `Cannot write ${JSON.stringify(file)}: ${noExtension(ext)}; use ${WRITABLE_NAMES}, e.g. ${JSON.stringify(replaceExt(file, '.png'))}`,
-  folder: (dir, missing) => `The output folder ${JSON.stringify(dir)} ${missing ? 'does not exist' : 'is not a folder'}: ` +
+  extension: (file, ext) => `Cannot write ${quote(file)}: ${noExtension(ext)}; use ${WRITABLE_NAMES}, e.g. ${quote(replaceExt(file, '.png'))}`,
+  folder: (dir, missing) => `The output folder ${quote(dir)} ${missing ? 'does not exist' : 'is not a folder'}: ` +
     `create it first, or choose another output path (kmeans-seg never creates folders)`,
-  directory: (file) => `The output ${JSON.stringify(file)} is a directory: pass a file path, e.g. ${JSON.stringify(path.join(file, 'out.png'))}`,
-  input: (file) => `The output ${JSON.stringify(file)} is the input file; refusing to overwrite it: choose another output path, or pass --force / force: true to replace the input`,
-  exists: (file) => `The output file ${JSON.stringify(file)} already exists: pass --force / force: true to overwrite it, or choose another output path`,
+  directory: (file) => `The output ${quote(file)} is a directory: pass a file path, e.g. ${quote(path.join(file, 'out.png'))}`,
+  input: (file) => `The output ${quote(file)} is the input file; refusing to overwrite it: choose another output path, or pass --force / force: true to replace the input`,
+  exists: (file) => `The output file ${quote(file)} already exists: pass --force / force: true to overwrite it, or choose another output path`,
 };
 
 function fileWording(what: string, extensions: readonly string[] | undefined): Wording {
   return {
     invalid: (file) => (typeof file !== 'string' || file === '' ? invalidOption(`${what} path`, 'a non-empty file path', file) : undefined),
-    extension: (file, ext) => `Cannot write the ${what} to ${JSON.stringify(file)}: ${noExtension(ext)}; ` +
-      `use ${extensions!.join(' or ')}, e.g. ${JSON.stringify(replaceExt(file, extensions![0]!))}`,
-    folder: (dir, missing) => `The folder of the ${what} ${JSON.stringify(dir)} ${missing ? 'does not exist' : 'is not a folder'}: create it first, or choose another path`,
-    directory: (file) => `The ${what} path ${JSON.stringify(file)} is a directory: pass a file path`,
-    input: (file) => `The ${what} path ${JSON.stringify(file)} is the input file; refusing to overwrite it: choose another path, or pass --force / force: true`,
-    exists: (file) => `The ${what} file ${JSON.stringify(file)} already exists: pass --force / force: true to overwrite it, or choose another path`,
+    extension: (file, ext) => `Cannot write the ${what} to ${quote(file)}: ${noExtension(ext)}; ` +
+      `use ${extensions!.join(' or ')}, e.g. ${quote(replaceExt(file, extensions![0]!))}`,
+    folder: (dir, missing) => `The folder of the ${what} ${quote(dir)} ${missing ? 'does not exist' : 'is not a folder'}: create it first, or choose another path`,
+    directory: (file) => `The ${what} path ${quote(file)} is a directory: pass a file path`,
+    input: (file) => `The ${what} path ${quote(file)} is the input file; refusing to overwrite it: choose another path, or pass --force / force: true`,
+    exists: (file) => `The ${what} file ${quote(file)} already exists: pass --force / force: true to overwrite it, or choose another path`,
   };
 }
 
@@ -170,13 +170,13 @@ export async function sameFile(a: string, b: string, bStat?: { dev: bigint; ino:
 export async function makeFolder(folder: string, what = 'output folder', fix = 'check the path and its permissions'): Promise<void> {
   const stat = await fs.stat(folder).catch(() => undefined);
   if (stat && !stat.isDirectory()) {
-    throw new KMeansSegError('ERR_OUTPUT_DIR', `The ${what} ${JSON.stringify(folder)} is a file: choose a folder name, e.g. ${JSON.stringify(folder.replace(/\.[^./\\]*$/, '') + '-out')}`);
+    throw new KMeansSegError('ERR_OUTPUT_DIR', `The ${what} ${quote(folder)} is a file: choose a folder name, e.g. ${quote(folder.replace(/\.[^./\\]*$/, '') + '-out')}`);
   }
   if (stat) return;
   try {
     await fs.mkdir(folder, { recursive: true });
   } catch (error) {
-    throw new KMeansSegError('ERR_OUTPUT_DIR', `Could not create the ${what} ${JSON.stringify(folder)} (${errnoCode(error) ?? (error as Error).message}): ${fix}`, { cause: error });
+    throw new KMeansSegError('ERR_OUTPUT_DIR', `Could not create the ${what} ${quote(folder)} (${errnoCode(error) ?? firstLine(error)}): ${fix}`, { cause: error });
   }
 }
 

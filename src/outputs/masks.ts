@@ -11,7 +11,7 @@ import { OutputSet } from '../io/output-set.js';
 import { loadSharp } from '../io/sharp.js';
 import { MAX_K } from '../limits.js';
 import type { Labelled } from '../types.js';
-import { checkHelperOptions, checkInteger, checkLabelled, invalidOption, WRITE_OPTIONS } from '../validate.js';
+import { checkHelperOptions, checkInteger, checkLabelled, invalidOption, WRITE_OPTIONS, quote } from '../validate.js';
 
 /**
  * `mask-00.png` ... : two digits at least, more when k > 100, so the names sort in label order.
@@ -104,7 +104,7 @@ export async function checkMaskDir(dir: string, k: number | undefined, options: 
   const stat = await fs.stat(dir).catch(() => undefined);
   if (stat === undefined) return checkCanCreate(dir);
   if (!stat.isDirectory()) {
-    throw new KMeansSegError('ERR_OUTPUT_DIR', `The masks folder ${JSON.stringify(dir)} is a file, not a folder: pass a folder (it is created when missing)`);
+    throw new KMeansSegError('ERR_OUTPUT_DIR', `The masks folder ${quote(dir)} is a file, not a folder: pass a folder (it is created when missing)`);
   }
   if (k === undefined) return;
   for (let j = 0; j < k; j++) {
@@ -112,7 +112,7 @@ export async function checkMaskDir(dir: string, k: number | undefined, options: 
     await refuseNonRegular(file, 'mask');
     if (!options.force && (await fs.lstat(file).then(() => true, () => false))) {
       throw new KMeansSegError('ERR_OUTPUT_EXISTS',
-        `The mask ${JSON.stringify(file)} already exists: pass --force / force: true to overwrite the masks, or choose another folder`);
+        `The mask ${quote(file)} already exists: pass --force / force: true to overwrite the masks, or choose another folder`);
     }
   }
 }
@@ -124,7 +124,7 @@ async function checkCanCreate(dir: string): Promise<void> {
     const s = await fs.stat(up).catch(() => undefined);
     if (s !== undefined) {
       if (!s.isDirectory()) {
-        throw new KMeansSegError('ERR_OUTPUT_DIR', `Cannot create the masks folder ${JSON.stringify(dir)}: ${JSON.stringify(up)} is a file, not a folder; choose another folder`);
+        throw new KMeansSegError('ERR_OUTPUT_DIR', `Cannot create the masks folder ${quote(dir)}: ${quote(up)} is a file, not a folder; choose another folder`);
       }
       return;
     }

@@ -2,13 +2,12 @@
  * Palettes read: checked from memory, parsed from JSON or GIMP .gpl text, or read from a file.
  * Invariant: every message names where the bad value is (argument path, or file and entry or line).
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { COLOR_SPACES, type ColorSpace } from '../core/colorspace.js';
 import { listOf } from '../core/option-table.js';
 import { hexOf, rgbOfHex } from '../core/paint.js';
 import { KMeansSegError } from '../errors.js';
-import { errnoCode } from '../io/error-text.js';
+import { readRegularFile } from '../io/read-file.js';
 import { MAX_PALETTE } from '../limits.js';
 import type { PaletteEntry } from '../types.js';
 import { checkOptionNames, checkPlainObject, describe, invalidOption, printable, quote } from '../validate.js';
@@ -146,25 +145,21 @@ function parseRgb(value: unknown, where: string, fail: Origin['fail']): [number,
  * and [r, g, b] arrays are accepted as entries too), or a GIMP palette (.gpl, or any file whose first line is "GIMP Palette").
  * Every message names the file and, where it can, the entry or line.
  *
- * @throws ERR_INVALID_OPTION for an empty path; ERR_INPUT_NOT_FOUND or ERR_INPUT_NOT_FILE when the file
- *   cannot be read; ERR_PALETTE when its content is not a palette.
+ * @throws ERR_INVALID_OPTION for an empty path; ERR_INPUT_NOT_FOUND for a missing file; ERR_INPUT_NOT_FILE
+ *   for a folder, device, pipe or socket; ERR_TOO_LARGE past 2 GiB; ERR_READ when it cannot be read
+ *   (permissions, I/O error); ERR_PALETTE when its content is not a palette.
  */
 export async function readPalette(file: string): Promise<Palette> {
   if (typeof file !== 'string' || file === '' || file.includes('\0')) throw invalidOption('palette', 'a palette file path (without NUL characters) such as "palette.json"', file);
   const name = `Palette file ${quote(file)}`;
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new KMeansSegError('ERR_INPUT_NOT_FOUND', `${name} not found (looked for ${quote(path.resolve(file))}): check the path; kmeans-seg <image> --palette FILE writes one`, { cause: error });
+  // One open with O_NONBLOCK, fstat'ed: a FIFO or device is refused rather than waited on, and a file over 2 GiB is named ERR_TOO_LARGE.
+  const bytes = await readRegularFile(file, name, 'palette').catch((error: unknown) => {
+    if (error instanceof KMeansSegError && error.code === 'ERR_INPUT_NOT_FOUND') {
+      throw new KMeansSegError('ERR_INPUT_NOT_FOUND', `${name} not found (looked for ${quote(path.resolve(file))}): check the path; kmeans-seg <image> --palette FILE writes one`, { cause: error.cause });
     }
-    if (code === 'EISDIR') {
-      throw new KMeansSegError('ERR_INPUT_NOT_FILE', `${name} is a directory: pass the palette file inside it, e.g. ${quote(path.join(file, 'palette.json'))}`, { cause: error });
-    }
-    throw new KMeansSegError('ERR_INPUT_NOT_FOUND', `${name} cannot be read (${code ?? printable(String((error as Error).message))}): check its permissions`, { cause: error });
-  }
+    throw error;
+  });
+  const text = bytes.toString('utf8');
   return parsePalette(text, { name, gpl: path.extname(file).toLowerCase() === '.gpl' });
 }
 

@@ -17,7 +17,7 @@ import { qualityOf, type Quality } from '../core/quality.js';
 import { nameInput } from '../segment.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
 import { MAX_K } from '../limits.js';
-import { describe, invalidOption, checkPlainObject } from '../validate.js';
+import { describe, invalidOption, checkPlainObject, quote } from '../validate.js';
 
 export interface SweepOptions extends Omit<KMeansOptions, 'k' | 'init'> {
   /** The K values to try: distinct integers in [1, 65536], in any order (they are sorted). Required. */
@@ -258,7 +258,7 @@ export function sweepFiles(sheet: string, options: { distortion?: string; cost?:
   for (const [name, file] of Object.entries(files)) {
     const other = seen.get(path.resolve(file));
     if (other !== undefined) {
-      throw new KMeansSegError('ERR_INVALID_OPTION', `Two outputs of the sweep would both be ${JSON.stringify(file)} (${other} and ${name}): give --distortion and --cost (distortion, cost) different names`);
+      throw new KMeansSegError('ERR_INVALID_OPTION', `Two outputs of the sweep would both be ${quote(file)} (${other} and ${name}): give --distortion and --cost (distortion, cost) different names`);
     }
     seen.set(path.resolve(file), name);
   }

@@ -5,11 +5,16 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, folder, noisePng, pngChunk, runCli, runMain, expectOneLineError, scratch, tried, useScratch } from '../hostile.js';
+import { kmeans } from '../../src/core/kmeans.js';
+import type { ErrorCode } from '../../src/errors.js';
+import { encodeImage } from '../../src/io/encode.js';
+import { saveLabels } from '../../src/outputs/label-map.js';
+import { saveMasks } from '../../src/outputs/masks.js';
+import { BIN, ROOT, folder, noise, noisePng, pngChunk, rejects, runCli, runMain, expectOneLineError, scratch, tried, useScratch } from '../hostile.js';
 
 useScratch('cli/messages.test.ts');
 
@@ -86,6 +91,28 @@ describe('no message carries a raw terminal escape', () => {
       expect(stderr).toContain(mention);
       expect(stderr.trimEnd(), args.join(' ')).not.toMatch(UNPRINTABLE);
       expect(stderr).toContain('\\u001b[2J');
+    }
+  });
+
+  it('the API\'s refusals of an output path: an existing image, a masks "folder" that is a file, a mask that exists', async () => {
+    // On f440c4f these quoted the path with JSON.stringify, which leaves ESC and U+202E raw.
+    const dir = path.join(await folder(), `out${esc}`);
+    await mkdir(dir);
+    const pixels = new Uint8Array(4 * 4 * 3).fill(200);
+    const existing = path.join(dir, `taken${esc}.png`);
+    await writeFile(existing, 'x');
+    const result = await kmeans(noise(8, 6, 3), { k: 2, seed: 1 });
+    await saveMasks(result, path.join(dir, 'masks'));
+    const cases: [() => Promise<unknown>, ErrorCode, string][] = [
+      [() => encodeImage(pixels, 4, 3, existing), 'ERR_OUTPUT_EXISTS', 'already exists'],
+      [() => saveLabels(result, existing), 'ERR_OUTPUT_EXISTS', 'already exists'],
+      [() => saveMasks(result, existing), 'ERR_OUTPUT_DIR', 'is a file, not a folder'],
+      [() => saveMasks(result, path.join(dir, 'masks')), 'ERR_OUTPUT_EXISTS', 'already exists'],
+    ];
+    tried(cases.length);
+    for (const [call, code, mention] of cases) {
+      const { message } = await rejects(call(), code, mention, '\\u001b[2J', '\\u202e');
+      expect(message).not.toMatch(UNPRINTABLE);
     }
   });
 });

@@ -4,6 +4,7 @@
  * pass of kmeans with the rounded colours as init), wasm/TS and thread parity, every palette source,
  * the invalid-palette table, and the command run through its main().
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -305,6 +306,26 @@ describe('invalid palettes and options', () => {
     }
     await mkdir(path.join(tmp, 'a-folder.json'), { recursive: true });
     await expectError(readPalette(path.join(tmp, 'a-folder.json')), 'ERR_INPUT_NOT_FILE', 'is a directory');
+  });
+
+  it('refuses a FIFO as palette without waiting for a writer, in the API and in kmeans-seg apply', async () => {
+    // On f440c4f readPalette used fs.readFile: the open of a FIFO with no writer blocked forever.
+    const fifo = path.join(tmp, 'palette.fifo');
+    execFileSync('mkfifo', [fifo]);
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error('readPalette(FIFO) hung')), 5000); });
+    try {
+      await expectError(Promise.race([readPalette(fifo), hung]), 'ERR_INPUT_NOT_FILE', 'Palette file', 'palette.fifo', 'not a regular file');
+    } finally {
+      clearTimeout(timer);
+    }
+    // The binary in a child process, killed if it hangs: a refusal on stderr, not a timeout.
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'kmeans-seg.js'), 'apply', path.join(tmp, 'no-such-image.png'), '--palette', fifo, '-o', path.join(tmp, 'fifo-out.png')],
+      { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+    expect(run.signal, 'kmeans-seg apply --palette FIFO was killed: it hung').toBeNull();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('not a regular file');
+    expect(run.stderr).toContain('palette.fifo');
   });
 
   it('rejects bad palettes and options in memory with ERR_INVALID_OPTION', async () => {
