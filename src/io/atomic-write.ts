@@ -3,12 +3,11 @@
  * whole new one, and the temporary name is made and recognised here only (tempName, parseTempName).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs, rmSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { KMeansSegError } from '../errors.js';
-import { quote } from '../validate.js';
-import { errnoCode, firstLine } from './error-text.js';
+import { errnoCode, writeError } from './error-text.js';
+import { guardTemp } from './temp-guard.js';
 
 /** At most this many bytes of the output's name go into a temporary name, which stays under 255 bytes. */
 const MAX_NAME_BYTES = 120;
@@ -75,14 +74,14 @@ export function tempPrefixOf(entry: string): string | undefined {
  * Write `data` to a temporary file in the target's folder (see tempName), flush it, then rename it
  * over `file`: readers see the old file or the whole new one, never a partial write, and a failure
  * leaves no temporary file behind, nor does SIGINT, SIGTERM, SIGHUP or process.exit() during the
- * write (see trackTemp). Only SIGKILL or a crash can leave the hidden temporary file, never a partial
+ * write (see guardTemp in temp-guard.ts). Only SIGKILL or a crash can leave the hidden temporary file, never a partial
  * `file`. Overwrites `file` if it exists.
  *
  * @throws ERR_WRITE when the file cannot be written.
  */
 export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
   const tmp = tempName(file);
-  const untrack = trackTemp(tmp);
+  const untrack = guardTemp(tmp);
   try {
     const handle = await fs.open(tmp, 'wx');
     try {
@@ -94,23 +93,12 @@ export async function writeFileAtomic(file: string, data: Uint8Array): Promise<v
     await fs.rename(tmp, file);
   } catch (error) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw new KMeansSegError('ERR_WRITE',
-      `Could not write ${quote(file)} (${errnoCode(error) ?? firstLine(error)}): ${writeFix(errnoCode(error))}`,
-      { cause: error });
+    throw writeError(file, error);
   } finally {
     untrack();
   }
 }
 
-function writeFix(code: string | undefined): string {
-  switch (code) {
-    case 'ENOSPC': case 'EDQUOT': return 'the disk (or your quota) is full; free some space or write elsewhere';
-    case 'EFBIG': return 'the file exceeds the size limit for this process or filesystem (ulimit -f); write elsewhere';
-    case 'EROFS': return 'the folder is on a read-only filesystem; write elsewhere';
-    case 'EACCES': case 'EPERM': return 'the folder is not writable by this user; write elsewhere or fix its permissions';
-    default: return 'check that the folder is writable, the path is not a directory, and the disk has space';
-  }
-}
 
 /**
  * Remove the temporary files this process left beside `outputs`: a batch worker terminated between
@@ -164,43 +152,4 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     return errnoCode(error) === 'EPERM';
   }
-}
-
-/**
- * Temporary files being written now. A signal whose default action ends the process would skip the
- * `finally` above and leave one behind, so while any exists we listen for SIGINT, SIGTERM and SIGHUP
- * (and 'exit', for process.exit()), remove them synchronously, and, when no one else listens for the
- * signal, raise it again so the process ends exactly as it would have (npm's write-file-atomic does
- * the same through signal-exit). When the application has its own listener we only clean up on
- * 'exit': the application decides whether the process goes on, and the write with it.
- */
-const pendingTemps = new Set<string>();
-const CLEANUP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-function trackTemp(tmp: string): () => void {
-  if (pendingTemps.size === 0) {
-    for (const signal of CLEANUP_SIGNALS) process.on(signal, onSignal);
-    process.on('exit', removePendingTemps);
-  }
-  pendingTemps.add(tmp);
-  return () => {
-    if (!pendingTemps.delete(tmp) || pendingTemps.size > 0) return;
-    for (const signal of CLEANUP_SIGNALS) process.off(signal, onSignal);
-    process.off('exit', removePendingTemps);
-  };
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  if (process.listenerCount(signal) > 1) return;
-  removePendingTemps();
-  for (const s of CLEANUP_SIGNALS) process.off(s, onSignal);
-  process.off('exit', removePendingTemps);
-  process.kill(process.pid, signal);
-}
-
-function removePendingTemps(): void {
-  for (const tmp of pendingTemps) {
-    try { rmSync(tmp, { force: true }); } catch { /* the process is ending: nothing better to do */ }
-  }
-  pendingTemps.clear();
 }

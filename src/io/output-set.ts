@@ -7,7 +7,7 @@ import path from 'node:path';
 import { KMeansSegError } from '../errors.js';
 import { tempName } from './atomic-write.js';
 import { quote } from '../validate.js';
-import { errnoCode, firstLine } from './error-text.js';
+import { errnoCode, firstLine, writeError, writeFix } from './error-text.js';
 import { makeFolder, refuseNonRegular, resolveTarget } from './output-path.js';
 import { guardTemp } from './temp-guard.js';
 
@@ -203,19 +203,3 @@ async function checkWritable(folder: string, file: string, what: string): Promis
     writeFix(code), { cause: error });
 }
 
-function writeError(file: string, error: unknown): KMeansSegError {
-  if (error instanceof KMeansSegError) return error;
-  const code = errnoCode(error);
-  return new KMeansSegError('ERR_WRITE', `Could not write ${quote(file)} (${code ?? firstLine(error)}): ${writeFix(code)}`, { cause: error });
-}
-
-/** What to do about a failed write, by its errno code (the same words as writeFileAtomic's). */
-function writeFix(code: string | undefined): string {
-  switch (code) {
-    case 'ENOSPC': case 'EDQUOT': return 'the disk (or your quota) is full; free some space or write elsewhere';
-    case 'EFBIG': return 'the file exceeds the size limit for this process or filesystem (ulimit -f); write elsewhere';
-    case 'EROFS': return 'the folder is on a read-only filesystem; write elsewhere';
-    case 'EACCES': case 'EPERM': return 'the folder is not writable by this user; write elsewhere or fix its permissions';
-    default: return 'check that the folder is writable, the path is not a directory, and the disk has space';
-  }
-}

@@ -10,9 +10,9 @@ import { rmSync } from 'node:fs';
  * 'exit', for process.exit()), remove them synchronously, and, when no one else listens for the
  * signal, raise it again so the process ends exactly as it would have (npm's write-file-atomic does
  * the same through signal-exit). When the application has its own listener we only clean up on
- * 'exit': the application decides whether the process goes on, and the write with it. The same rule
- * as writeFileAtomic's own tracking (src/io/atomic-write.ts), for the files of an OutputSet, which
- * may stay for a while: every output of a run is written before the first is renamed into place.
+ * 'exit': the application decides whether the process goes on, and the write with it. Used by
+ * writeFileAtomic and by an OutputSet, whose files may stay for a while: every output of a run is
+ * written before the first is renamed into place.
  */
 const pending = new Set<string>();
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -20,28 +20,22 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** Remove `tmp` if the process ends before the returned function is called (which forgets it). */
 export function guardTemp(tmp: string): () => void {
   if (pending.size === 0) {
-    for (const signal of SIGNALS) process.on(signal, onSignalRemoveStaged);
+    for (const signal of SIGNALS) process.on(signal, onSignal);
     process.on('exit', removePending);
   }
   pending.add(tmp);
   return () => {
     if (!pending.delete(tmp) || pending.size > 0) return;
-    for (const signal of SIGNALS) process.off(signal, onSignalRemoveStaged);
+    for (const signal of SIGNALS) process.off(signal, onSignal);
     process.off('exit', removePending);
   };
 }
 
-/**
- * The application listens when a listener other than ours and writeFileAtomic's (named `onSignal`
- * in src/io/atomic-write.ts) is there. That one defers to ours as it would to an application's; once
- * ours is gone and the signal raised again, it sees itself alone, removes its own files and raises it
- * in turn, so both sets of files go and the process still ends by the signal.
- */
-function onSignalRemoveStaged(signal: NodeJS.Signals): void {
-  const others = process.listeners(signal).filter((l) => l !== onSignalRemoveStaged && l.name !== 'onSignal');
-  if (others.length > 0) return;
+/** Our cleanup, unless the application listens for the signal too (then it decides, and 'exit' cleans up). */
+function onSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
   removePending();
-  for (const s of SIGNALS) process.off(s, onSignalRemoveStaged);
+  for (const s of SIGNALS) process.off(s, onSignal);
   process.off('exit', removePending);
   process.kill(process.pid, signal);
 }
