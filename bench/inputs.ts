@@ -1,5 +1,6 @@
 // The decoded test image and the initial centroids every K-means suite starts from, drawn once so
 // kmeans-seg (histogram on and off) and the peers (here and in peers.py) do the same work.
+import './src-platform.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { decodeImage } from '../src/io/decode.js';

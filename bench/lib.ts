@@ -1,7 +1,6 @@
 // Shared helpers of the benchmark: paths, command-line flags, machine description, a benchmark.js
-// runner that reports medians, and the result rows every suite returns. Its first import, the package's
-// Node entry, installs the Node platform that the kernel modules the suites import directly rely on.
-import '../src/index.js';
+// runner that reports medians, and the result rows every suite returns. It loads no package code:
+// the suites that reach into src/ import its Node entry themselves (see src-platform.ts).
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,13 +19,18 @@ export interface Flags {
   only: string[];
 }
 
+/** Every suite, in the order a full run takes them: the first six on src/, the last four on dist/ and bin/. */
+export const SUITES = ['kernel', 'histogram', 'peers', 'file', 'memory', 'threads', 'strongest', 'file2file', 'batch', 'default'];
+
 export function parseFlags(argv: string[]): Flags {
   const flags: Flags = { quick: false, only: [] };
   for (const arg of argv) {
     if (arg === '--quick') flags.quick = true;
     else if (arg.startsWith('--only=')) flags.only = arg.slice(7).split(',').filter(Boolean);
-    else throw new Error(`Unknown flag ${JSON.stringify(arg)}: expected --quick and/or --only=kernel,histogram,peers,file,memory,threads`);
+    else throw new Error(`Unknown flag ${JSON.stringify(arg)}: expected --quick and/or --only=${SUITES.join(',')}`);
   }
+  const unknown = flags.only.filter((s) => !SUITES.includes(s));
+  if (unknown.length) throw new Error(`Unknown suite ${JSON.stringify(unknown[0])}: expected some of ${SUITES.join(',')}`);
   return flags;
 }
 
@@ -40,8 +44,22 @@ export interface Row {
   /** e.g. '4.1x vs js' */
   ratio?: string;
   note?: string;
+  /** Set when the scenario could not run (a peer not installed): why, and what to install. */
+  skipped?: string;
+  /** Set on the row that measures one of the Performance II targets. */
+  target?: Target;
   /** Raw numbers for the JSON file. */
   raw?: Record<string, unknown>;
+}
+
+/** One of issue 12's targets as measured in this run: printed in the targets table. */
+export interface Target {
+  id: number;
+  what: string;
+  measured: string;
+  goal: string;
+  /** undefined when the target only asks for a report. */
+  met?: boolean;
 }
 
 export function machine(): Record<string, unknown> {
@@ -65,6 +83,15 @@ export const median = (xs: readonly number[]): number => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+
+/**
+ * A peer against kmeans-seg from interleaved samples (seconds): the ratio of medians, which the
+ * targets use, and of the best runs, the least disturbed by someone else's load on a shared machine.
+ */
+export function versus(peer: readonly number[], seg: readonly number[]): { ratio: number; best: number; text: string } {
+  const ratio = median(peer) / median(seg), best = Math.min(...peer) / Math.min(...seg);
+  return { ratio, best, text: `kmeans-seg ${fmt(ratio)}x (best runs ${fmt(best)}x)` };
+}
 
 export const gRate = (evals: number, seconds: number): number => evals / seconds / 1e9;
 export const fmt = (v: number, digits = 3): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(digits));

@@ -1,5 +1,6 @@
 // Suite d: file in to file out, as the CLI does it: decode the PNG (sharp), kmeans(), paint the
 // segmented pixels (toRGBA), encode and write a PNG; the median time of each stage.
+import '../src-platform.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { decodeImage } from '../../src/io/decode.js';

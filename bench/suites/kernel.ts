@@ -9,6 +9,7 @@
  * open wasm sessions without bounds, so that every pass compares every centroid; the "bounds" rows
  * show what Lloyd's passes cost with them: a pass that writes the bounds, and one they settle.
  */
+import '../src-platform.js';
 import { jsKernel } from '../../src/kernel/js.js';
 import { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
 import { compileKernel } from '../../src/kernel/wasm/module.js';

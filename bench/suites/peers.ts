@@ -1,5 +1,6 @@
 // Suite c: kmeans-seg against the npm K-means packages people reach for (ml-kmeans, skmeans), on the
 // same pixels, from the same initial centroids, for the same number of passes.
+import '../src-platform.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { kmeans as mlKMeans } from 'ml-kmeans';

@@ -1,5 +1,6 @@
 // Suite f: the worker-thread pool, threads 1 vs 2: one kernel pass over N random points, then full
 // kmeans() with the histogram off (kernel-bound) and on (auto's choice for photos).
+import '../src-platform.js';
 import { kmeans } from '../../src/core/kmeans.js';
 import { getKernel } from '../../src/kernel/select.js';
 import type { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
