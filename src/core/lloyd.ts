@@ -75,15 +75,18 @@ function means(sums: Float64Array, previous: Float32Array, k: number, dims: numb
  * another colour, so no cluster is emptied in turn. Labels and sums are updated in place.
  */
 export function relocateEmptyClusters(session: KernelSession, points: Points, centroids: Float32Array, k: number): void {
-  const { sums, labels } = session;
+  const { sums } = session;
   const { n } = points;
   const planes = planesOf(points);
   const dims = planes.length;
   const stride = dims + 1;
   const same = (i: number, j: number): boolean => planes.every((p) => p[i] === p[j]);
   let dist: Float64Array | undefined;
+  // Read only when a cluster is empty: a session may have to gather its labels into the caller's order.
+  let labels: Uint16Array | undefined;
   for (let e = 0; e < k; e++) {
     if (sums[e * stride + dims]! !== 0) continue;
+    labels ??= session.labels;
     if (!dist) {
       dist = new Float64Array(n);
       for (let i = 0; i < n; i++) dist[i] = distN(planes, i, centroids, labels[i]! * dims);

@@ -2,22 +2,53 @@
  * The points the kernel clusters: the histogram's distinct colours, every opaque pixel, and pixel
  * positions for spatial runs. Invariant: a pixel's point has exactly its colour's coordinates.
  */
-import { pointOf, type ColorSpace } from './colorspace.js';
+import { linearToLab, linearToOklab, pointOf, srgbToLinear, type ColorSpace } from './colorspace.js';
 import { pixelWords, slotOf, type Histogram } from './histogram.js';
 import type { Points } from '../kernel/kernel.js';
 import type { RGBAImage } from '../types.js';
 
-/** The histogram as weighted points for the kernel, in the clustering space. */
+/** The histogram as weighted points for the kernel, in the clustering space (pointOf of each colour). */
 export function histogramPoints(h: Histogram, space: ColorSpace): Points {
-  const x = new Float32Array(h.n), y = new Float32Array(h.n), z = new Float32Array(h.n);
-  for (let i = 0; i < h.n; i++) {
-    const key = h.keys[i]!;
-    const r = key & 255, g = (key >>> 8) & 255, b = key >>> 16;
-    if (space === 'rgb') { x[i] = r; y[i] = g; z[i] = b; continue; }
-    const p = pointOf(space, r, g, b);
-    x[i] = p[0]; y[i] = p[1]; z[i] = p[2];
+  const { keys, n } = h;
+  const x = new Float32Array(n), y = new Float32Array(n), z = new Float32Array(n);
+  if (space === 'rgb') {
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!;
+      x[i] = key & 255; y[i] = (key >>> 8) & 255; z[i] = key >>> 16;
+    }
+  } else if (space === 'linear-rgb') {
+    // Each coordinate depends on one channel only: 256 values, looked up.
+    const [tx, ty, tz] = channelTables(space);
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!;
+      x[i] = tx[key & 255]!; y[i] = ty[(key >>> 8) & 255]!; z[i] = tz[key >>> 16]!;
+    }
+  } else {
+    // pointOf's steps, with sRGB's transfer function (a pow each channel) looked up: same values.
+    const lin = linearTable ??= Float64Array.from({ length: 256 }, (_, c) => srgbToLinear(c));
+    const scale = space === 'oklab' ? 100 : 1;
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!;
+      const lr = lin[key & 255]!, lg = lin[(key >>> 8) & 255]!, lb = lin[key >>> 16]!;
+      const p = space === 'lab' ? linearToLab(lr, lg, lb) : linearToOklab(lr, lg, lb);
+      x[i] = snap(p[0] * scale); y[i] = snap(p[1] * scale); z[i] = snap(p[2] * scale);
+    }
   }
-  return { x, y, z, w: h.counts, n: h.n };
+  return { x, y, z, w: h.counts, n };
+}
+
+let linearTable: Float64Array | undefined;
+const snap = (v: number): number => Math.round(v * 256) / 256;
+
+/** pointOf's three coordinates as functions of r, g and b alone, for a space where they are. */
+function channelTables(space: 'linear-rgb'): [Float32Array, Float32Array, Float32Array] {
+  const t = [new Float32Array(256), new Float32Array(256), new Float32Array(256)] as const;
+  for (let c = 0; c < 256; c++) {
+    t[0][c] = pointOf(space, c, 0, 0)[0];
+    t[1][c] = pointOf(space, 0, c, 0)[1];
+    t[2][c] = pointOf(space, 0, 0, c)[2];
+  }
+  return [...t];
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * The pure-TS twin of the wasm kernel, whole: assignment (assembly/assign.ts, assign/assign5.ts) and
- * k-means++ distances (assembly/distances.ts). Same bits as the kernel; the parity tests' reference.
+ * The pure-TS twin of the wasm kernel, whole: assignment (assembly/assign.ts, assign/assign5.ts,
+ * filter.ts) and k-means++ (assembly/seed.ts). Same bits as the kernel; the parity tests' reference.
  */
 import type { AssignOutcome, Kernel, KernelSession, Points, Seeding } from './kernel.js';
 import { UNASSIGNED, planesOf } from './kernel.js';
@@ -62,29 +62,65 @@ function assignNJS(p: Points, centroids: Float32Array, k: number, labels: Uint16
   return { inertiaQ, changed };
 }
 
-/** The TS twin of the kernel's `mindist` and `mindist5`: same f32 distances, same floor(d * 256) potential. */
+/**
+ * The TS twin of k-means++'s kernels (assembly/seed.ts), and the reference for their bits: the
+ * running sum is added point after point in f64, as the draws were always made, the distances are
+ * the kernel's f32 ones, the potentials sums of floor(d * 256) * w.
+ */
 export function jsSeeding(p: Points): Seeding {
   const { x, y, z, n } = p;
   const w = p.w;
   const planes = planesOf(p);
   const centre = new Float32Array(planes.length);
-  const closest = new Float32Array(n), candidate = new Float32Array(n);
+  const closest = new Float32Array(n).fill(Infinity);
+  const cumulative = new Float64Array(n);
+  let centres = 0;
+  /** Point i's f32 distance to point c. */
+  const distance = (i: number): number => planes.length === 3
+    ? dist2(x[i]!, y[i]!, z[i]!, centre[0]!, centre[1]!, centre[2]!) : distN(planes, i, centre, 0);
+  const take = (c: number): void => { for (let q = 0; q < planes.length; q++) centre[q] = planes[q]![c]!; };
   return {
-    closest, candidate,
-    minDistances(id) {
-      for (let q = 0; q < planes.length; q++) centre[q] = planes[q]![id]!;
-      const [cx, cy, cz] = centre as unknown as [number, number, number];
+    reset() { closest.fill(Infinity); centres = 0; },
+    total() {
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        const wi = w === null ? 1 : w[i]!;
+        total += centres === 0 ? wi : closest[i]! * wi;
+        cumulative[i] = total;
+      }
+      return total;
+    },
+    draw: (v) => search(cumulative, v),
+    potential(c) {
+      take(c);
       let potential = 0;
       for (let i = 0; i < n; i++) {
-        let d = planes.length === 3 ? dist2(x[i]!, y[i]!, z[i]!, cx, cy, cz) : distN(planes, i, centre, 0);
-        const c = closest[i]!;
-        if (c < d) d = c;
-        candidate[i] = d;
-        potential += Math.floor(d * 256) * (w === null ? 1 : w[i]!);
+        const d = distance(i), old = closest[i]!;
+        potential += Math.floor((old < d ? old : d) * 256) * (w === null ? 1 : w[i]!);
       }
       return potential;
     },
+    add(c) {
+      take(c);
+      for (let i = 0; i < n; i++) { const d = distance(i); if (!(closest[i]! < d)) closest[i] = d; }
+      centres++;
+    },
   };
+}
+
+/**
+ * First index whose cumulative value exceeds v (strictly, so a point of zero weight or zero distance,
+ * e.g. an existing centre, is never drawn); clamped to the last index with a positive step.
+ */
+export function search(cumulative: Float64Array, v: number): number {
+  let lo = 0, hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cumulative[mid]! > v) hi = mid; else lo = mid + 1;
+  }
+  // Rounding can leave v at or above the total: step back to the last point that adds weight.
+  while (lo > 0 && cumulative[lo]! === cumulative[lo - 1]!) lo--;
+  return lo;
 }
 
 /**

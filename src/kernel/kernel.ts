@@ -37,12 +37,26 @@ export interface AssignOutcome {
   changed: number;
 }
 
-/** k-means++'s hot loop over the session's points (see core/seeding.ts); arrays of n f32. */
+/**
+ * k-means++'s work over the session's points (core/seeding.ts runs the draws): each point's f32
+ * distance to its nearest centre so far, `closest`. Every backend gives the same bits: the totals and
+ * draws are those of a running f64 sum of closest[i] * w[i] in point order (w[i] alone before the
+ * first centre), the potentials sums of integers.
+ */
 export interface Seeding {
-  closest: Float32Array;
-  candidate: Float32Array;
-  /** candidate[i] = min(closest[i], d(point i, point c)); returns the sum of floor(candidate[i] * 256) * w[i]. */
-  minDistances(c: number): number;
+  /** No centre yet: every closest distance +Infinity. */
+  reset(): void;
+  /** The running sum's last value: of w[i] before the first centre, of closest[i] * w[i] after. */
+  total(): number;
+  /**
+   * The first point whose running sum exceeds v; when none does, the last point that makes it grow
+   * (0 if none). Uses the state total() saw: call total() after each add().
+   */
+  draw(v: number): number;
+  /** The potential if point c were a centre: the sum of floor(min(closest[i], d(i, c)) * 256) * w[i]. */
+  potential(c: number): number;
+  /** Make point c a centre: closest[i] = min(closest[i], d(i, c)). */
+  add(c: number): void;
 }
 
 export interface KernelSession {

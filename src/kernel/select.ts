@@ -26,9 +26,9 @@ async function loadWasm(compile: () => Promise<WebAssembly.Module>): Promise<Was
 }
 
 /**
- * Known answer from the TS twin: one assignment pass and one k-means++ distance pass over weighted
- * points whose count is not a multiple of 8 (SIMD body and scalar tail), with centroids 0 and 2
- * equal so every tie must go to the lower index. For a pool, 40 001 points x 8 centroids: above the
+ * Known answer from the TS twin: one assignment pass and a few k-means++ steps over weighted points
+ * whose count is not a multiple of 8 (SIMD body and scalar tail), with centroids 0 and 2 equal so
+ * every tie must go to the lower index. For a pool, 40 001 points x 8 centroids: above the
  * split threshold, so the pass really is shared between threads.
  */
 function answersRight(kernel: Kernel, threads: number): boolean {
@@ -43,9 +43,14 @@ function answersRight(kernel: Kernel, threads: number): boolean {
   const answer = (session: KernelSession): number[] => {
     try {
       const { inertiaQ, changed } = session.assign(centroids.subarray(0, k * 3));
-      session.seeding.closest.set(p.z);
-      const potential = session.seeding.minDistances(5);
-      return [inertiaQ, changed, ...session.labels, ...session.sums, potential, ...session.seeding.candidate];
+      const seeding = session.seeding;
+      seeding.reset();
+      const first = seeding.draw(seeding.total() * 0.75);
+      seeding.add(first);
+      const total = seeding.total();
+      const seeds = [first, total, seeding.draw(total / 3), seeding.potential(5)];
+      seeding.add(5);
+      return [inertiaQ, changed, ...session.labels, ...session.sums, ...seeds, seeding.total(), seeding.draw(seeding.total() / 2)];
     } finally {
       session.dispose();
     }

@@ -6,7 +6,7 @@ import { KMeansSegError } from '../errors.js';
 import { checkEncodable } from '../io/encode.js';
 import { checkOutputPath, type WriteOptions } from '../io/output-path.js';
 import { writeOutputFile } from '../io/output-set.js';
-import { loadSharp } from '../io/sharp.js';
+import { packRows, pngFile } from '../io/png-writer.js';
 import type { Labelled, RGBAImage } from '../types.js';
 import { checkHelperOptions, checkLabelled, quote, WRITE_OPTIONS } from '../validate.js';
 
@@ -17,20 +17,31 @@ import { checkHelperOptions, checkLabelled, quote, WRITE_OPTIONS } from '../vali
  * at most 16 bits, so the one case of 32-bit labels (k = 65536 with transparent pixels) is refused.
  *
  * @throws ERR_INVALID_OPTION when `result` is no { width, height, k, labels } that agree (see checkLabelled);
- *   ERR_OUTPUT_FORMAT for 32-bit labels; ERR_BACKEND when sharp cannot be loaded.
+ *   ERR_OUTPUT_FORMAT for 32-bit labels; ERR_WRITE when zlib fails.
  */
 export async function labelsPNG(result: Labelled): Promise<Buffer> {
   checkLabelled(result);
   const { width, height, labels } = result;
   if (labels instanceof Uint32Array) checkLabelDepth(result.k, true);
-  const sharp = await loadSharp();
-  // sharp takes the sample depth from the typed array; the colourspace makes the PNG grayscale
-  // (colour type 0) at that depth instead of RGB.
-  const sixteen = labels instanceof Uint16Array;
-  return sharp(labels, { raw: { width, height, channels: 1 } })
-    .toColourspace(sixteen ? 'grey16' : 'b-w')
-    .png({ compressionLevel: 9 })
-    .toBuffer();
+  // Not 1, 2 or 4 bits even for a small k: readers scale such samples up to 0-255 (a 4-bit 1 reads
+  // as 17), and the map's promise is the label itself.
+  if (labels instanceof Uint8Array) return pngFile({ width, height, depth: 8, colorType: 0 }, packRows(labels, IDENTITY, width, height, 8), 'the label map');
+  return pngFile({ width, height, depth: 16, colorType: 0 }, rows16(labels, width, height), 'the label map');
+}
+
+const IDENTITY = /* @__PURE__ */ Uint8Array.from({ length: 256 }, (_, i) => i);
+
+/** Scanlines of 16-bit samples, big-endian as PNG stores them, each led by filter byte 0. */
+function rows16(labels: ArrayLike<number>, width: number, height: number): Uint8Array {
+  const stride = width * 2 + 1;
+  const raw = new Uint8Array(stride * height);
+  for (let y = 0, p = 0; y < height; y++) {
+    for (let x = 0, o = y * stride + 1; x < width; x++, o += 2) {
+      const v = labels[p++]!;
+      raw[o] = v >>> 8; raw[o + 1] = v & 255;
+    }
+  }
+  return raw;
 }
 
 /**

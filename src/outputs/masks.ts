@@ -1,5 +1,5 @@
 /**
- * One 8-bit mask PNG per cluster, in a folder. Invariant: the masks partition the clustered pixels,
+ * One 1-bit mask PNG per cluster, in a folder. Invariant: the masks partition the clustered pixels,
  * and every mask's name is checked before the first one is written.
  */
 import { promises as fs } from 'node:fs';
@@ -8,7 +8,7 @@ import { KMeansSegError } from '../errors.js';
 import { checkEncodable } from '../io/encode.js';
 import { refuseNonRegular, type WriteOptions } from '../io/output-path.js';
 import { OutputSet } from '../io/output-set.js';
-import { loadSharp } from '../io/sharp.js';
+import { pngFile, rowBytes } from '../io/png-writer.js';
 import { MAX_K } from '../limits.js';
 import type { Labelled } from '../types.js';
 import { checkHelperOptions, checkInteger, checkLabelled, invalidOption, WRITE_OPTIONS, quote } from '../validate.js';
@@ -24,23 +24,42 @@ export function maskName(label: number, k: number): string {
 }
 
 /**
- * One 8-bit grayscale PNG per cluster: 255 where the pixel has that label, 0 elsewhere. The masks
- * partition the clustered pixels; fully transparent pixels are 0 in every mask.
+ * One 1-bit grayscale PNG per cluster: white (1, which readers give as 255) where the pixel has that
+ * label, black (0) elsewhere. The masks partition the clustered pixels; fully transparent pixels are
+ * black in every mask. An eighth of the raw bytes of 8-bit masks: smaller files, written far faster.
  *
  * @throws ERR_INVALID_OPTION when `result` is no { width, height, k, labels } that agree (see
- *   checkLabelled); ERR_BACKEND when sharp cannot be loaded.
+ *   checkLabelled); ERR_WRITE when zlib fails.
  */
 export async function masksPNG(result: Labelled): Promise<Buffer[]> {
   checkLabelled(result);
   const { width, height, k, labels } = result;
-  const sharp = await loadSharp();
-  const mask = new Uint8Array(width * height);
+  const stride = rowBytes(width, 1) + 1;
+  // The planes of a group of masks are filled in one pass over the labels; groups keep them within PLANE_BYTES.
+  const group = Math.max(1, Math.min(k, Math.floor(PLANE_BYTES / (stride * height))));
   const out: Buffer[] = [];
-  for (let j = 0; j < k; j++) {
-    for (let p = 0; p < mask.length; p++) mask[p] = labels[p] === j ? 255 : 0;
-    out.push(await sharp(mask, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 9 }).toBuffer());
+  for (let first = 0; first < k; first += group) {
+    const planes = maskPlanes(labels, width, height, first, Math.min(k, first + group));
+    out.push(...(await Promise.all(planes.map((raw, i) => pngFile({ width, height, depth: 1, colorType: 0 }, raw, `mask ${first + i}`)))));
   }
   return out;
+}
+
+/** At most this many bytes of mask scanlines at once (a 12 MP image's 16 masks take 24 MB). */
+const PLANE_BYTES = 64 << 20;
+
+/** The 1-bit scanlines (each led by filter byte 0) of the masks of labels `from` to `to` - 1 (exported for its test). */
+export function maskPlanes(labels: Labelled['labels'], width: number, height: number, from: number, to: number): Uint8Array[] {
+  const stride = rowBytes(width, 1) + 1;
+  const planes = Array.from({ length: to - from }, () => new Uint8Array(stride * height));
+  for (let y = 0, p = 0; y < height; y++) {
+    const row = y * stride + 1;
+    for (let x = 0; x < width; x++, p++) {
+      const j = labels[p]! - from;
+      if (j >= 0 && j < planes.length) planes[j]![row + (x >>> 3)] |= 0x80 >>> (x & 7);
+    }
+  }
+  return planes;
 }
 
 /** Whether `name` is maskName(j, k') for some k' <= k: a file of that name in the masks folder may be overwritten by a mask. */
@@ -59,7 +78,7 @@ export function couldBeMaskName(name: string, k: number): boolean {
  * paths written. With `force`, masks of an earlier run with a larger k are left in place.
  *
  * @throws the errors of checkMaskDir; ERR_OUTPUT_DIR when the folder cannot be created; ERR_WRITE
- *   when a mask cannot be written; ERR_BACKEND when sharp cannot be loaded.
+ *   when a mask cannot be written.
  */
 export async function saveMasks(result: Labelled, dir: string, options: WriteOptions = {}): Promise<string[]> {
   checkLabelled(result);

@@ -167,11 +167,11 @@ describe('kernel parity: one assign call, WasmKernel vs assignJS', () => {
     }), { seed: 5, numRuns: 12 });
   }, 60_000);
 
-  it("k-means++'s hot loop split over a pool of 2 threads agrees with its TS twin (3 and 5 dimensions)", async () => {
+  it("k-means++ split over a pool of 2 threads agrees with its TS twin (3 and 5 dimensions, flat and box tree)", async () => {
     const pooled = (await getKernel('wasm', 2)).kernel as WasmKernel;
     let s = 11;
     const next = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s >>> 8; };
-    for (const dims of [3, 5]) {
+    for (const [dims, tree] of [[3, false], [3, true], [5, false]] as const) {
       // Enough points (n >= 2^18) for a seeding pass to be split; n not a multiple of 8.
       const n = 300_001;
       const points: Points = {
@@ -182,19 +182,18 @@ describe('kernel parity: one assign call, WasmKernel vs assignJS', () => {
         points.u = Float32Array.from({ length: n }, (_, i) => (i % 977) / 4);
         points.v = Float32Array.from({ length: n }, (_, i) => Math.floor(i / 977) / 4);
       }
-      const session = pooled.open(points, 4, 2);
+      const session = pooled.open(points, 4, 2, { tree });
       try {
         expect(session.threads).toBe(2);
         const twin = jsSeeding(points);
-        session.seeding.closest.fill(Infinity);
-        twin.closest.fill(Infinity);
-        for (const id of [0, 12345, n - 1]) {
-          const got = session.seeding.minDistances(id);
-          const want = twin.minDistances(id);
-          expect(Object.is(got, want), `dims ${dims}: potential ${got} vs ${want}`).toBe(true);
-          expect(session.seeding.candidate.every((d, i) => Object.is(d, twin.candidate[i]))).toBe(true);
-          session.seeding.closest.set(session.seeding.candidate);
-          twin.closest.set(twin.candidate);
+        const mine = session.seeding;
+        twin.reset(); mine.reset();
+        for (const id of [0, 12345, n - 1, 77]) {
+          const total = twin.total();
+          expect(Object.is(mine.total(), total), `dims ${dims}: total`).toBe(true);
+          expect(mine.draw(total * 0.3)).toBe(twin.draw(total * 0.3));
+          expect(Object.is(mine.potential(id), twin.potential(id)), `dims ${dims}: potential of ${id}`).toBe(true);
+          twin.add(id); mine.add(id);
         }
       } finally {
         session.dispose();
@@ -202,35 +201,34 @@ describe('kernel parity: one assign call, WasmKernel vs assignJS', () => {
     }
   }, 60_000);
 
-  it("k-means++'s hot loop: the kernel's mindist agrees with its TS twin (jsSeeding)", () => {
+  it("k-means++'s kernels agree with their TS twin (jsSeeding): totals, draws, potentials after every centre", () => {
     const seedingCase = fc.record({
       n: fc.integer({ min: 1, max: 45 }),
       dims: fc.constantFrom(3, 3, 5),
       weighted: fc.boolean(),
-      candidates: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
-    }).chain(({ n, dims, weighted, candidates }) => fc.record({
+      tree: fc.boolean(),
+      centres: fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
+      draws: fc.array(fc.double({ min: 0, max: 1.2, noNaN: true }), { minLength: 1, maxLength: 4 }),
+    }).chain(({ n, dims, weighted, tree, centres, draws }) => fc.record({
       planes: fc.array(fc.array(coordinate, { minLength: n, maxLength: n }), { minLength: dims, maxLength: dims }),
       w: weighted && dims === 3 ? fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: n, maxLength: n }) : fc.constant(null),
-      closest: fc.array(fc.oneof(fc.constant(Infinity), fc.constant(0), centroidCoordinate.map((v) => Math.abs(v) * 100)), { minLength: n, maxLength: n }),
     }).map((p) => {
       const [x, y, z, u, v] = p.planes.map((q) => Float32Array.from(q));
       const points: Points = { x: x!, y: y!, z: z!, ...(u && v ? { u, v } : {}), w: p.w && Uint32Array.from(p.w), n };
-      return { points, closest: Float32Array.from(p.closest), candidates: candidates.map((c) => c % n) };
+      return { points, tree, centres: centres.map((c) => c % n), draws };
     }));
-    fc.assert(fc.property(seedingCase, ({ points, closest, candidates }) => {
-      const session = wasm.open(points, 1);
+    fc.assert(fc.property(seedingCase, ({ points, tree, centres, draws }) => {
+      const session = wasm.open(points, 1, 1, { tree });
       try {
         const twin = jsSeeding(points);
-        session.seeding.closest.set(closest);
-        twin.closest.set(closest);
-        for (const id of candidates) {
-          const got = session.seeding.minDistances(id);
-          const want = twin.minDistances(id);
-          expect(Object.is(got, want), `potential ${got} vs ${want}`).toBe(true);
-          expect(Array.from(session.seeding.candidate)).toEqual(Array.from(twin.candidate));
-          // candidate[i] = min(closest[i], d(point i, point id)): never above closest, 0 at id itself.
-          twin.candidate.forEach((d, i) => expect(d).toBeLessThanOrEqual(closest[i]!));
-          expect(twin.candidate[id]).toBe(0);
+        const mine = session.seeding;
+        twin.reset(); mine.reset();
+        for (const id of centres) {
+          const total = twin.total();
+          expect(Object.is(mine.total(), total), `total ${mine.total()} vs ${total}`).toBe(true);
+          for (const f of draws) expect(mine.draw(total * f)).toBe(twin.draw(total * f));
+          expect(Object.is(mine.potential(id), twin.potential(id))).toBe(true);
+          twin.add(id); mine.add(id);
         }
       } finally {
         session.dispose();

@@ -1,8 +1,10 @@
 /**
  * The exact colour histogram reuses one 64 MiB table across calls, indexed by slotOf(key), and lends
  * its bytes to labelling: every call must nonetheless see a clean table. Checked against a Map-based
- * count, call after call, through the three labelling widths (u8, u16 and u32 maps) and both ways of
- * ordering the colours (sort and scan), and by reading the whole table after every release().
+ * count, call after call, through the three labelling widths (u8, u16 and u32 maps) and both ways the
+ * TS loops order the colours (sort and scan), and by reading the whole table after every release().
+ * The wasm engine against these loops: here on gradients and noise, in test/kernel/histogram-engine.test.ts
+ * on extreme and real images.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -85,7 +87,7 @@ describe('the colour histogram', () => {
   });
 
   it('orders many colours by scanning the table and stays clean for the next call', () => {
-    // Over 2^21 distinct colours switch from sorting to scanning the table.
+    // Over 2^21 distinct colours the TS loops switch from sorting to scanning the table.
     const many = noiseImage(2048, 1300, 5);
     expect(check(many, 16)).toBeGreaterThan(1 << 21);
     check(noiseImage(40, 30, 6, 5), 8);
@@ -162,7 +164,7 @@ describe('the histogram on the wasm kernel (its counting and labelling loops)', 
     await both({ data, width, height }, (n) => Array.from({ length: n }, (_, i) => (i * 7919) % 300));
   }, 60_000);
 
-  it('agrees with the TS loops past 2 M colours (noise: the colours are then found by scanning the table)', async () => {
+  it('agrees with the TS loops past 2 M colours (noise: the TS loops then scan the table)', async () => {
     const img = noiseImage(2400, 2000, 12345);
     await both(img, (n) => Array.from({ length: n }, (_, i) => i % 200));
   }, 120_000);

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { terminateWorkers } from '../../src/kernel/select.js';
 import { fromSrgb } from '../../src/core/colorspace.js';
 import { kmeans } from '../../src/core/kmeans.js';
-import { compareImages, qualityOf } from '../../src/core/quality.js';
+import { offerColours, takeColours, wantColours } from '../../src/core/colour-labels.js';
+import { compareImages, qualityOf, qualityOfColours } from '../../src/core/quality.js';
 import type { RGBAImage } from '../../src/types.js';
 import { expectKMeansError, image, noiseImage } from '../helpers.js';
 
@@ -112,5 +113,62 @@ describe('qualityOf(original, result)', () => {
     const img = noiseImage(8, 8, 6);
     const result = await kmeans(noiseImage(8, 4, 6), { k: 2, backend: 'js' });
     await expectKMeansError(Promise.resolve().then(() => qualityOf(img, result)), 'ERR_INVALID_IMAGE', '8 x 4', '8 x 8');
+  });
+});
+
+describe('figures over the distinct colours', () => {
+  /** Noise with some pixels at alpha 0, 1, 128 and 254: only alpha 0 is left out. */
+  function translucent(width: number, height: number, seed: number, levels: number): RGBAImage {
+    const img = noiseImage(width, height, seed, levels);
+    for (let p = 0; p < width * height; p += 5) img.data[p * 4 + 3] = [0, 1, 128, 254][(p / 5) % 4]!;
+    return img;
+  }
+
+  it('give the per-pixel PSNR, MSE, p95 and maximum exactly, and the mean within 1e-12, on many images', async () => {
+    let cases = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      for (const [levels, k] of [[256, 7], [12, 3], [5, 16]] as const) {
+        const img = seed % 2 ? translucent(37, 23, seed, levels) : noiseImage(37, 23, seed, levels);
+        const result = await kmeans(img, { k, seed, backend: 'js', maxIterations: 5 });
+        const q = qualityOf(img, result);
+        const direct = compareImages(img, { data: result.toRGBA(), width: 37, height: 23 });
+        expect({ ...q, deltaE: { ...q.deltaE, mean: 0 } }).toEqual({ ...direct, deltaE: { ...direct.deltaE, mean: 0 } });
+        expect(Math.abs(q.deltaE.mean - direct.deltaE.mean)).toBeLessThanOrEqual(1e-12 * direct.deltaE.mean);
+        cases++;
+      }
+    }
+    expect(cases).toBe(36);
+  });
+
+  it('qualityOfColours takes counts as weights: the nearest rank falls where the weights say', () => {
+    const palette = [{ rgb: [128, 128, 128] as [number, number, number], hex: '#808080', count: 100, share: 1 }];
+    const colours = (off: number) => ({
+      keys: Uint32Array.from([128 | (128 << 8) | (128 << 16), 138 | (128 << 8) | (128 << 16)]),
+      counts: Uint32Array.from([100 - off, off]), labels: Uint16Array.from([0, 0]), n: 2,
+    });
+    expect(qualityOfColours({ palette }, colours(5)).deltaE.p95).toBe(0);
+    const six = qualityOfColours({ palette }, colours(6));
+    const perPixel = compareImages(image(Array.from({ length: 100 }, () => [128, 128, 128] as const), 10),
+      image(Array.from({ length: 100 }, (_, i) => (i < 6 ? [138, 128, 128] as const : [128, 128, 128] as const)), 10));
+    expect(six).toEqual(perPixel);
+  });
+
+  it('fall back to per-pixel figures when the labels are not a function of the colours (a result of another image)', async () => {
+    const a = noiseImage(20, 10, 1, 4), b = noiseImage(20, 10, 2, 4);
+    const result = await kmeans(a, { k: 3, backend: 'js' });
+    const q = qualityOf(b, result);
+    expect(q).toEqual(compareImages(b, { data: result.toRGBA(), width: 20, height: 10 }));
+  });
+
+  it('are kept for a run only when wanted, and handed over once', async () => {
+    const img = noiseImage(9, 9, 3, 6);
+    const result = await kmeans(img, { k: 3, backend: 'js' });
+    const colours = { keys: new Uint32Array(1), counts: new Uint32Array(1), labels: new Uint16Array(1), n: 1 };
+    offerColours(img, result.labels, colours);
+    expect(takeColours(result.labels)).toBeUndefined();
+    wantColours(img);
+    offerColours(img, result.labels, colours);
+    expect(takeColours(result.labels)).toBe(colours);
+    expect(takeColours(result.labels)).toBeUndefined();
   });
 });

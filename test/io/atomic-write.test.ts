@@ -71,7 +71,8 @@ describe('a full disk', () => {
     const input = path.join(scratch(), 'full-in.png');
     await writeFile(input, await noisePng(200, 200, 8));
     const out = path.join(t.dir, 'out.png');
-    const r = await runCli([input, '-k', '200', '--init', 'random', '--max-iter', '1', '-o', out]);
+    // Truecolour: the indexed PNG of these 200 colours would fit in the 64 KiB.
+    const r = await runCli([input, '-k', '200', '--init', 'random', '--max-iter', '1', '--png-colors', 'truecolour', '-o', out]);
     expect(r.code, r.stderr).toBe(1);
     expectOneLineError(r.stderr);
     expect(r.stderr).toContain(JSON.stringify(out));

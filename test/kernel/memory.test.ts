@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  CONTROL_BYTE, DATA_BYTE, HISTOGRAM, JOBS, JOB_INTS, OUT_BYTE, OUT_STRIDE, PASS_BYTE, SEED_BYTE,
+  CONTROL_BYTE, DATA_BYTE, GRID_BYTE, HEADER_BYTES, HISTOGRAM, JOBS, JOB_INTS, OUT_BYTE, OUT_STRIDE, PASS_BYTE, SEED_BLOCK, SEED_BYTE,
   ensureBytes, layoutSession, wasmBytesPerPoint, type SessionLayout, type SessionShape,
 } from '../../src/kernel/wasm/memory.js';
 import { KMeansSegError } from '../../src/errors.js';
@@ -16,16 +16,32 @@ interface Region { name: string; start: number; bytes: number }
 
 /** Every region of a session, by name, as the kernel and the host use them. */
 function regionsOf(shape: SessionShape, layout: SessionLayout): Region[] {
-  const { n, k, threads, weighted } = shape;
+  const { n, k, threads, weighted, tree } = shape;
+  const blocks = Math.ceil(n / SEED_BLOCK) * 8;
   const regions: Region[] = [
+    { name: 'header', start: layout.header, bytes: HEADER_BYTES },
     { name: 'centroids', start: layout.centroids, bytes: k * layout.centroidFloats * 4 },
     ...Array.from({ length: threads }, (_, i) => ({ name: `sums of thread ${i}`, start: layout.sums + i * layout.sumBytes, bytes: 2 * k * layout.sumStride * 8 })),
     ...layout.planes.map((start, q) => ({ name: `plane ${q}`, start, bytes: n * 4 })),
     { name: 'closest', start: layout.closest, bytes: n * 4 },
-    { name: 'candidate', start: layout.candidate, bytes: n * 4 },
     { name: 'labels', start: layout.labels, bytes: n * 2 },
+    { name: 'block sums', start: layout.blocks, bytes: blocks },
+    { name: 'running sums', start: layout.checks, bytes: blocks },
+    { name: 'block weights', start: layout.blockWeights, bytes: blocks },
   ];
   if (weighted) regions.push({ name: 'weights', start: layout.weights, bytes: n * 4 });
+  if (tree) {
+    regions.push(
+      { name: 'versions', start: layout.versions, bytes: k * 4 },
+      { name: 'centres (f64)', start: layout.centres, bytes: k * 32 },
+      { name: 'candidate list', start: layout.list, bytes: k * 2 },
+      ...Array.from({ length: threads }, (_, i) => ({ name: `scratch of thread ${i}`, start: layout.scratch + i * layout.scratchBytes, bytes: 16 + tree.levels * k * 2 })),
+      { name: 'perm', start: layout.perm, bytes: n * 4 },
+      { name: 'inv', start: layout.inv, bytes: n * 4 },
+      { name: 'nodes', start: layout.nodes, bytes: tree.nodes * 64 },
+      { name: 'leaves', start: layout.leaves, bytes: tree.leaves * 64 },
+    );
+  }
   return regions;
 }
 
@@ -45,7 +61,8 @@ const shapeArb: fc.Arbitrary<SessionShape> = fc.record({
   threads: fc.integer({ min: 1, max: MAX_THREADS }),
   dims: fc.constantFrom(3, 5),
   weighted: fc.boolean(),
-});
+  tree: fc.option(fc.record({ nodes: fc.integer({ min: 0, max: 300_000 }), leaves: fc.integer({ min: 0, max: 262_144 }), levels: fc.integer({ min: 1, max: 7 }) }), { nil: undefined }),
+}).map((s) => (s.tree ? s : { n: s.n, k: s.k, threads: s.threads, dims: s.dims, weighted: s.weighted }));
 /** Sessions start at DATA_BYTE, or above the histogram's region once a kernel has one. */
 const startArb = fc.constantFrom(DATA_BYTE, HISTOGRAM.end);
 
@@ -53,8 +70,9 @@ describe('layoutSession', () => {
   it('aligns every v128 region to 16 bytes and each thread\'s sums to 128', () => {
     fc.assert(fc.property(shapeArb, startArb, (shape, start) => {
       const layout = layoutSession(shape, start);
-      const sixteen = [layout.centroids, ...layout.planes, layout.closest, layout.candidate, layout.labels];
+      const sixteen = [layout.header, layout.centroids, ...layout.planes, layout.closest, layout.labels, layout.blocks, layout.checks, layout.blockWeights];
       if (shape.weighted) sixteen.push(layout.weights);
+      if (shape.tree) sixteen.push(layout.versions, layout.centres, layout.list, layout.scratch, layout.perm, layout.inv, layout.nodes, layout.leaves, layout.scratchBytes);
       expect(sixteen.map((p) => p % 16)).toEqual(sixteen.map(() => 0));
       expect(layout.sums % 128).toBe(0);
       expect(layout.sumBytes % 128, 'so thread i\'s banks, at sums + i * sumBytes, start on a line of their own').toBe(0);
@@ -81,16 +99,29 @@ describe('layoutSession', () => {
         expect(r.start, r.name).toBeGreaterThanOrEqual(start);
         expect(r.start + r.bytes, r.name).toBeLessThanOrEqual(layout.end);
       }
-      expect(layout.end).toBe(layout.labels + shape.n * 2);
+      // Room past the last region for the tree loops' reads of a last group of eight.
+      expect(layout.end - Math.max(...regions.map((r) => r.start + r.bytes))).toBeGreaterThanOrEqual(32);
     }), { numRuns: 2000 });
+  });
+
+  it('places a tree session\'s regions where a provisional layout (no nodes yet) put them, the node records last', () => {
+    // The points are sorted with the layout of an empty tree, and laid out again once its size is known.
+    fc.assert(fc.property(shapeArb, startArb, (shape, start) => {
+      if (!shape.tree) return;
+      const first = layoutSession({ ...shape, tree: { nodes: 0, leaves: 0, levels: shape.tree.levels } }, start);
+      const final = layoutSession(shape, start);
+      expect({ ...final, leaves: 0, end: 0 }).toEqual({ ...first, leaves: 0, end: 0 });
+      expect(final.leaves).toBe(final.nodes + shape.tree.nodes * 64);
+    }), { numRuns: 500 });
   });
 
   it('needs what wasmBytesPerPoint says a point takes, plus a fixed part (what kmeans checks up front)', () => {
     fc.assert(fc.property(shapeArb, startArb, (shape, start) => {
       const layout = layoutSession(shape, start);
-      const perPoints = shape.n * wasmBytesPerPoint(shape.dims, shape.weighted);
-      const fixed = shape.k * layout.centroidFloats * 4 + shape.threads * layout.sumBytes;
-      const padding = 128 + 16 * (shape.dims + 4);
+      const perPoints = shape.n * wasmBytesPerPoint(shape.dims, shape.weighted, !!shape.tree);
+      const tree = shape.tree ? shape.k * 38 + shape.threads * layout.scratchBytes + (shape.tree.nodes + shape.tree.leaves) * 64 : 0;
+      const fixed = HEADER_BYTES + shape.k * layout.centroidFloats * 4 + shape.threads * layout.sumBytes + tree + 3 * 8;
+      const padding = 128 + 16 * (shape.dims + 14) + 64;
       expect(layout.end - start).toBeGreaterThanOrEqual(perPoints);
       expect(layout.end - start).toBeLessThanOrEqual(perPoints + fixed + padding);
     }), { numRuns: 2000 });
@@ -114,7 +145,8 @@ describe('the fixed part of the memory map', () => {
     const fixed: Region[] = [
       { name: 'outcome slots', start: OUT_BYTE, bytes: MAX_THREADS * OUT_STRIDE },
       { name: 'pass f32', start: PASS_BYTE, bytes: 2 * 4 },
-      { name: 'seed candidate', start: SEED_BYTE, bytes: 5 * 4 },
+      { name: 'seed candidate and mode', start: SEED_BYTE, bytes: 6 * 4 },
+      { name: 'grid bounds', start: GRID_BYTE, bytes: 2 * 4 },
       { name: 'control block', start: CONTROL_BYTE, bytes: (JOBS + MAX_THREADS * JOB_INTS) * 4 },
       { name: 'histogram table', start: HISTOGRAM.table, bytes: (1 << 24) * 4 },
       { name: 'histogram seen', start: HISTOGRAM.seen, bytes: (1 << 21) * 4 },
@@ -122,8 +154,8 @@ describe('the fixed part of the memory map', () => {
       { name: 'label slice', start: HISTOGRAM.labelSlice, bytes: HISTOGRAM.slicePixels * 2 },
     ];
     expect(overlaps(fixed)).toEqual([]);
-    for (const r of fixed.slice(0, 4)) expect(r.start + r.bytes, r.name).toBeLessThanOrEqual(DATA_BYTE);
-    for (const r of fixed.slice(4)) expect(r.start + r.bytes, r.name).toBeLessThanOrEqual(HISTOGRAM.end);
+    for (const r of fixed.slice(0, 5)) expect(r.start + r.bytes, r.name).toBeLessThanOrEqual(DATA_BYTE);
+    for (const r of fixed.slice(5)) expect(r.start + r.bytes, r.name).toBeLessThanOrEqual(HISTOGRAM.end);
     expect(HISTOGRAM.table).toBe(DATA_BYTE);
     for (const p of [DATA_BYTE, HISTOGRAM.seen, HISTOGRAM.slice, HISTOGRAM.labelSlice, HISTOGRAM.end]) expect(p % 16).toBe(0);
   });

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { terminateWorkers } from '../../src/kernel/select.js';
 import { kmeans } from '../../src/core/kmeans.js';
 import { labelsPNG, saveLabels } from '../../src/outputs/label-map.js';
-import { maskName, masksPNG, saveMasks } from '../../src/outputs/masks.js';
+import { maskName, maskPlanes, masksPNG, saveMasks } from '../../src/outputs/masks.js';
 import { overlayBorders, saveOverlay } from '../../src/outputs/overlay.js';
 import { paletteGPL, paletteJSON, savePalette } from '../../src/palette/write.js';
 import type { KMeansResult, RGBAImage } from '../../src/types.js';
@@ -29,7 +29,7 @@ afterAll(async () => {
 
 interface Png { width: number; height: number; depth: number; colourType: number; samples: number[] }
 
-/** Decode a non-interlaced grayscale PNG (8 or 16 bits) to its samples. */
+/** Decode a non-interlaced grayscale PNG (1, 2, 4, 8 or 16 bits) to its samples, unscaled. */
 function decodeGrayPNG(bytes: Uint8Array): Png {
   const buf = Buffer.from(bytes);
   expect(buf.subarray(0, 8)).toEqual(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
@@ -46,8 +46,8 @@ function decodeGrayPNG(bytes: Uint8Array): Png {
   }
   const width = ihdr!.readUInt32BE(0), height = ihdr!.readUInt32BE(4), depth = ihdr![8]!, colourType = ihdr![9]!;
   expect(ihdr![12], 'not interlaced').toBe(0);
-  const bpp = depth / 8; // bytes per pixel: one gray sample
-  const stride = width * bpp;
+  const bpp = Math.max(1, depth / 8); // bytes per pixel (at least one) for the filters
+  const stride = Math.ceil((width * depth) / 8);
   const raw = inflateSync(Buffer.concat(idat));
   const rows = new Uint8Array(height * stride);
   for (let y = 0; y < height; y++) {
@@ -66,6 +66,15 @@ function decodeGrayPNG(bytes: Uint8Array): Png {
     }
   }
   const samples: number[] = [];
+  if (depth < 8) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const bit = x * depth;
+        samples.push((rows[y * stride + (bit >> 3)]! >> (8 - depth - (bit & 7))) & ((1 << depth) - 1));
+      }
+    }
+    return { width, height, depth, colourType, samples };
+  }
   for (let i = 0; i < rows.length; i += bpp) samples.push(bpp === 2 ? (rows[i]! << 8) | rows[i + 1]! : rows[i]!);
   return { width, height, depth, colourType, samples };
 }
@@ -109,21 +118,35 @@ describe('label map', () => {
 });
 
 describe('masks', () => {
-  it('partition the opaque pixels: each is 255 in exactly one mask, the one of its label', async () => {
+  it('partition the opaque pixels: each is white in exactly one 1-bit mask, the one of its label', async () => {
     const img = withHoles(noiseImage(19, 13, 5));
     const result = await kmeans(img, { k: 5, seed: 3, backend: 'js' });
-    const masks = (await masksPNG(result)).map((b) => decodeGrayPNG(b));
+    const files = await masksPNG(result);
+    const masks = files.map((b) => decodeGrayPNG(b));
     expect(masks).toHaveLength(5);
-    for (const m of masks) expect(m).toMatchObject({ width: 19, height: 13, depth: 8, colourType: 0 });
+    for (const m of masks) expect(m).toMatchObject({ width: 19, height: 13, depth: 1, colourType: 0 });
     for (let p = 0; p < 19 * 13; p++) {
       const on = masks.map((m) => m.samples[p]);
-      expect(on.every((v) => v === 0 || v === 255)).toBe(true);
+      expect(on.every((v) => v === 0 || v === 1)).toBe(true);
       const opaque = img.data[p * 4 + 3] !== 0;
-      expect(on.filter((v) => v === 255).length).toBe(opaque ? 1 : 0);
-      if (opaque) expect(on[result.labels[p]!]).toBe(255);
+      expect(on.filter((v) => v === 1).length).toBe(opaque ? 1 : 0);
+      if (opaque) expect(on[result.labels[p]!]).toBe(1);
     }
     // Each mask covers its cluster's pixel count.
-    masks.forEach((m, j) => expect(m.samples.filter((v) => v === 255).length).toBe(result.palette[j]!.count));
+    masks.forEach((m, j) => expect(m.samples.filter((v) => v === 1).length).toBe(result.palette[j]!.count));
+    // Readers scale 1-bit samples up: sharp reads exactly the 0 and 255 of 8-bit masks.
+    for (let j = 0; j < 5; j++) {
+      expect(await sharp(files[j]!).metadata()).toMatchObject({ channels: 1, bitsPerSample: 1 });
+      const data = await sharp(files[j]!).extractChannel(0).raw().toBuffer();
+      expect([...data]).toEqual(masks[j]!.samples.map((v) => v * 255));
+    }
+  });
+
+  it('fill any range of labels in one pass, as the whole range does (the groups of a large K)', () => {
+    const labels = Uint16Array.from({ length: 21 * 5 }, (_, p) => (p * 13) % 9);
+    const all = maskPlanes(labels, 21, 5, 0, 9);
+    expect([...maskPlanes(labels, 21, 5, 3, 7)]).toEqual(all.slice(3, 7));
+    expect(new Set(all.map((plane) => plane.length))).toEqual(new Set([(Math.ceil(21 / 8) + 1) * 5]));
   });
 
   it('are named so they sort in label order', () => {

@@ -2,14 +2,14 @@
  * One thread's share of a pass, the same code on the host and in every pool worker. The sums are
  * integers, so the bits do not depend on which thread takes which chunk.
  */
-import { NEXT, OUT_STRIDE, SEED_BYTE, SEED_JOB } from '../wasm/memory.js';
+import { FILTER_JOB, NEXT, OUT_STRIDE, SEED_BLOCK, SEED_BYTE, SEED_JOB } from '../wasm/memory.js';
 import type { WasmExports } from '../wasm/module.js';
 
 /** Checks of a shared counter before sleeping on it: some tens of microseconds. */
 export const SPIN = 20_000;
 
 /** The kernel's exports a pool thread runs. */
-export type KernelCalls = Pick<WasmExports, 'assign' | 'assign5' | 'mindist' | 'mindist5'>;
+export type KernelCalls = Pick<WasmExports, 'assign' | 'assign5' | 'seedFlat' | 'seedFlat5' | 'filterPass'>;
 
 /** A job's fields, in the order of thread-pool.ts's JOB_FIELDS. */
 export type JobFields = ArrayLike<number>;
@@ -18,23 +18,27 @@ export type JobFields = ArrayLike<number>;
  * Take chunks of the pass from the shared counter until none is left, and run the kernel on each.
  * The kernel adds into the thread's own sums and outcome slots, and its sums are integers: the bits
  * are the same whichever thread takes which chunk. A seeding pass's potential (an integer too) goes
- * to the fourth f64 of the thread's outcome slot.
+ * to the fourth f64 of the thread's outcome slot; its chunks start on a block of the block sums.
  * @throws WebAssembly.RuntimeError when the kernel traps (a job outside the memory); in a pool
  *   worker it becomes FAILED, which the host reports as ERR_BACKEND.
  */
 export function runChunks(ctl: Int32Array, job: JobFields, calls: KernelCalls, memory: ArrayBufferLike): void {
-  const [x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk, bounds, pass, kind, closest, candidate] = job as unknown as number[];
+  const [x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk, bounds, pass, kind, closest, blocks] = job as unknown as number[];
   const seed = kind === SEED_JOB ? new Float32Array(memory, SEED_BYTE, 5) : undefined;
+  const mode = seed ? new Int32Array(memory, SEED_BYTE + 20, 1)[0]! : 0;
   let potential = 0;
   for (;;) {
     const start = Atomics.add(ctl, NEXT, 1) * chunk!;
     if (start >= n!) break;
     const m = Math.min(chunk!, n! - start);
     const at = (ptr: number) => (ptr ? ptr + start * 4 : 0);
-    if (seed) {
+    if (kind === FILTER_JOB) {
+      calls.filterPass!(bounds!, start, m, sums!, out!, pass!);
+    } else if (seed) {
+      const block = blocks! + (start / SEED_BLOCK) * 8;
       potential += dims === 5
-        ? calls.mindist5(at(x!), at(y!), at(z!), at(u!), at(v!), m, seed[0]!, seed[1]!, seed[2]!, seed[3]!, seed[4]!, at(closest!), at(candidate!))
-        : calls.mindist(at(x!), at(y!), at(z!), at(w!), m, seed[0]!, seed[1]!, seed[2]!, at(closest!), at(candidate!));
+        ? calls.seedFlat5!(at(x!), at(y!), at(z!), at(u!), at(v!), m, seed[0]!, seed[1]!, seed[2]!, seed[3]!, seed[4]!, at(closest!), block, mode)
+        : calls.seedFlat!(at(x!), at(y!), at(z!), at(w!), m, seed[0]!, seed[1]!, seed[2]!, at(closest!), block, mode);
     } else if (dims === 5) {
       calls.assign5(at(x!), at(y!), at(z!), at(u!), at(v!), m, c!, k!, labels! + start * 2, sums!, out!);
     } else {

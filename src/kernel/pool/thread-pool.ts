@@ -27,10 +27,13 @@ export interface Job {
   c: number; k: number; labels: number; sums: number; out: number; dims: number; chunk: number;
   /** The points' bounds (f32 each; 0 for none) and the pass's two f32 (see assembly/assign.ts). */
   bounds: number; pass: number;
-  /** ASSIGN_JOB, or SEED_JOB: a k-means++ candidate (at SEED_BYTE) against `closest`, into `candidate`. */
-  kind: number; closest: number; candidate: number;
+  /**
+   * ASSIGN_JOB; SEED_JOB: a k-means++ candidate (at SEED_BYTE) against `closest`, with the block sums
+   * at `blocks`; or FILTER_JOB: a pass over the box tree whose header is at `bounds` (see memory.ts).
+   */
+  kind: number; closest: number; blocks: number;
 }
-export const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims', 'chunk', 'bounds', 'pass', 'kind', 'closest', 'candidate'] as const;
+export const JOB_FIELDS = ['x', 'y', 'z', 'w', 'u', 'v', 'n', 'c', 'k', 'labels', 'sums', 'out', 'dims', 'chunk', 'bounds', 'pass', 'kind', 'closest', 'blocks'] as const;
 
 /**
  * A pool of workers that share the kernel's WebAssembly.Memory. A pass is started by bumping a

@@ -11,7 +11,8 @@ import { MAX_THREADS, WASM_MAX_BYTES, WASM_PAGE_BYTES } from '../../limits.js';
  *   PASS_BYTE, SEED_BYTE       the pass's two f32 for the bounds; a k-means++ candidate's coordinates
  *   [CONTROL_BYTE, DATA_BYTE)  the pool's control block: counters, then one job per thread
  *   [DATA_BYTE, HISTOGRAM.end) the histogram's table and slices, once a kernel has built them
- *   then one session (layoutSession): centroids | sums | planes | weights | closest | candidate | labels
+ *   then one session (layoutSession): header | centroids | sums | planes | weights | closest | labels |
+ *   block sums, and for a box tree: versions | centres | candidate list | scratch | perm | inv | nodes | leaves
  */
 
 /**
@@ -26,7 +27,7 @@ export const FAILED = 3; // set by a worker whose kernel call threw (a trap)
 export const STARTED = 4; // workers that picked up the current pass: a dead one never does
 export const NEXT = 5; // the next chunk of the pass to take: threads take chunks until none is left
 export const JOBS = 8; // then one job of JOB_INTS per thread
-export const JOB_INTS = 19; // x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk, bounds, pass, kind, closest, candidate
+export const JOB_INTS = 19; // x, y, z, w, u, v, n, c, k, labels, sums, out, dims, chunk, bounds, pass, kind, closest, blocks
 /** Index of the point count in a job; 0 means this worker sits the pass out. */
 export const N_FIELD = 6;
 /**
@@ -37,11 +38,17 @@ export const OUT_BYTE = 0;
 export const OUT_STRIDE = 128;
 /** The pass's two f32 for the kernel's bounds (see assembly/assign.ts), after the outcome slots. */
 export const PASS_BYTE = OUT_BYTE + MAX_THREADS * OUT_STRIDE;
-/** A k-means++ candidate's coordinates (up to five f32) for a seeding pass, after the pass's f32. */
+/** A k-means++ candidate's coordinates (up to five f32) for a seeding pass, after the pass's f32, then its mode (i32 at +20). */
 export const SEED_BYTE = PASS_BYTE + 16;
-/** Job kinds: an assignment pass, or a k-means++ candidate (mindist). */
+/** Where gridOf (assembly/build.ts) writes a plane's lowest and highest value (two f32), after the seed's. */
+export const GRID_BYTE = SEED_BYTE + 32;
+/**
+ * Job kinds: an assignment pass; a k-means++ candidate (seedFlat); a filtering pass over the box tree
+ * (filterPass: its n counts the tree's units, `bounds` holds the header and `pass` the thread's scratch).
+ */
 export const ASSIGN_JOB = 0;
 export const SEED_JOB = 1;
+export const FILTER_JOB = 2;
 /** Sessions lay out their data from here on (after the histogram's region, once a kernel has one). */
 export const DATA_BYTE = CONTROL_BYTE + (JOBS + MAX_THREADS * JOB_INTS) * 4 + 64;
 
@@ -49,16 +56,22 @@ export const DATA_BYTE = CONTROL_BYTE + (JOBS + MAX_THREADS * JOB_INTS) * 4 + 64
 const SLICE = 1 << 18;
 /**
  * The histogram's region, laid out once, below every later session's data: the table (2^24 u32;
- * only the pages a picture touches become resident), the list of new colours (2^21 u32 keys), and
- * slices of pixels (u32) and labels (up to u16) that the host copies through.
+ * only the pages a picture touches become resident), the colours seen as the table hands them over
+ * (up to 2^20 u32 keys, then as many counts), slices of pixels (u32) and labels (up to u16) that the
+ * host copies through, and one flag byte per group of 16 keys that a picture touched.
  */
 export const HISTOGRAM = (() => {
   const table = DATA_BYTE, seen = table + (1 << 26), slice = seen + (1 << 23), labelSlice = slice + SLICE * 4;
-  return { table, seen, slice, labelSlice, slicePixels: SLICE, end: labelSlice + SLICE * 2 } as const;
+  const flags = labelSlice + SLICE * 2;
+  return { table, seen, slice, labelSlice, flags, slicePixels: SLICE, end: flags + (1 << 20) } as const;
 })();
 
-/** What a session holds: n points of `dims` coordinates (3, or 5 with positions), weighted or not, k clusters, on `threads` threads. */
-export interface SessionShape { n: number; k: number; threads: number; dims: number; weighted: boolean }
+/**
+ * What a session holds: n points of `dims` coordinates (3, or 5 with positions), weighted or not, k
+ * clusters, on `threads` threads; and for a box tree (src/kernel/wasm/tree.ts), its node and leaf counts.
+ */
+export interface SessionShape { n: number; k: number; threads: number; dims: number; weighted: boolean; tree?: TreeShape }
+export interface TreeShape { nodes: number; leaves: number; levels: number }
 
 /** Byte offsets of one session's regions (0 for weights when there are none), and its end. */
 export interface SessionLayout {
@@ -74,43 +87,80 @@ export interface SessionLayout {
   planes: number[];
   /** u32 weights, or 0. */
   weights: number;
-  /** k-means++'s closest distances (f32; the bounds once the passes start) and candidate distances (f32). */
+  /** The session's header (u32 fields, assembly/tree.ts), HEADER_BYTES. */
+  header: number;
+  /** k-means++'s closest distances (f32; the bounds once the passes start). */
   closest: number;
-  candidate: number;
   /** u16 labels. */
   labels: number;
+  /** f64 per block of 256 points: k-means++'s block sums, running sums at block ends, sums of weights. */
+  blocks: number;
+  checks: number;
+  blockWeights: number;
+  blockCount: number;
+  /** A box tree's regions (0 without one): centroid versions (u32), the centroids in f64 (x, y, z, |c|^2), the list 0..k-1 (u16), each thread's scratch. */
+  versions: number;
+  centres: number;
+  list: number;
+  scratch: number;
+  scratchBytes: number;
+  /** Node and leaf records; the session order of points to the caller's (perm) and back (inv), u32 each. */
+  nodes: number;
+  leaves: number;
+  perm: number;
+  inv: number;
   /** The first byte past the session: what the memory must hold. */
   end: number;
 }
 
 const align = (v: number, to = 16): number => Math.ceil(v / to) * to;
 
+/** The session header's bytes (assembly/tree.ts's fields). */
+export const HEADER_BYTES = 128;
+/** Points per block of k-means++'s block sums. */
+export const SEED_BLOCK = 256;
+/** Bytes read past a region's end by the tree's SIMD loops (a leaf's last group of eight), kept in the map. */
+const OVERREAD = 64;
+
 /**
  * One session's memory from `start` up (pure: no memory is touched). Planes, weights, the k-means++
- * planes and labels are 16-aligned for v128 loads. The sums are two banks per thread (see
+ * plane and labels are 16-aligned for v128 loads. The sums are two banks per thread (see
  * assembly/assign.ts), each thread's on its own cache lines: threads that wrote to one line (or a
  * prefetched pair) would pass it back and forth on every add, so the banks start 128 bytes apart.
  */
-export function layoutSession({ n, k, threads, dims, weighted }: SessionShape, start = DATA_BYTE): SessionLayout {
-  const centroids = start;
+export function layoutSession({ n, k, threads, dims, weighted, tree }: SessionShape, start = DATA_BYTE): SessionLayout {
+  const header = start;
+  const centroids = header + HEADER_BYTES;
   const centroidFloats = dims === 3 ? 16 : dims * 4;
   const sumStride = dims + 1;
   const sumBytes = align(2 * k * sumStride * 8, 128);
   const sums = align(centroids + k * centroidFloats * 4, 128);
   let end = sums + threads * sumBytes;
+  const next = (bytes: number): number => { const p = align(end); end = p + bytes; return p; };
   const planes: number[] = [];
-  for (let q = 0; q < dims; q++) { const p = align(end); end = p + n * 4; planes.push(p); }
-  const weights = weighted ? align(end) : 0;
-  if (weighted) end = weights + n * 4;
-  const closest = align(end);
-  const candidate = align(closest + n * 4);
-  const labels = align(candidate + n * 4);
-  return { centroids, centroidFloats, sumStride, sums, sumBytes, planes, weights, closest, candidate, labels, end: labels + n * 2 };
+  for (let q = 0; q < dims; q++) planes.push(next(n * 4));
+  const weights = weighted ? next(n * 4) : 0;
+  const closest = next(n * 4);
+  const labels = next(n * 2);
+  const blockCount = Math.ceil(n / SEED_BLOCK);
+  const blocks = next(blockCount * 8), checks = next(blockCount * 8), blockWeights = next(blockCount * 8);
+  const scratchBytes = tree ? 16 + tree.levels * align(2 * k) : 0;
+  const t = tree ?? { nodes: 0, leaves: 0 };
+  const versions = tree ? next(k * 4) : 0, centres = tree ? next(k * 32) : 0, list = tree ? next(k * 2) : 0;
+  const scratch = tree ? next(threads * scratchBytes) : 0;
+  const perm = tree ? next(n * 4) : 0, inv = tree ? next(n * 4) : 0;
+  // Last, as their size is known only once the points are sorted (every offset before stays put).
+  const nodes = tree ? next(t.nodes * 64) : 0, leaves = tree ? next(t.leaves * 64) : 0;
+  return {
+    header, centroids, centroidFloats, sumStride, sums, sumBytes, planes, weights, closest, labels,
+    blocks, checks, blockWeights, blockCount, versions, centres, list, scratch, scratchBytes, nodes, leaves, perm, inv,
+    end: align(end) + OVERREAD,
+  };
 }
 
-/** Bytes of memory a point takes in a session: its planes, weight, two k-means++ planes, a label. */
-export function wasmBytesPerPoint(dims: number, weighted: boolean): number {
-  return dims * 4 + (weighted ? 4 : 0) + 8 + 2;
+/** Bytes of memory a point takes in a session: its planes, weight, k-means++ plane, label and block sums (and a tree's two u32). */
+export function wasmBytesPerPoint(dims: number, weighted: boolean, tree = false): number {
+  return dims * 4 + (weighted ? 4 : 0) + 4 + 2 + (3 * 8) / SEED_BLOCK + (tree ? 8 : 0);
 }
 
 /**

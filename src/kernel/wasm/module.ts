@@ -8,12 +8,29 @@ import { WASM_MAX_PAGES } from '../../limits.js';
 /** The module's exports (assembly/index.ts); byte offsets into the kernel's memory, counts, coordinates. */
 export interface WasmExports {
   assign(x: number, y: number, z: number, w: number, n: number, c: number, k: number, labels: number, sums: number, out: number, bounds: number, pass: number): void;
-  mindist(x: number, y: number, z: number, w: number, n: number, cx: number, cy: number, cz: number, closest: number, out: number): number;
   assign5(x: number, y: number, z: number, u: number, v: number, n: number, c: number, k: number, labels: number, sums: number, out: number): void;
-  mindist5(x: number, y: number, z: number, u: number, v: number, n: number, cx: number, cy: number, cz: number, cu: number, cv: number, closest: number, out: number): number;
+  /** k-means++ (assembly/seed.ts): a candidate over flat points or the box tree, and the draws; not in the scalar build. */
+  seedFlat?(x: number, y: number, z: number, w: number, n: number, cx: number, cy: number, cz: number, closest: number, blocks: number, mode: number): number;
+  seedFlat5?(x: number, y: number, z: number, u: number, v: number, n: number, cx: number, cy: number, cz: number, cu: number, cv: number, closest: number, blocks: number, mode: number): number;
+  seedTree?(header: number, cx: number, cy: number, cz: number, mode: number): number;
+  seedSum?(header: number, weights: boolean | number): number;
+  seedChain?(header: number, rebuild: boolean | number): number;
+  seedDraw?(header: number, v: number, mode: number): number;
+  /** Lloyd's pass over the box tree (assembly/filter.ts), for units [start, start + count). */
+  filterPass?(header: number, start: number, count: number, sums: number, out: number, scratch: number): void;
+  /** Opening a session (assembly/build.ts): the points' grid, the box tree's per-point loops, the weights' block sums. */
+  gridOf?(plane: number, n: number, out: number): number;
+  treeCodes?(x: number, y: number, z: number, n: number, ax: number, ay: number, az: number, sx: number, sy: number, sz: number, top: number, codes: number, counts: number): void;
+  treeScatter?(codes: number, n: number, starts: number, perm: number, inv: number): void;
+  treeGather?(src: number, perm: number, n: number, dst: number): void;
+  treeLeaves?(nodes: number, leafBase: number, leaves: number, count: number, x: number, y: number, z: number, w: number): void;
+  weightBlocks?(w: number, n: number, out: number): number;
   /** The histogram's loops: in build/kmeans.wasm and kmeans-single.wasm, not in the scalar build. */
-  countColours?(pix: number, n: number, table: number, seen: number, cap: number, out: number): void;
+  countColours?(pix: number, n: number, table: number, flags: number, out: number): void;
   labelColours?(pix: number, n: number, map: number, width: number, k: number, out: number): void;
+  collectColours?(table: number, flags: number, g0: number, g1: number, first: number, keys: number, counts: number): number;
+  fillLabelMap?(keys: number, labels: number, n: number, map: number, width: number): void;
+  clearColours?(table: number, flags: number, width: number): void;
 }
 
 export type WasmSource = WebAssembly.Module | URL | string | ArrayBuffer | Uint8Array;

@@ -11,10 +11,13 @@ import { JOB_FIELDS, type Job, type ThreadPool } from '../pool/thread-pool.js';
 import { BoundsTracker } from './bounds.js';
 import { openHistogramEngine } from './histogram-engine.js';
 import {
-  ASSIGN_JOB, CONTROL_BYTE, DATA_BYTE, HISTOGRAM, JOBS, NEXT, OUT_BYTE, OUT_STRIDE, PASS_BYTE, SEED_BYTE, SEED_JOB,
-  ensureBytes, layoutSession, type SessionLayout,
+  ASSIGN_JOB, CONTROL_BYTE, DATA_BYTE, FILTER_JOB, HEADER_BYTES, HISTOGRAM, JOBS, NEXT, OUT_BYTE, OUT_STRIDE, PASS_BYTE,
+  SEED_BLOCK, SEED_BYTE, SEED_JOB, ensureBytes, layoutSession, type SessionLayout,
 } from './memory.js';
 import { instantiateOwnMemory, type WasmExports } from './module.js';
+import { scanPoints, wasmSeeding } from './seeding.js';
+import { H, bitsFor, cellCountBytes, levelBases, sortIntoCells, writeTreeRecords, type TreePlan } from './tree.js';
+import { CentroidVersions, TreeLabels } from './tree-session.js';
 
 /**
  * One memory and one instance on this thread, plus an optional pool of workers over the same
@@ -56,65 +59,96 @@ export class WasmKernel implements Kernel {
     if (this.engine !== undefined) return this.engine;
     const { countColours, labelColours } = this.exports;
     if (!this.shared || !countColours || !labelColours || this.busy) return (this.engine = null);
-    this.engine = openHistogramEngine(this.memory, { countColours, labelColours });
+    this.engine = openHistogramEngine(this.memory, { ...this.exports, countColours, labelColours });
     if (this.engine) this.dataStart = HISTOGRAM.end;
     return this.engine;
   }
 
   /**
    * A session over `points`, on up to `threads` threads (the pool's, above the work threshold).
-   * `bounds: false` makes every pass compare every centroid (for benchmarks of the plain pass).
+   * Weighted colour points (the histogram) go into a box tree, whose passes settle whole boxes
+   * (assembly/filter.ts); other 3-D points keep bounds per point (assembly/assign.ts). `bounds: false`
+   * makes every pass compare every centroid (for benchmarks of the plain pass); `tree` forces the
+   * tree on or off (tests).
    * @throws Error when a session is already open, or spatial points carry weights (caller bugs).
    * @throws KMeansSegError ERR_TOO_LARGE when the session does not fit in wasm32's 4 GiB; its passes
    *   throw ERR_BACKEND when a pool worker stops answering or fails.
    */
-  open(points: Points, k: number, threads = 1, { bounds = true }: { bounds?: boolean } = {}): KernelSession {
+  open(points: Points, k: number, threads = 1, { bounds = true, tree }: { bounds?: boolean; tree?: boolean } = {}): KernelSession {
     if (this.busy) throw new Error('kmeans-seg: wasm kernel session already open');
     if (points.u && points.w) throw new Error('kmeans-seg: spatial points take no weights');
     const { n } = points;
     const planes = planesOf(points);
     const t = this.threadsFor(n, k, threads);
-    const layout = layoutSession({ n, k, threads: t, dims: planes.length, weighted: !!points.w }, this.dataStart);
-    ensureBytes(this.memory, layout.end);
+    const e = this.exports;
+    const useTree = (tree ?? (bounds && n >= TREE_MIN_POINTS)) && planes.length === 3 && !!points.w && n > 0 && !!e.filterPass;
+    const { layout, plan, scan } = this.place(points, planes, k, t, useTree);
     const buf = this.memory.buffer;
-    const labels = writePoints(buf, layout, planes, points);
+    const units = plan ? unitsOf(plan, t) : null;
+    writeHeader(buf, layout, { n, k, plan, ...(units ? { unitLevel: units.level, unitFirst: units.first } : {}) });
     const { splat, allSums, outs, sums } = sessionArrays(buf, layout, k, t);
-    const jobs = makeJobs(layout, n, k, t, bounds);
+    const jobs = makeJobs(layout, n, k, t, bounds && !plan, units);
     const tracker = jobs.assign[0]!.bounds ? new BoundsTracker(new Float32Array(buf, PASS_BYTE, 2), k) : null;
     const passes = this.passes(buf, outs, jobs, t, n);
+    const labelsOf = plan ? new TreeLabels(buf, layout.labels, layout.perm, layout.leaves, plan.leaves, n) : null;
+    const flatLabels = plan ? null : new Uint16Array(buf, layout.labels, n).fill(UNASSIGNED);
+    const versions = plan ? new CentroidVersions(buf, layout, k, Math.max(...scan.bounds.flat().map(Math.abs))) : null;
+    const seeding = wasmSeeding({
+      exports: e, header: layout.header, points, limit: scan.limit, weightTotal: scan.weightTotal,
+      closest: new Float32Array(buf, layout.closest, n),
+      flat: plan ? null : (centre, mode) => { tracker?.forget(); return passes.seed(centre, mode); },
+    });
     let settled = 0;
     this.busy = true;
     return {
-      labels,
+      get labels() { return labelsOf ? labelsOf.labels : flatLabels!; },
       sums,
       threads: t,
       get settled() { return settled; },
-      seeding: {
-        closest: new Float32Array(buf, layout.closest, n),
-        candidate: new Float32Array(buf, layout.candidate, n),
-        minDistances(c: number): number {
-          tracker?.forget(); // the bounds live in the closest plane
-          return passes.seed(planes, c);
-        },
-      },
+      seeding,
       assign(centroids: Float32Array): AssignOutcome {
         splatCentroids(splat, centroids, k, planes.length, layout.centroidFloats);
         tracker?.beforePass(centroids);
+        versions?.update(centroids);
         allSums.fill(0);
-        passes.assign();
+        if (plan) passes.filter(); else passes.assign();
         const outcome = reducePass(outs, allSums, sums, t, layout.sumBytes);
         settled = outcome.settled;
         tracker?.afterPass(centroids);
+        labelsOf?.passed();
         return { inertiaQ: outcome.inertiaQ, changed: outcome.changed };
       },
       reset() {
-        labels.fill(UNASSIGNED);
+        if (labelsOf) labelsOf.reset(); else flatLabels!.fill(UNASSIGNED);
         sums.fill(0);
         tracker?.forget();
       },
-      labelsChanged: () => tracker?.forget(),
+      labelsChanged: () => { tracker?.forget(); labelsOf?.changed(); },
       dispose: () => { this.busy = false; },
     };
+  }
+
+  /**
+   * Lay out the session and write its points: in the caller's order, or (with a tree) sorted into
+   * the tree's order with its records. The memory grows here, twice for a tree (its records' size is
+   * known once its points are sorted).
+   */
+  private place(points: Points, planes: Float32Array[], k: number, t: number, useTree: boolean): { layout: SessionLayout; plan: TreePlan | null; scan: PointScan } {
+    const e = this.exports;
+    const base = { n: points.n, k, threads: t, dims: planes.length, weighted: !!points.w };
+    const levels = bitsFor(points.n) + 1;
+    let layout = layoutSession(useTree ? { ...base, tree: { nodes: 0, leaves: 0, levels } } : base, this.dataStart);
+    ensureBytes(this.memory, useTree ? Math.max(layout.end, layout.nodes + cellCountBytes(levels - 1)) : layout.end);
+    writePoints(this.memory.buffer, layout, planes, points);
+    // The scalar build (benchmarks only) has none of these loops, and no k-means++.
+    const scan = e.gridOf && e.weightBlocks ? scanPoints({ gridOf: e.gridOf, weightBlocks: e.weightBlocks }, this.memory.buffer, layout, points.n) : { bounds: [], limit: 0, weightTotal: 0 };
+    if (!useTree) return { layout, plan: null, scan };
+    const calls = e as Required<WasmExports>;
+    const plan = sortIntoCells(calls, this.memory.buffer, layout, points.n, scan.bounds);
+    layout = { ...layoutSession({ ...base, tree: { nodes: plan.nodes, leaves: plan.leaves, levels } }, this.dataStart), ...plan.moved };
+    ensureBytes(this.memory, layout.end);
+    writeTreeRecords(calls, this.memory.buffer, layout, plan);
+    return { layout, plan, scan };
   }
 
   /** Waking workers costs tens of microseconds a pass: below this much work one thread is faster. */
@@ -124,10 +158,11 @@ export class WasmKernel implements Kernel {
   }
 
   /**
-   * The session's two passes, each on this thread alone or over the pool (as it is when the session
-   * opens): an assignment pass, and a k-means++ pass for candidate point c, which returns the potential.
+   * The session's passes, each on this thread alone or over the pool (as it is when the session
+   * opens): an assignment pass, a pass over the box tree, and a k-means++ pass for a candidate at
+   * `centre` in a mode of assembly/seed.ts, which returns the potential.
    */
-  private passes(buf: ArrayBufferLike, outs: Float64Array, jobs: SessionJobs, t: number, n: number): { assign(): void; seed(planes: Float32Array[], c: number): number } {
+  private passes(buf: ArrayBufferLike, outs: Float64Array, jobs: SessionJobs, t: number, n: number): SessionPasses {
     const calls = this.exports;
     const pool = this.pool;
     const control = new Int32Array(buf, CONTROL_BYTE, JOBS);
@@ -145,10 +180,13 @@ export class WasmKernel implements Kernel {
     // points alone are enough work.
     const seedThreads = n >= PARALLEL_MIN_WORK ? t : 1;
     const seed = new Float32Array(buf, SEED_BYTE, 5);
+    const seedMode = new Int32Array(buf, SEED_BYTE + 20, 1);
     return {
       assign: () => run(jobs.assign, t),
-      seed: (planes, c) => {
-        for (let d = 0; d < planes.length; d++) seed[d] = planes[d]![c]!;
+      filter: () => run(jobs.filter, t),
+      seed: (centre, mode) => {
+        seed.set(centre);
+        seedMode[0] = mode;
         run(jobs.seed, seedThreads);
         return potentialOf(outs, t);
       },
@@ -156,14 +194,44 @@ export class WasmKernel implements Kernel {
   }
 }
 
-/** Copy the points' planes and weights into the session's memory; the labels, all UNASSIGNED. */
-function writePoints(buf: ArrayBufferLike, layout: SessionLayout, planes: Float32Array[], points: Points): Uint16Array {
+type PointScan = ReturnType<typeof scanPoints>;
+interface SessionPasses { assign(): void; filter(): void; seed(centre: number[], mode: number): number }
+
+/** Below this many weighted colours a session keeps per-point bounds: building a tree would cost more than it saves. */
+export const TREE_MIN_POINTS = 4096;
+
+/** The nodes a tree's pass is split by: the highest level with enough of them to share out; chunks of them. */
+function unitsOf(plan: TreePlan, t: number): { level: number; first: number; count: number; chunk: number } {
+  let level = plan.bits;
+  while (level > 0 && plan.levelNodes[level]! < 64 * t) level--;
+  const count = plan.levelNodes[level]!;
+  return { level, first: levelBases(plan.levelNodes)[level]!, count, chunk: t === 1 ? count : Math.max(1, Math.floor(count / (16 * t))) };
+}
+
+/** The header the kernel reads (assembly/tree.ts's fields): every region of the session, 0 where absent. */
+function writeHeader(buf: ArrayBufferLike, layout: SessionLayout, s: { n: number; k: number; plan: TreePlan | null; unitLevel?: number; unitFirst?: number }): void {
+  const h = new Uint32Array(buf, layout.header, HEADER_BYTES / 4).fill(0);
+  const [x, y, z, u = 0, v = 0] = layout.planes as [number, number, number, number?, number?];
+  Object.assign(h, {
+    [H.X]: x, [H.Y]: y, [H.Z]: z, [H.U]: u, [H.V]: v, [H.W]: layout.weights, [H.LABELS]: layout.labels, [H.CENTROIDS]: layout.centroids,
+    [H.K]: s.k, [H.N]: s.n, [H.CLOSEST]: layout.closest, [H.BLOCKS]: layout.blocks, [H.CHECKS]: layout.checks,
+    [H.BLOCK_W]: layout.blockWeights, [H.BLOCK_COUNT]: layout.blockCount,
+  });
+  if (!s.plan) return;
+  Object.assign(h, {
+    [H.NODES]: layout.nodes, [H.LEAVES]: layout.leaves, [H.LEAF_BASE]: levelBases(s.plan.levelNodes)[0]!, [H.TOP]: s.plan.bits,
+    [H.VERSIONS]: layout.versions, [H.LIST]: layout.list, [H.LIST_STRIDE]: (layout.scratchBytes - 16) / (s.plan.bits + 1),
+    [H.UNIT_LEVEL]: s.unitLevel, [H.UNIT_FIRST]: s.unitFirst, [H.PERM]: layout.perm, [H.INV]: layout.inv, [H.CENTRES]: layout.centres,
+  });
+  const list = new Uint16Array(buf, layout.list, s.k);
+  for (let j = 0; j < s.k; j++) list[j] = j;
+}
+
+/** Copy the points' planes and weights into the session's memory, in the caller's order. */
+function writePoints(buf: ArrayBufferLike, layout: SessionLayout, planes: Float32Array[], points: Points): void {
   const { n } = points;
   planes.forEach((plane, q) => new Float32Array(buf, layout.planes[q]!, n).set(plane.subarray(0, n)));
   if (points.w) new Uint32Array(buf, layout.weights, n).set(points.w.subarray(0, n));
-  const labels = new Uint16Array(buf, layout.labels, n);
-  labels.fill(UNASSIGNED);
-  return labels;
 }
 
 /**
@@ -182,17 +250,18 @@ function sessionArrays(buf: ArrayBufferLike, layout: SessionLayout, k: number, t
 }
 
 /** Each thread's job for an assignment pass, and for a k-means++ pass. */
-interface SessionJobs { assign: Job[]; seed: Job[] }
+interface SessionJobs { assign: Job[]; seed: Job[]; filter: Job[] }
 
 /**
- * Each thread's job for an assignment pass, and the same for a k-means++ pass. Chunks of a multiple
- * of 64 points (the SIMD step is 8), so that no two threads write labels to one cache line; 32 per
+ * Each thread's job for an assignment pass, the same for a k-means++ pass, and for a pass over the
+ * box tree (its units, a few per chunk). Chunks of a multiple of 256 points (the SIMD step is 8, a
+ * k-means++ block 256), so that no two threads write labels to one cache line nor to one block; 32 per
  * thread or more, so that a thread held up by another process on the machine leaves its chunks to
  * the others. Each thread sums into its own area. The bounds (3 dims only) use the closest plane.
  */
-function makeJobs(layout: SessionLayout, n: number, k: number, t: number, bounds: boolean): SessionJobs {
+function makeJobs(layout: SessionLayout, n: number, k: number, t: number, bounds: boolean, units: { count: number; chunk: number } | null): SessionJobs {
   const dims = layout.planes.length;
-  const chunk = t === 1 ? Math.max(n, 1) : Math.max(8192, Math.ceil(n / (t * 32) / 64) * 64);
+  const chunk = t === 1 ? Math.max(n, 1) : Math.max(8192, Math.ceil(n / (t * 32) / SEED_BLOCK) * SEED_BLOCK);
   const [x, y, z, u = 0, v = 0] = layout.planes as [number, number, number, number?, number?];
   const boundPtr = dims === 3 && bounds ? layout.closest : 0;
   const assign: Job[] = [];
@@ -200,10 +269,13 @@ function makeJobs(layout: SessionLayout, n: number, k: number, t: number, bounds
     assign.push({
       x, y, z, w: layout.weights, u, v, n, c: layout.centroids, k, labels: layout.labels,
       sums: layout.sums + i * layout.sumBytes, out: OUT_BYTE + i * OUT_STRIDE, dims, chunk, bounds: boundPtr, pass: PASS_BYTE,
-      kind: ASSIGN_JOB, closest: layout.closest, candidate: layout.candidate,
+      kind: ASSIGN_JOB, closest: layout.closest, blocks: layout.blocks,
     });
   }
-  return { assign, seed: assign.map((j) => ({ ...j, kind: SEED_JOB })) };
+  const filter = assign.map((j, i) => ({
+    ...j, kind: FILTER_JOB, n: units?.count ?? 0, chunk: units?.chunk ?? 1, bounds: layout.header, pass: layout.scratch + i * layout.scratchBytes,
+  }));
+  return { assign, seed: assign.map((j) => ({ ...j, kind: SEED_JOB })), filter };
 }
 
 /** Centroid j as `dims` splatted vectors, so the kernel's inner loop loads without shuffles. */
