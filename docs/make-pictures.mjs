@@ -44,6 +44,12 @@ cli(coffee, '-k', '6', '--seed', '1', '--color-space', 'oklab', '-o', `${PICTURE
 cli(coffee, '-k', '6', '--seed', '1', '--overlay', `${PICTURES}/coffee-k6-borders.jpg`);
 cli(coffee, '-k', '6', '--seed', '1', '--spatial-weight', '1.5', '--overlay', `${PICTURES}/coffee-k6-spatial-borders.jpg`);
 
+// The regions page: every region outlined, then the same run with the regions under 30 pixels merged.
+cli(coffee, '-k', '6', '--seed', '1', '--spatial-weight', '1.5', '--overlay', `${PICTURES}/coffee-k6-spatial-regions.jpg`,
+  '--overlay-regions', '--regions', `${SCRATCH}/coffee-k6-spatial-regions.json`);
+cli(coffee, '-k', '6', '--seed', '1', '--spatial-weight', '1.5', '--min-region', '30', '--overlay', `${PICTURES}/coffee-k6-spatial-min-region.jpg`,
+  '--overlay-regions', '--regions', `${SCRATCH}/coffee-k6-spatial-min-region.json`);
+
 // The palette page: coffee painted with the astronaut's 6 colours.
 cli(astronaut, '-k', '6', '--seed', '1', '--color-space', 'oklab', '--palette', `${SCRATCH}/astronaut-k6.json`);
 cli('apply', '--palette', `${SCRATCH}/astronaut-k6.json`, coffee, '-o', `${PICTURES}/coffee-astronaut-palette.png`);

@@ -110,16 +110,33 @@ export async function contactSheet(tiles: readonly SheetTile[], options: SheetOp
     }
     layers.push({ input, raw: { width: g.tileWidth, height: g.tileHeight, channels: 4 }, left: g.cells[i]!.left, top: g.cells[i]!.top });
   }
-  const captions = tiles.map((t, i) => {
-    const { left, top } = g.cells[i]!;
-    return `<text x="${left + g.tileWidth / 2}" y="${top + g.tileHeight + Math.round(g.labelHeight * 0.7)}" text-anchor="middle" font-family="${FONT}" font-size="${Math.max(8, Math.round(g.labelHeight * 0.57))}" fill="#222">${escapeXml(t.label)}</text>`;
-  });
+  const size = captionSize(tiles, g);
+  const captions = tiles.map((t, i) => caption(t.label, i, g, size));
   layers.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${g.width}" height="${g.height}">${captions.join('')}</svg>`), left: 0, top: 0 });
   const data = await sharp({ create: { width: g.width, height: g.height, channels: 4, background: '#ffffff' } })
     .composite(layers)
     .raw()
     .toBuffer();
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: g.width, height: g.height };
+}
+
+/**
+ * One font size for every caption: the strip's, shrunk (to 5 px at least) until the longest caption
+ * fits its tile and half the padding on each side, DejaVu Sans (which sharp renders here) averaging
+ * under 0.62 em a character.
+ */
+function captionSize(tiles: readonly SheetTile[], g: SheetGeometry): number {
+  const longest = Math.max(1, ...tiles.map((t) => t.label.length));
+  return Math.max(5, Math.min(Math.max(8, Math.round(g.labelHeight * 0.57)), Math.floor((g.tileWidth + g.padding - 2) / (0.62 * longest))));
+}
+
+/** A tile's caption, centred under its picture; one still too long at 5 px is clipped, never drawn over a neighbour's. */
+function caption(label: string, i: number, g: SheetGeometry, size: number): string {
+  const { left, top } = g.cells[i]!;
+  const room = g.tileWidth + g.padding - 2;
+  const clip = `<clipPath id="caption-${i}"><rect x="${left - g.padding / 2 + 1}" y="${top + g.tileHeight}" width="${room}" height="${g.labelHeight + g.padding}"/></clipPath>`;
+  return `${clip}<text x="${left + g.tileWidth / 2}" y="${top + g.tileHeight + Math.round(g.labelHeight * 0.7)}" text-anchor="middle" font-family="${FONT}" ` +
+    `font-size="${size}" fill="#222" clip-path="url(#caption-${i})">${escapeXml(label)}</text>`;
 }
 
 /** One tile: a string label, an RGBA image (ERR_INVALID_IMAGE when it is none) and an optional boolean `nearest`. */
