@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'ERR_BACKEND', // the requested backend cannot run here
   'ERR_ABORTED', // options.signal was aborted
   'ERR_PALETTE', // a palette file that is not a palette (bad JSON, bad colour, bad .gpl line)
+  'ERR_OUTSIDE_ROOT', // a queued job names a file whose real path lies outside every --root of its worker
 ] as const;
 
 /** The stable codes, listed in ERROR_CODES; new codes may be added, none is renamed or removed. */

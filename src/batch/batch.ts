@@ -16,6 +16,7 @@ import { expandInputs, planOutputs } from './plan.js';
 import { checkRecords, RECORD_FOLDER, recipeOf } from './record.js';
 import type { BatchPlan } from './report-file.js';
 import { BatchScheduler } from './scheduler.js';
+import { resolveQueueOptions, type QueueOptions, type ResolvedQueue } from './queue/queue-options.js';
 
 export type { BatchFileSummary } from './messages.js';
 
@@ -43,6 +44,12 @@ export interface BatchOptions extends Omit<SegmentOptions, 'threads' | 'onProgre
   stopGraceMs?: number;
   /** Called once with `file: null` when the work starts, then after every file (skipped ones included). */
   onProgress?: (progress: BatchProgress) => void;
+  /**
+   * Run the files on a BullMQ queue on Redis instead of this machine's cores: one job per file, run
+   * by `kmeans-seg worker` processes on any host that sees the same paths (see docs/distributed.md).
+   * Needs the optional packages bullmq and ioredis. Leave concurrency out: the workers set theirs.
+   */
+  queue?: QueueOptions;
 }
 
 export type BatchStatus = 'done' | 'skipped' | 'failed' | 'cancelled';
@@ -55,6 +62,10 @@ export interface BatchFileReport extends Partial<BatchFileSummary> {
   error?: FileError;
   /** Milliseconds in its worker. */
   ms?: number;
+  /** With a queue: the host whose worker ran it. */
+  host?: string;
+  /** With a queue, for a failed file: how many times it was tried. */
+  attempts?: number;
 }
 
 export interface BatchReport {
@@ -96,7 +107,7 @@ const STOP_GRACE_MS = 2000;
 const KMEANS_NAMES = Object.keys(defaultOptions).filter((n) => n !== 'threads' && n !== 'onProgress' && n !== 'signal');
 const KNOWN = [
   ...KMEANS_NAMES, 'limitInputPixels',
-  'output', 'format', 'force', 'concurrency', 'palette', 'signal', 'stopGraceMs', 'onProgress',
+  'output', 'format', 'force', 'concurrency', 'palette', 'signal', 'stopGraceMs', 'onProgress', 'queue',
 ];
 
 /**
@@ -145,7 +156,8 @@ export async function runBatch(
   const reports: BatchFileReport[] = files.map((input, i) => ({ input, output: outputs[i]!, status: 'cancelled' }));
   const todo = await filesToDo(reports, opts, recipe, warnings);
   await makeFolder(opts.output);
-  const workers = opts.signal?.aborted ? 0 : workerCount(opts.concurrency, todo.length, warnings);
+  // With a queue the workers are elsewhere: the report counts those that ran a job.
+  let workers = opts.signal?.aborted ? 0 : opts.queue ? Math.min(todo.length, 1) : workerCount(opts.concurrency, todo.length, warnings);
   // Where the workers write each output's record; without it a file is still done, with a warning.
   if (workers > 0) await fs.mkdir(path.join(opts.output, RECORD_FOLDER), { recursive: true }).catch(() => undefined);
 
@@ -159,8 +171,13 @@ export async function runBatch(
   for (const r of reports) if (r.status === 'skipped') progress(r);
 
   let interrupted = opts.signal?.aborted === true;
-  if (workers > 0) {
-    const onFile = (id: number, outcome: FileOutcome): void => { progress(Object.assign(reports[id]!, outcome)); };
+  const onFile = (id: number, outcome: FileOutcome): void => { progress(Object.assign(reports[id]!, outcome)); };
+  if (workers > 0 && opts.queue) {
+    // Loaded only here, so that a local batch never loads bullmq.
+    const { runOnQueue } = await import('./queue/producer.js');
+    const startedAt = Date.now() - (performance.now() - t0);
+    ({ interrupted, workers } = await runOnQueue(todo, { ...opts, queue: opts.queue, files: reports, palette, warnings, onFile, startedAt }));
+  } else if (workers > 0) {
     interrupted = await new BatchScheduler(todo, { ...opts, files: reports, palette, recipe, workers, onFile }).run();
   } else {
     for (const i of todo) progress(reports[i]!); // stopped before it started: every file 'cancelled'
@@ -215,6 +232,7 @@ interface ResolvedBatch {
   onProgress: ((progress: BatchProgress) => void) | undefined;
   /** What each worker passes to segment() (or applyPalette): plain, cloneable values. */
   segment: SegmentOptions;
+  queue: ResolvedQueue | undefined;
 }
 
 /**
@@ -225,7 +243,7 @@ interface ResolvedBatch {
 function resolveBatchOptions(options: BatchOptions): ResolvedBatch {
   checkPlainObject(options, 'options', "an object such as { output: 'out', k: 8 }");
   checkOptionNames(options, KNOWN, 'batch');
-  const { output, format = 'png', force = false, concurrency, palette, signal, stopGraceMs = STOP_GRACE_MS, onProgress, limitInputPixels, ...kmeansOptions } = options;
+  const { output, format = 'png', force = false, concurrency, palette, signal, stopGraceMs = STOP_GRACE_MS, onProgress, limitInputPixels, queue, ...kmeansOptions } = options;
   if (typeof output !== 'string' || output === '') throw invalidOption('output', "the output folder, e.g. 'out'", output);
   if (!BATCH_FORMATS.includes(format)) throw invalidOption('format', "'png', 'jpg', 'jpeg' or 'webp'", format);
   if (typeof force !== 'boolean') throw invalidOption('force', 'true or false', force);
@@ -236,6 +254,9 @@ function resolveBatchOptions(options: BatchOptions): ResolvedBatch {
     throw invalidOption('stopGraceMs', 'an integer between 0 and 60000 (milliseconds)', stopGraceMs);
   }
   checkCallbacks(onProgress, signal);
+  if (queue !== undefined && concurrency !== undefined) {
+    throw invalidOption('concurrency', 'no value with queue', concurrency, "each worker's --concurrency (startWorker's concurrency) sets how many files it runs at once");
+  }
   if (palette !== undefined) {
     const given: Partial<Record<OptionName, unknown>> = options;
     for (const name of CLUSTER_OPTION_NAMES) {
@@ -254,6 +275,7 @@ function resolveBatchOptions(options: BatchOptions): ResolvedBatch {
   for (const name of Object.keys(segment) as (keyof SegmentOptions)[]) if (segment[name] === undefined) delete segment[name];
   return {
     output, format, force, concurrency, palette, signal, stopGraceMs, onProgress, segment,
+    queue: queue === undefined ? undefined : resolveQueueOptions(queue),
   };
 }
 
