@@ -10,6 +10,7 @@ import { BATCH_OPTIONS, USAGE as BATCH_USAGE } from '../src/cli/batch.js';
 import { cliDefault, cliValues, flagSyntax } from '../src/cli/help.js';
 import { SEGMENT_OPTIONS, USAGE as SEGMENT_USAGE } from '../src/cli/segment.js';
 import { SWEEP_OPTIONS, USAGE as SWEEP_USAGE } from '../src/cli/sweep.js';
+import { USAGE as WORKER_USAGE } from '../src/cli/worker.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -42,9 +43,12 @@ function flagCell(row: OptionRow): string {
   return `${code(flagSyntax(row))}${row.flag.values ? ` (${row.flag.values})` : ''}`;
 }
 
+/** File options that not every file-reading call takes yet (apply and batch write indexed PNGs by default anyway). */
+const FILE_TAKERS: Partial<Record<OptionName, string>> = { pngColors: '`segment` and the main command' };
+
 export function optionsPage(): string {
   const rows = optionTable().map((row) => {
-    const name = row.filesOnly ? `${code(row.name)} (\`segment\`, \`sweep\`, \`applyPalette\`, \`batch\`)` : code(row.name);
+    const name = row.filesOnly ? `${code(row.name)} (${FILE_TAKERS[row.name] ?? '`segment`, `sweep`, `applyPalette`, `batch`'})` : code(row.name);
     return `| ${name} | ${flagCell(row)} | ${cell(apiType(row))} | ${cell(apiDefault(row))} | ${cell(row.doc)} |`;
   });
   return `# Options
@@ -64,6 +68,8 @@ ${rows.join('\n')}
 Options that constrain each other: with \`spatialWeight\` > 0, \`histogram\` cannot be \`true\` and \`init\`
 cannot give centroids (positions make every pixel distinct, and given centroids have no position);
 with centroids in \`init\`, \`k\` is their number (a different \`k\` is refused) and \`attempts\` is 1.
+\`minRegion\` above 1 computes the regions as \`regions: true\` does, and \`connectivity\` counts only
+with one of them ([regions.md](regions.md)).
 
 A bad value, or an unknown name (the nearest valid one is suggested), is a \`KMeansSegError\` with the
 code \`ERR_INVALID_OPTION\`, whose message names the option, the value received and the fix; on the
@@ -78,6 +84,9 @@ const COMMANDS = [
   { title: '`kmeans-seg batch`: many files on every core', usage: BATCH_USAGE, options: BATCH_OPTIONS },
 ];
 
+/** The queue worker takes none of the K-means options: each job carries its own. */
+const WORKER = { title: '`kmeans-seg worker`: run queued batch jobs (BullMQ on Redis)', usage: WORKER_USAGE };
+
 /** Which command takes which table option: a tick, or sweep's own list form of -k. */
 function sharedFlagRows(): string[] {
   const names = optionTable().filter((row) => row.flag).map((row) => row.name);
@@ -89,13 +98,13 @@ function sharedFlagRows(): string[] {
 }
 
 export function cliPage(): string {
-  const sections = COMMANDS.map((c) => `## ${c.title}\n\n\`\`\`text\n${c.usage}\`\`\``);
+  const sections = [...COMMANDS, WORKER].map((c) => `## ${c.title}\n\n\`\`\`text\n${c.usage}\`\`\``);
   return `# Command line
 
 ${generated("each command's --help text (src/cli/*.ts) and src/core/option-table.ts")}
 
-\`kmeans-seg\` has a main command, which segments one image, and three subcommands: \`sweep\`, \`apply\`
-and \`batch\`. Each prints the help below with \`-h\` or \`--help\`. Every flag is checked, and every
+\`kmeans-seg\` has a main command, which segments one image, and four subcommands: \`sweep\`, \`apply\`,
+\`batch\` and \`worker\` (a queue worker for distributed batches, [distributed.md](distributed.md)). Each prints the help below with \`-h\` or \`--help\`. Every flag is checked, and every
 output path, before any image is read; an error is one line on stderr, and the exit code says what
 happened: 0 done, 1 failed (read, decode, write), 2 usage error (a bad flag or value, a flag that
 takes a value given twice, a mistyped command: \`kmeans-seg swep\` asks "did you mean kmeans-seg

@@ -8,14 +8,15 @@ import type { Tier } from './browser/tiers.js';
 import { KMeansSegError, type ErrorCode } from './errors.js';
 import { compileKernel } from './kernel/wasm/module.js';
 import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './core/options.js';
-import type { RGBAImage } from './types.js';
+import type { Regions, RGBAImage } from './types.js';
 import { checkImage, invalidOption } from './validate.js';
+import { regionsMethod } from './core/region-list.js';
 
 export { KMeansSegError, type ErrorCode } from './errors.js';
 export { MAX_K } from './limits.js';
-export { defaultOptions, type Backend, type InitMethod, type KMeansOptions, type Progress } from './core/options.js';
+export { defaultOptions, type Backend, type Connectivity, type InitMethod, type KMeansOptions, type Progress } from './core/options.js';
 export type { ColorSpace } from './core/colorspace.js';
-export type { PaletteEntry, RGBAImage } from './types.js';
+export type { ClusterExtent, PaletteEntry, Region, Regions, RGBAImage } from './types.js';
 export type { JobResult, Tier };
 
 /** What the caller may pass as `wasm`: where the kernel lives, or the kernel already compiled. */
@@ -41,9 +42,11 @@ const BROWSER_OPTIONS = ['wasm', 'worker'];
  * The same summary as Node's `kmeans` (toRGBA() aside), with the tier that ran and the segmented image.
  * `timings.total` is measured on the calling thread, so it includes starting the worker and transfers.
  */
-export interface SegmentImageDataResult extends JobResult {
+export interface SegmentImageDataResult extends Omit<JobResult, 'regionData'> {
   /** The segmented image over the same bytes as `rgba`; null where `ImageData` does not exist. */
   imageData: ImageData | null;
+  /** The connected regions, as Node's result.regions() (pass regions: true or minRegion). @throws {KMeansSegError} ERR_INVALID_OPTION without them. */
+  regions(): Regions;
 }
 
 export type ImageInput = ImageData | RGBAImage;
@@ -77,7 +80,8 @@ export async function segmentImageData(image: ImageInput, options: BrowserOption
     : await onThisThread(img, opts, module, loadError);
   result.timings.total = performance.now() - t0;
   const imageData = typeof ImageData === 'function' ? new ImageData(result.rgba as Uint8ClampedArray<ArrayBuffer>, img.width, img.height) : null;
-  return { ...result, imageData };
+  const { regionData, ...summary } = result;
+  return { ...summary, imageData, regions: regionsMethod(regionData, result.k) };
 }
 
 function abortError(signal: AbortSignal, when: string): KMeansSegError {

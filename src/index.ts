@@ -6,9 +6,11 @@ import './node/platform.js';
 
 // The main calls: cluster pixels in memory, or an image file with its outputs.
 export { kmeans } from './core/kmeans.js';
-export { segment, type SegmentOptions, type SegmentResult } from './segment.js';
-export { defaultOptions, type KMeansOptions, type Backend, type InitMethod, type Progress } from './core/options.js';
-export type { KMeansResult, Labels, PaletteEntry, RGBAImage } from './types.js';
+export { segment, type SegmentOptions, type SegmentResult, type BufferOptions } from './segment.js';
+export type { ImageInput } from './io/load-input.js';
+export type { EncodedInput } from './io/decode.js';
+export { defaultOptions, type KMeansOptions, type Backend, type Connectivity, type InitMethod, type Progress } from './core/options.js';
+export type { ClusterExtent, KMeansResult, Labels, PaletteEntry, Region, Regions, RGBAImage } from './types.js';
 export { terminateWorkers } from './kernel/select.js';
 
 // Errors and limits: the stable codes and the documented sizes.
@@ -19,8 +21,10 @@ export { MAX_K, MAX_PALETTE } from './limits.js';
 export { labelsPNG, saveLabels } from './outputs/label-map.js';
 export { masksPNG, saveMasks, maskName } from './outputs/masks.js';
 export { overlayBorders, saveOverlay, type OverlayOptions } from './outputs/overlay.js';
+export { regionMapPNG, regionMapU32, saveRegionMap } from './outputs/region-map.js';
+export { regionsJSON, saveRegions, overlayRegions, saveRegionOverlay, type RegionOverlayOptions } from './outputs/regions-json.js';
 export type { WriteOptions } from './io/output-path.js';
-export { paletteJSON, paletteGPL, savePalette, type PaletteFileOptions } from './palette/write.js';
+export { paletteJSON, paletteGPL, paletteBuffer, savePalette, type PaletteFileOptions, type PaletteBufferOptions } from './palette/write.js';
 
 // Quality figures and colour spaces.
 export { qualityOf, compareImages, type Quality } from './core/quality.js';
@@ -39,3 +43,10 @@ export { readPalette, parsePalette, checkPalette, type Palette, type PaletteSour
 
 // Many files on every core.
 export { batch, BATCH_FORMATS, type BatchOptions, type BatchReport, type BatchFileReport, type BatchFileSummary, type BatchProgress, type BatchStatus, type BatchFormat } from './batch/batch.js';
+
+// Batches beyond one machine: a BullMQ queue on Redis (batch's `queue` option) and its workers.
+// bullmq and ioredis are optional peers, loaded only when a queue is used.
+export { startWorker, type QueueWorker, type QueueWorkerEvent, type QueueWorkerOptions, type JobResult } from './batch/queue/worker.js';
+export type { QueueOptions } from './batch/queue/queue-options.js';
+export type { QueueConnection } from './batch/queue/connection.js';
+export type { JobPayload, FileLocation } from './batch/queue/payload.js';

@@ -9,6 +9,9 @@ export const MAX_K = 65536;
 /** As many colours as kmeans can make. */
 export const MAX_PALETTE = MAX_K;
 
+/** Largest minRegion: region areas are counted in 32 bits. */
+export const MAX_MIN_REGION = 4294967295;
+
 /** Most threads the wasm kernel's pool runs: its shared control block has a slot for each. */
 export const MAX_THREADS = 32;
 

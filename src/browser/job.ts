@@ -7,13 +7,16 @@ import { fitKMeans } from '../core/kmeans.js';
 import { paintedRGBA } from '../core/result.js';
 import type { Progress, ResolvedOptions } from '../core/options.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
+import type { RegionData } from '../core/regions.js';
 
 /** The summary as it leaves the job: plain data (it crosses threads), the two big arrays transferable. */
-export interface JobResult extends Omit<KMeansResult, 'backend' | 'toRGBA' | 'toRGB'> {
+export interface JobResult extends Omit<KMeansResult, 'backend' | 'toRGBA' | 'toRGB' | 'regions'> {
   /** Which tier ran: 'wasm-threads' (SIMD on a thread pool; small jobs still run each pass on one thread), 'wasm' (SIMD, one thread) or 'js'. */
   backend: Tier;
   /** The segmented pixels, alpha kept. */
   rgba: Uint8ClampedArray;
+  /** The regions as plain data, when the options asked for them; the page makes regions() of them. */
+  regionData: RegionData | null;
 }
 
 /** Page to job worker. The pixels are a private copy, transferred; the module is shared, not recompiled. */
@@ -37,7 +40,7 @@ export type JobReply =
 export function runJob(image: RGBAImage, options: ResolvedOptions, choice: TierChoice): JobResult {
   const unpainted = fitKMeans(image, options, choice);
   const { backend: _, ...summary } = unpainted.result;
-  return { ...summary, backend: choice.tier, rgba: paintedRGBA(unpainted) };
+  return { ...summary, backend: choice.tier, rgba: paintedRGBA(unpainted), regionData: unpainted.regions };
 }
 
 /**

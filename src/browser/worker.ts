@@ -36,7 +36,9 @@ scope.addEventListener('message', async (event) => {
     const choice = await chooseTier(options, module, loadError);
     const onProgress = progress ? (p: Progress) => scope.postMessage({ type: 'progress', progress: p }) : undefined;
     const result = runJob(image, { ...options, onProgress, signal: undefined }, choice);
-    scope.postMessage({ type: 'done', result }, [result.labels.buffer, result.rgba.buffer]);
+    const r = result.regionData;
+    const regionBuffers = r === null ? [] : [r.runs.x0, r.runs.x1, r.runs.region, r.runs.rowStart, r.cluster, r.bbox, r.stats].map((a) => a.buffer);
+    scope.postMessage({ type: 'done', result }, [result.labels.buffer, result.rgba.buffer, ...regionBuffers]);
   } catch (err) {
     const e = err as { name?: string; message?: string; code?: string } | null;
     scope.postMessage({ type: 'error', error: { name: e?.name ?? 'Error', message: e?.message ?? String(err), code: e?.code } });

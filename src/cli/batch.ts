@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { BATCH_FORMATS, runBatch, type BatchOptions, type BatchReport } from '../batch/batch.js';
+import type { QueueOptions } from '../batch/queue/queue-options.js';
 import { checkReportFile } from '../batch/report-file.js';
 import { CLUSTER_OPTION_NAMES, type OptionName } from '../core/option-table.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -34,6 +35,13 @@ ${helpLine('--palette <file>', 'apply this palette to every file instead of clus
 K-means options, the same for every file:
 ${optionLines(BATCH_OPTIONS)}
 
+On a queue (BullMQ on Redis; workers: kmeans-seg worker, see docs/distributed.md):
+${helpLine('--redis <url>', 'enqueue one job per file on this Redis (redis://[user:password@]host:6379[/db]; the password may come from $KMEANS_SEG_REDIS_PASSWORD instead) and wait for the workers; needs npm install bullmq ioredis')}
+${helpLine('--queue <name>', 'the queue, the same as the workers\' (default kmeans-seg)')}
+${helpLine('--job-attempts <n>', 'times a job is tried before it fails, 1-100 (default 3; bad files fail at the first)')}
+${helpLine('--retry-delay <ms>', 'before the first retry, doubled for each next one (default 1000)')}
+${helpLine('--cancel-on-exit', 'on Ctrl-C, remove the jobs no worker has started (default: leave them queued)')}
+
 Options:
 ${helpLine('--force', 'redo files whose output exists (default: skip those made with the same settings, refuse others)')}
 ${helpLine('--json', 'print the report on stdout instead of the summary')}
@@ -59,6 +67,11 @@ export const BATCH_FLAGS: FlagSpec = {
   report: { type: 'string' },
   jobs: { type: 'string', short: 'j' },
   palette: { type: 'string' },
+  redis: { type: 'string' },
+  queue: { type: 'string' },
+  'job-attempts': { type: 'string' },
+  'retry-delay': { type: 'string' },
+  'cancel-on-exit': { type: 'boolean' },
 };
 
 /** 128 + SIGINT's number, what shells report for a command stopped by Ctrl-C. */
@@ -98,7 +111,28 @@ function parseBatchCommand(argv: string[]): BatchCommand {
   if (format !== undefined) options.format = oneOf('--format', format, BATCH_FORMATS);
   if (jobs !== undefined) options.concurrency = integerFlag('--jobs', jobs, 1, 256, '--jobs 4');
   if (palette !== undefined) options.palette = palette;
+  const queue = queueFlags(values);
+  if (queue) {
+    if (jobs !== undefined) throw new UsageError("--jobs has no effect with --redis: each worker's --concurrency sets how many files it runs at once");
+    options.queue = queue;
+  }
   return { patterns: positionals, options, reportFile: text('report'), json: values.json === true };
+}
+
+/** The queue's flags, or undefined without --redis (then none of them may be given). @throws {UsageError} */
+function queueFlags(values: FlagValues): QueueOptions | undefined {
+  const redis = stringFlag(values, 'redis');
+  const name = stringFlag(values, 'queue'), attempts = stringFlag(values, 'job-attempts'), delay = stringFlag(values, 'retry-delay');
+  if (redis === undefined) {
+    const stray = ['queue', 'job-attempts', 'retry-delay', 'cancel-on-exit'].find((f) => values[f] !== undefined);
+    if (stray) throw new UsageError(`--${stray} goes with --redis <url>, which runs the batch on a queue: add --redis, or drop --${stray}`);
+    return undefined;
+  }
+  const queue: QueueOptions = { connection: redis, cancelOnExit: values['cancel-on-exit'] === true };
+  if (name !== undefined) queue.name = name;
+  if (attempts !== undefined) queue.attempts = integerFlag('--job-attempts', attempts, 1, 100, '--job-attempts 3');
+  if (delay !== undefined) queue.retryDelayMs = integerFlag('--retry-delay', delay, 0, 3_600_000, '--retry-delay 1000');
+  return queue;
 }
 
 /** A palette fixes the colours: the flags that shape clusters would do nothing. @throws {UsageError} */

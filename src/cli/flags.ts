@@ -3,9 +3,10 @@
  * leave every range to the option table's check, so a flag accepts exactly what the API accepts.
  */
 import { parseArgs } from 'node:util';
-import { checkOption, listOf, optionNames, optionRow, type OptionName, type OptionRow, type Rule } from '../core/option-table.js';
+import { canonicalValue, checkOption, foreignHint, foreignName, listOf, optionNames, optionRow, type OptionName, type OptionRow, type Rule } from '../core/option-table.js';
 import { KMeansSegError } from '../errors.js';
 import type { SegmentOptions } from '../segment.js';
+import { readPalette } from '../palette/parse.js';
 import { nearestName, quote } from '../validate.js';
 import { UsageError } from './report.js';
 
@@ -75,7 +76,7 @@ export function kmeansOptionsFrom(values: FlagValues, names: readonly OptionName
 /** One table option's value from its flag's text. @throws {UsageError} when the option's check refuses it. */
 export function optionValue(name: OptionName, text: string): unknown {
   const row = flagRow(name);
-  const number = fromText(row.rule, text);
+  const number = canonicalValue(row, fromText(row.rule, text)); // --init k-means++ is kmeans++
   const value = row.flag.zeroIsFalse && number === 0 ? false : number; // 0 means no limit, as in sharp
   try {
     checkOption(name, value);
@@ -96,6 +97,8 @@ export function optionValue(name: OptionName, text: string): unknown {
 function fromText(rule: Rule, text: string): unknown {
   if (rule.kind === 'integer') return /^\d+$/.test(text) ? Number(text) : NaN;
   if (rule.kind === 'number') return /^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i.test(text) ? Number(text) : NaN;
+  // A choice of numbers (connectivity 4 or 8) takes their plain digits; anything else stays text, which no such choice holds.
+  if (rule.kind === 'choice' && rule.choices.some((c) => typeof c === 'number') && /^\d+$/.test(text)) return Number(text);
   return text;
 }
 
@@ -128,6 +131,12 @@ export function parseCommandLine(argv: string[], options: FlagSpec, command: str
     const code = (error as { code?: string }).code;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const name = /'([^']+)'/.exec((error as Error).message)?.[1] ?? 'option';
+      // scikit-learn's --n-init, --tol, ...: ours named, when this command takes it.
+      const foreign = foreignName(name);
+      const flag = foreign && optionRow(foreign.ours).flag?.name;
+      if (flag !== undefined && options[flag] !== undefined) {
+        throw new UsageError(`Unknown option ${quote(name)}: ${foreignHint(name, () => `--${flag}`)}; run ${command} --help for the options`);
+      }
       const near = nearestFlag(name, options);
       throw new UsageError(`Unknown option ${quote(name)}${near ? ` (did you mean ${quote(near)}?)` : ''}: run ${command} --help for the options; a file name starting with "-" goes after "--"`);
     }
@@ -215,4 +224,22 @@ export function hexColour(label: string, text: string): [number, number, number]
   if (!m) throw new UsageError(`Invalid value ${quote(text)} for ${label}: expected a colour #rrggbb, e.g. ${label} '#ff0000'`);
   const n = parseInt(m[1]!, 16);
   return [n >>> 16, (n >>> 8) & 255, n & 255];
+}
+
+/**
+ * `--init palette.json` (or .gpl, or any path with a folder in it): the flag names a palette file of
+ * starting colours, not a method. Returns the values without it, for kmeansOptionsFrom, and the file.
+ */
+export function initFileFrom(values: FlagValues): { values: FlagValues; initFile: string | undefined } {
+  const text = stringFlag(values, 'init');
+  if (text === undefined || !/\.(json|gpl)$/i.test(text) && !/[\\/]/.test(text)) return { values, initFile: undefined };
+  return { values: { ...values, init: undefined }, initFile: text };
+}
+
+/**
+ * The starting centroids of `--init FILE`: the palette's sRGB colours, as the API's init takes them.
+ * @throws the errors of readPalette (ERR_INPUT_NOT_FOUND, ERR_PALETTE, ...).
+ */
+export async function initColours(file: string): Promise<[number, number, number][]> {
+  return (await readPalette(file)).palette.map((p) => p.rgb);
 }

@@ -9,13 +9,17 @@ import { runCommand, UsageError } from './report.js';
 import { runSegment, USAGE } from './segment.js';
 
 /** Loaded only when used, so the main command never pays for a subcommand's imports. */
-const SUBCOMMANDS: Record<string, string> = { sweep: './sweep.js', apply: './apply.js', batch: './batch.js' };
+const SUBCOMMANDS: Record<string, string> = { sweep: './sweep.js', apply: './apply.js', batch: './batch.js', worker: './worker.js' };
+
+/** The main help, with the worker command's line under batch's (unless the help has one already). */
+const MAIN_USAGE = USAGE.includes('kmeans-seg worker') ? USAGE
+  : USAGE.replace(/^( +kmeans-seg batch .*\n)/m, '$1       kmeans-seg worker --redis <url> --root <dir>   (kmeans-seg worker --help)\n');
 
 /** Run `kmeans-seg argv...`; resolves with the exit code. Never throws: errors are one stderr line. */
 export async function main(argv: string[]): Promise<number> {
   const sub = argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? argv[0] : undefined;
   if (sub !== undefined) return runCommand(argv.slice(1), '', (rest) => subcommand(sub, rest));
-  return runCommand(argv, USAGE, (rest) => {
+  return runCommand(argv, MAIN_USAGE, (rest) => {
     refuseMistypedCommand(rest[0]);
     return runSegment(rest);
   }, version);

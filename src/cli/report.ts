@@ -2,6 +2,7 @@
  * What every command prints and how it fails: --help, one stderr line per error or warning, and the
  * exit code (0 done, 1 failed, 2 usage). No command writes to stderr or exits any other way.
  */
+import { existsSync } from 'node:fs';
 import type { Quality } from '../core/quality.js';
 import { KMeansSegError } from '../errors.js';
 import type { PaletteEntry } from '../types.js';
@@ -57,11 +58,11 @@ export function warn(warning: string, prefix = ''): void {
 }
 
 /**
- * A command's summary on stdout, every line passed through printable(): a file name that holds
+ * A command's summary on stdout (stderr when an output goes there), every line passed through printable(): a file name that holds
  * terminal escapes is shown escaped (\u001b), never sent to the terminal. Valid JSON stays valid JSON.
  */
-export function writeOut(text: string): void {
-  process.stdout.write(text.split('\n').map(printable).join('\n'));
+export function writeOut(text: string, stream: NodeJS.WriteStream = process.stdout): void {
+  stream.write(text.split('\n').map(printable).join('\n'));
 }
 
 const quieted = new WeakSet<NodeJS.WriteStream>();
@@ -94,9 +95,14 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
 export function oneInput(positionals: readonly string[], usage: string): string {
   if (positionals.length === 0) throw new UsageError(`Missing the input image: usage: ${usage}`);
   if (positionals.length > 1) {
-    throw new UsageError(`Expected one input image but received ${positionals.length}: ${positionals.map(quote).join(', ')}; quote a path that contains spaces, and put options before "--"`);
+    throw new UsageError(`Expected one input image but received ${positionals.length}: ${positionals.map(quote).join(', ')}; for several images use kmeans-seg batch <images...> -o <folder>; quote a path that contains spaces, and put options before "--"`);
   }
-  return positionals[0]!;
+  const input = positionals[0]!;
+  // A quoted glob reaches us unexpanded: batch expands patterns, the one-image commands do not.
+  if (/[*?]/.test(input) && !existsSync(input)) {
+    throw new UsageError(`${quote(input)} is a pattern, and this command reads one image: kmeans-seg batch ${quote(input)} -o <folder> segments every match`);
+  }
+  return input;
 }
 
 /** Milliseconds for a JSON summary: two decimals. */

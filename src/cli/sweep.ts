@@ -10,6 +10,7 @@ import { quote } from '../validate.js';
 import { COMMON_FLAGS, integerFlag, kmeansOptionsFrom, parseCommandLine, stringFlag, tableFlags } from './flags.js';
 import { helpLine, optionLines } from './help.js';
 import { ms, oneInput, qualityJSON, runCommand, UsageError, warn, writeOut } from './report.js';
+import { stdinOr } from './stdio.js';
 
 export const DEFAULT_KS = [1, 2, 3, 4, 10, 32, 64];
 const { min: MIN_K, max: MAX_K } = OPTION_RULES.k.rule;
@@ -25,7 +26,7 @@ Segment one image for each K and draw the classic figure: a contact sheet of the
 result, a chart of the distortion (inertia) against K with the knee marked, and a chart of the cost
 after each iteration for every K. Each chart is written as SVG and PNG.
 
-${helpLine('<input>', 'image to read: JPEG, PNG, WebP, AVIF, TIFF or GIF')}
+${helpLine('<input>', 'image to read: JPEG, PNG, WebP, AVIF, TIFF or GIF; - reads stdin')}
 ${helpLine('-o, --output <sheet>', 'contact sheet to write: .png, .jpg, .jpeg or .webp (required)')}
 ${helpLine('-k, --k <K,K,...>', `the K values, comma-separated, each ${MIN_K}-${MAX_K} (default ${DEFAULT_KS.join(',')})`)}
 ${helpLine('--distortion <file>', 'distortion chart, written as <file>.svg and <file>.png (default: <sheet>-distortion.svg and .png next to the sheet)')}
@@ -94,7 +95,7 @@ interface SweepCommand {
   sheet: string;
   options: SweepOptions;
   save: { distortion?: string; cost?: string; columns?: number; tileWidth?: number };
-  check: { force: boolean; inputPath: string };
+  check: { force: boolean; inputPath: string | undefined };
   json: boolean;
 }
 
@@ -114,7 +115,7 @@ function parseSweepCommand(argv: string[]): SweepCommand {
   };
   const shared = kmeansOptionsFrom(values, SWEEP_OPTIONS);
   const options: SweepOptions = { ...shared, init: shared.init as SweepOptions['init'], ks };
-  return { input, sheet, options, save, check: { force: values.force === true, inputPath: input }, json: values.json === true };
+  return { input, sheet, options, save, check: { force: values.force === true, inputPath: input === '-' ? undefined : input }, json: values.json === true };
 }
 
 function summaryJSON(result: SweepResult, files: SweepFiles, write: number): string {
@@ -149,13 +150,13 @@ async function run(argv: string[]): Promise<number> {
   const files = sweepFiles(cmd.sheet, { distortion: cmd.save.distortion, cost: cmd.save.cost });
   // Every output path is checked before the image is decoded and clustered once per K.
   await checkSweepFiles(files, cmd.check);
-  const result = await sweep(cmd.input, cmd.options);
+  const result = await sweep(stdinOr(cmd.input), cmd.options);
   const t1 = performance.now();
   await saveSweep(result, cmd.sheet, { ...cmd.check, ...cmd.save });
   const write = performance.now() - t1;
 
   for (const w of result.warnings) warn(w);
   for (const e of result.entries) for (const w of e.result.warnings) warn(w, `K = ${e.k}: `);
-  writeOut(cmd.json ? summaryJSON(result, files, write) : summaryText(cmd.input, cmd.sheet, result, files));
+  writeOut(cmd.json ? summaryJSON(result, files, write) : summaryText(cmd.input === '-' ? 'stdin' : cmd.input, cmd.sheet, result, files));
   return 0;
 }

@@ -8,12 +8,15 @@ import { KMeansSegError } from '../errors.js';
 import { fromSrgb } from './colorspace.js';
 import { buildHistogram } from './histogram.js';
 import { addPositions, histogramPoints, pixelPoints } from './points.js';
-import { initKMeansPlusPlus, initRandom } from './seeding.js';
+import { initRandom, initRandomColours } from './init-random.js';
+import { initKMeansPlusPlus } from './seeding.js';
 import type { KernelSession, Points } from '../kernel/kernel.js';
 import { lloyd, type LloydResult } from './lloyd.js';
 import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './options.js';
 import { Random } from './random.js';
 import { pixelLabels, summarize, withPainters, type Unpainted } from './result.js';
+import { regionsOfRun } from './regions.js';
+import { offerColours } from './colour-labels.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
 import { PARALLEL_MIN_WORK, WASM_MAX_BYTES } from '../limits.js';
 import { checkImage } from '../validate.js';
@@ -71,8 +74,9 @@ export function fitKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
     const histPoints = histogramPoints(hist, opts.colorSpace);
     const points: Points = useHistogram ? histPoints : pixelPoints(data, pixels, hist, histPoints);
     if (spatial) addPositions(points, data, width, height, opts.spatialWeight);
-    // Initial centroids are drawn from the distinct colours weighted by count, so the pixel path and
-    // the histogram path start from the same draws; spatial points are all distinct: drawn directly.
+    // Initial centroids are drawn from the distinct colours with their counts ('random' weights by
+    // them, k-means++ too), so the pixel path and the histogram path start from the same draws;
+    // spatial points are each one pixel (weight 1): drawn directly.
     const seedPoints = spatial ? points : histPoints;
     const t1 = now();
 
@@ -86,12 +90,19 @@ export function fitKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
     }
     const t2 = now();
     const labels = pixelLabels(image, k, best.labels, useHistogram ? hist : null, hist.opaque < pixels);
+    // Before any region merge: until then a pixel's label is its colour's (see colour-labels.ts).
+    if (useHistogram) offerColours(image, labels, { keys: hist.keys, counts: hist.counts, labels: best.labels, n: hist.n });
+    const t3 = now();
+    const regions = regionsOfRun(image, labels, k, opts); // null unless asked for; merging rewrites labels
+    const regionTime = regions === null ? {} : { regions: now() - t3 };
     return summarize(image, k, best.fit, labels, opts.colorSpace, {
+      regions,
+      translucent: hist.translucent,
       backend: kernel.name,
       threads: threadsUsed,
       attempt: best.attempt,
       warnings,
-      timings: { histogram: t1 - t0, init: best.initTime, lloyd: t2 - t1 - best.initTime, total: now() - t0 },
+      timings: { histogram: t1 - t0, init: best.initTime, lloyd: t2 - t1 - best.initTime, ...regionTime, total: now() - t0 },
     });
   } finally {
     hist.release();
@@ -112,6 +123,7 @@ function bestOfAttempts(session: KernelSession, points: Points, seedPoints: Poin
     const ti = now();
     const initial = Array.isArray(opts.init) ? Float32Array.from(opts.init.flatMap((c) => fromSrgb(opts.colorSpace, c[0]!, c[1]!, c[2]!)))
       : opts.init === 'random' ? initRandom(seedPoints, k, rng)
+      : opts.init === 'random-colours' ? initRandomColours(seedPoints, k, rng)
       : initKMeansPlusPlus(seedPoints, k, rng, seedPoints === points ? session.seeding : undefined);
     initTime += now() - ti;
     session.reset();

@@ -3,14 +3,15 @@
  * and the docs (one-line doc, CLI flag). resolveOptions, the CLI's flags and --help, docs/options.md derive from it.
  */
 import { COLOR_SPACES } from './colorspace.js';
-import { DEFAULT_LIMIT_INPUT_PIXELS, MAX_K, MAX_SEED, MAX_THREADS } from '../limits.js';
-import { checkCallbacks, invalidOption } from '../validate.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS, MAX_K, MAX_MIN_REGION, MAX_SEED, MAX_THREADS } from '../limits.js';
+import { KMeansSegError } from '../errors.js';
+import { checkCallbacks, invalidOption, quote } from '../validate.js';
 
 /** What a value must be. `orFalse`: `false` is also accepted (limitInputPixels: no limit). */
 export type Rule =
   | { kind: 'integer'; min: number; max: number; orFalse?: true }
   | { kind: 'number'; min: number; max?: number; unit?: string }
-  | { kind: 'choice'; choices: readonly (string | boolean)[] }
+  | { kind: 'choice'; choices: readonly (string | boolean | number)[] }
   | { kind: 'function' }
   | { kind: 'signal' };
 
@@ -24,6 +25,8 @@ export interface OptionRule {
   expected?: string;
   /** Only the file fronts (segment, sweep, applyPalette, batch) take it; kmeans refuses it. */
   filesOnly?: true;
+  /** Other spellings of a choice, taken as the choice (scikit-learn's 'k-means++' for 'kmeans++'). */
+  aliases?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -34,8 +37,8 @@ export const OPTION_RULES = {
   k: { rule: { kind: 'integer', min: 1, max: MAX_K }, default: 8, fix: 'pass the number of colours, e.g. k: 8' },
   seed: { rule: { kind: 'integer', min: 0, max: MAX_SEED }, default: 0, fix: 'pass a whole number, e.g. seed: 42' },
   init: {
-    rule: { kind: 'choice', choices: ['kmeans++', 'random'] }, default: 'kmeans++',
-    expected: "'kmeans++', 'random' or an array of [r, g, b] centroids",
+    rule: { kind: 'choice', choices: ['kmeans++', 'random', 'random-colours'] }, default: 'kmeans++', aliases: { 'k-means++': 'kmeans++' },
+    expected: "'kmeans++', 'random', 'random-colours' or an array of [r, g, b] centroids",
   },
   maxIterations: { rule: { kind: 'integer', min: 1, max: 1e9 }, default: 300, fix: 'the default is 300' },
   tolerance: {
@@ -54,6 +57,15 @@ export const OPTION_RULES = {
     rule: { kind: 'number', min: 0, max: 257 }, default: 0,
     fix: 'try 0.5 to 2; above 257, positions lose float32 exactness',
   },
+  connectivity: {
+    rule: { kind: 'choice', choices: [4, 8] }, default: 8,
+    fix: '8 (default) joins pixels that touch at an edge or a corner, 4 only those that share an edge',
+  },
+  minRegion: {
+    rule: { kind: 'integer', min: 0, max: MAX_MIN_REGION }, default: 0,
+    fix: 'pass a size in pixels, e.g. minRegion: 20; 0 (default) merges nothing',
+  },
+  regions: { rule: { kind: 'choice', choices: [true, false] }, default: false },
   onProgress: { rule: { kind: 'function' }, default: undefined },
   signal: { rule: { kind: 'signal' }, default: undefined },
 } as const satisfies Record<string, OptionRule>;
@@ -68,6 +80,7 @@ export const FILE_OPTION_RULES = {
     expected: 'a positive integer or false',
     fix: `the default is ${DEFAULT_LIMIT_INPUT_PIXELS}; pass a larger number, or false for no limit, for images you trust`,
   },
+  pngColors: { rule: { kind: 'choice', choices: ['auto', 'truecolour'] }, default: 'auto', filesOnly: true },
 } as const satisfies Record<string, OptionRule>;
 
 export type KMeansOptionName = keyof typeof OPTION_RULES;
@@ -126,9 +139,9 @@ export const OPTION_DOCS: Record<OptionName, OptionDoc> = {
   },
   init: {
     clusters: true,
-    doc: 'how centroids start: greedy k-means++ (as scikit-learn), K distinct colours at random, or (API only) the K centroids [[r, g, b], ...]',
-    type: "`'kmeans++'` | `'random'` | `[[r, g, b], ...]`",
-    flag: { name: 'init', arg: '<method>', doc: 'how centroids start: greedy k-means++ (as scikit-learn) or K distinct colours at random' },
+    doc: 'how centroids start: greedy k-means++ (as scikit-learn); random, the classic method (K distinct colours, each drawn in proportion to its pixels, as drawing K pixels would); random-colours (K distinct colours drawn uniformly, a rare one as likely as a common one); or (API only) the K centroids [[r, g, b], ...]',
+    type: "`'kmeans++'` | `'random'` | `'random-colours'` | `[[r, g, b], ...]`",
+    flag: { name: 'init', arg: '<method>', doc: 'how centroids start: greedy k-means++ (as scikit-learn), random (the classic method: K distinct colours drawn in proportion to their pixels) or random-colours (K distinct colours drawn uniformly)' },
   },
   maxIterations: {
     clusters: true,
@@ -170,6 +183,20 @@ export const OPTION_DOCS: Record<OptionName, OptionDoc> = {
       why: 'positions sit on a 1/256 grid in float32, exact only while w x 255 x 256 <= 2^24',
     },
   },
+  connectivity: {
+    clusters: true,
+    doc: 'how pixels of one label join into a region: 8 (edges and corners) or 4 (edges only); for regions, minRegion and the region outputs',
+    flag: { name: 'connectivity', arg: '<n>', example: '4', doc: 'how pixels of one label join into a region: 8 (edges and corners) or 4 (edges only), for merging small regions and the region outputs' },
+  },
+  minRegion: {
+    clusters: true,
+    doc: 'merge every connected region under this many pixels into its neighbour nearest in mean colour, smallest first (docs/regions.md); rewrites the labels and every output; 0 merges nothing',
+    flag: { name: 'min-region', arg: '<px>', example: '20', doc: 'merge every connected region under this many pixels into its neighbour nearest in mean colour, smallest first; every output shows the merged regions (docs/regions.md); 0 merges nothing' },
+  },
+  regions: {
+    clusters: true,
+    doc: "compute the connected regions during the run, for result.regions() (their mean colours are read from the pixels, which the result does not keep); minRegion above 1 and the CLI's region outputs imply it",
+  },
   onProgress: {
     doc: 'called after every assignment pass with { attempt, iteration, inertia, changed }, on the thread doing the work',
     type: '`(progress) => void`', defaultText: 'none',
@@ -183,7 +210,55 @@ export const OPTION_DOCS: Record<OptionName, OptionDoc> = {
     type: 'integer >= 1, or `false` for no limit',
     flag: { name: 'limit-input-pixels', arg: '<n>', example: '500000000', zeroIsFalse: true, values: '0 for no limit' },
   },
+  pngColors: {
+    doc: 'how a segmented PNG stores its pixels: auto writes an indexed PNG (a palette, 1 to 8 bits a pixel) when it has at most 256 distinct colours, truecolour always RGB or RGBA; a reader gets the same pixels either way',
+    flag: { name: 'png-colors', arg: '<mode>' },
+  },
 };
+
+/** A value as its row takes it: an alias (see OptionRule.aliases) becomes its choice, anything else stays. */
+export function canonicalValue(row: OptionRule, value: unknown): unknown {
+  return typeof value === 'string' && row.aliases !== undefined && Object.hasOwn(row.aliases, value) ? row.aliases[value] : value;
+}
+
+/**
+ * Names other libraries give our options (scikit-learn's KMeans, OpenCV's cv.kmeans), each with ours
+ * and what differs: an unknown option with one of these names is answered with ours, not a guess.
+ * Keyed as typed in the API; a CLI flag is looked up with dashes as underscores (--n-init).
+ */
+export const FOREIGN_NAMES: Readonly<Record<string, { ours: OptionName; note: string }>> = {
+  n_clusters: { ours: 'k', note: "scikit-learn's n_clusters" },
+  n_init: { ours: 'attempts', note: "scikit-learn's n_init (seeded restarts; the lowest inertia is kept)" },
+  max_iter: { ours: 'maxIterations', note: "scikit-learn's max_iter" },
+  tol: {
+    ours: 'tolerance',
+    note: "scikit-learn's tol, but ours is absolute, in the colour space's units (stop when no centroid moves more than it), not relative to the data's variance; the default is 0.01",
+  },
+  random_state: { ours: 'seed', note: "scikit-learn's random_state" },
+};
+
+/** "scikit-learn's n_init is attempts here (...)" for a name another library gives one of ours, else undefined. */
+export function foreignHint(typed: string, ours: (name: OptionName) => string = (name) => name): string | undefined {
+  const foreign = foreignName(typed);
+  return foreign && foreign.note.replace(/^([^ ]+ [^ ,(]+)/, `$1 is ${ours(foreign.ours)} here`);
+}
+
+/** The row of FOREIGN_NAMES for a name as typed ("n_init", "--n-init"), if it has one. */
+export function foreignName(typed: string): (typeof FOREIGN_NAMES)[string] | undefined {
+  const key = typed.replace(/^-+/, '').replace(/=.*$/s, '').replace(/-/g, '_');
+  return Object.hasOwn(FOREIGN_NAMES, key) ? FOREIGN_NAMES[key] : undefined;
+}
+
+/**
+ * Refuse an option named as another library names it, naming ours (see FOREIGN_NAMES).
+ * @throws {KMeansSegError} ERR_INVALID_OPTION for such a name that `known` does not hold.
+ */
+export function checkForeignNames(options: object, known: readonly string[], where: string): void {
+  for (const name of Object.keys(options)) {
+    const foreign = known.includes(name) ? undefined : foreignName(name);
+    if (foreign) throw new KMeansSegError('ERR_INVALID_OPTION', `Unknown option ${quote(name)} for ${where}: did you mean ${quote(foreign.ours)}? ${foreignHint(name)}`);
+  }
+}
 
 /** The options a fixed palette makes meaningless (batch with a palette refuses them). */
 export function clusterOptionNames(): KMeansOptionName[] {
@@ -201,7 +276,7 @@ export function accepts(rule: Rule, value: unknown): boolean {
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) && value >= rule.min && !(value > rule.max!);
     case 'choice':
-      return rule.choices.includes(value as string | boolean);
+      return rule.choices.includes(value as string | boolean | number);
     default:
       return true; // functions and signals: checkCallbacks words their errors
   }

@@ -5,10 +5,12 @@
 import { type ColorSpace } from './colorspace.js';
 import { MAX_K } from '../limits.js';
 import { checkOptionNames, checkPlainObject, invalidOption } from '../validate.js';
-import { checkValue, KMEANS_OPTION_NAMES, OPTION_RULES } from './option-table.js';
+import { canonicalValue, checkForeignNames, checkValue, KMEANS_OPTION_NAMES, OPTION_RULES } from './option-table.js';
 
 export type Backend = 'auto' | 'wasm' | 'js';
-export type InitMethod = 'kmeans++' | 'random';
+export type InitMethod = 'kmeans++' | 'random' | 'random-colours';
+/** Which neighbours join a region: the 4 that share an edge, or the 8 that share an edge or a corner. */
+export type Connectivity = 4 | 8;
 
 /**
  * Options shared by `kmeans` (pixels in memory) and `segment` (image files). Each one's range and default
@@ -19,8 +21,8 @@ export interface KMeansOptions {
   k?: number;
   /** Seed of the PRNG behind initialisation and restarts, an integer in [0, 2^32). Default 0. */
   seed?: number;
-  /** `'kmeans++'` (greedy k-means++, as scikit-learn), `'random'` (K distinct colours drawn without replacement), or K initial centroids `[[r, g, b], ...]` in 0-255. Default `'kmeans++'`. */
-  init?: InitMethod | ReadonlyArray<readonly [number, number, number] | readonly number[]>;
+  /** `'kmeans++'` (greedy k-means++, as scikit-learn), `'random'` (the classic method: K distinct colours, each drawn with probability proportional to its pixel count, as drawing K pixels would give), `'random-colours'` (K distinct colours drawn uniformly, whatever their counts), or K initial centroids `[[r, g, b], ...]` in 0-255. scikit-learn's spelling `'k-means++'` is taken as `'kmeans++'`. Default `'kmeans++'`. */
+  init?: InitMethod | 'k-means++' | ReadonlyArray<readonly [number, number, number] | readonly number[]>;
   /** Upper bound on assignment passes, an integer >= 1. Default 300. */
   maxIterations?: number;
   /** Stop when no centroid moves more than this (Euclidean, colour units: 0-255 for RGB). >= 0. Default 0.01. */
@@ -37,6 +39,12 @@ export interface KMeansOptions {
   colorSpace?: ColorSpace;
   /** Adds each pixel's position to its colour, so segments become spatially coherent (the idea of SLIC). 0 clusters colour alone; at 1 the image's longer side spans as many units as one colour channel (255). At most 257: positions sit on a 1/256 grid in float32, exact only while spatialWeight x 255 x 256 <= 2^24. Disables the histogram (every pixel is distinct), so it costs more. Default 0. */
   spatialWeight?: number;
+  /** How pixels of one label join into a connected region (regions, minRegion): 8 (pixels that touch at an edge or a corner) or 4 (an edge only). Default 8. */
+  connectivity?: Connectivity;
+  /** Merge every connected region under this many pixels into the neighbouring region nearest in mean colour, smallest first (docs/regions.md). Rewrites the labels, the palette counts and every output; `applyPalette` still gives the labels from before. An integer >= 0; 0 and 1 merge nothing. Implies `regions`. Default 0. */
+  minRegion?: number;
+  /** Compute the connected regions during the run, for `result.regions()`: each region's mean colour is read from the pixels, which the result does not keep. Default false. */
+  regions?: boolean;
   /** Called after every assignment pass. Runs on the thread doing the work; keep it cheap. */
   onProgress?: (progress: Progress) => void;
   /** Checked after every pass: an aborted signal stops the work with ERR_ABORTED. */
@@ -67,6 +75,9 @@ export interface ResolvedOptions {
   threads: number | undefined;
   colorSpace: ColorSpace;
   spatialWeight: number;
+  connectivity: Connectivity;
+  minRegion: number;
+  regions: boolean;
   onProgress: ((progress: Progress) => void) | undefined;
   signal: AbortSignal | undefined;
 }
@@ -88,8 +99,10 @@ function tableDefaults(): Readonly<ResolvedOptions> {
 export function resolveOptions(options: KMeansOptions | undefined, extraNames: readonly string[] = []): ResolvedOptions {
   if (options === undefined) options = {};
   checkPlainObject(options, 'options', 'an object such as { k: 8 }');
+  checkForeignNames(options, [...KMEANS_OPTION_NAMES, ...extraNames], 'kmeans-seg'); // n_init, tol: said as ours
   checkOptionNames(options, [...KMEANS_OPTION_NAMES, ...extraNames], 'kmeans-seg');
   const o = { ...defaultOptions, ...stripUndefined(options) } as Record<string, unknown> & ResolvedOptions;
+  o.init = canonicalValue(OPTION_RULES.init, o.init) as ResolvedOptions['init']; // scikit-learn's 'k-means++'
   // init last: whether it is a method or centroids decides what k and attempts mean.
   for (const name of KMEANS_OPTION_NAMES) if (name !== 'init') checkValue(name, OPTION_RULES[name], o[name]);
   if (o.spatialWeight > 0 && o.histogram === true) {
@@ -121,7 +134,7 @@ function resolveInit(init: unknown, k: unknown, spatialWeight: number): InitMeth
     throw invalidOption('init', `between 1 and ${MAX_K} centroids`, init);
   }
   if (spatialWeight > 0) {
-    throw invalidOption('init', "'kmeans++' or 'random' with spatialWeight > 0 (given centroids have no position)", `${centroids.length} centroids`);
+    throw invalidOption('init', "'kmeans++', 'random' or 'random-colours' with spatialWeight > 0 (given centroids have no position)", `${centroids.length} centroids`);
   }
   if (k !== undefined && k !== centroids.length) {
     throw invalidOption('k', `${centroids.length} (the number of centroids given in init)`, k, 'leave k out when init gives the centroids');

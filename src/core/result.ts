@@ -7,6 +7,8 @@ import { labelPixels, type Histogram } from './histogram.js';
 import type { LloydResult } from './lloyd.js';
 import { alphaOf, hasAlpha, hexOf, paintRGB, paintRGBA } from './paint.js';
 import type { KMeansResult, Labels, PaletteEntry, RGBAImage } from '../types.js';
+import { regionsMethod } from './region-list.js';
+import { STATS, type RegionData } from './region-list.js';
 
 export interface RunInfo {
   backend: 'wasm' | 'js';
@@ -14,6 +16,10 @@ export interface RunInfo {
   attempt: number;
   warnings: string[];
   timings: KMeansResult['timings'];
+  /** Whether some pixel's alpha is below 255, when the caller knows already (the histogram does): spares a scan. */
+  translucent?: boolean;
+  /** The regions, when the run computed them (regionsOfRun); merging has rewritten the labels already. */
+  regions: RegionData | null;
 }
 
 /**
@@ -42,15 +48,19 @@ export function pixelLabels(
  * so the browser's bundles carry no RGB painter.
  */
 export interface Unpainted {
-  result: Omit<KMeansResult, 'toRGB' | 'toRGBA'>;
+  result: Omit<KMeansResult, 'toRGB' | 'toRGBA' | 'regions'>;
   alpha: Uint8Array | null;
+  /** Plain data, made into result.regions() by regionsMethod. */
+  regions: RegionData | null;
 }
 
 /** The result of a fit but its painters: palette, labels, centroids and statistics. */
 export function summarize(
   image: RGBAImage, k: number, fit: LloydResult, labels: Labels, space: ColorSpace, info: RunInfo,
 ): Unpainted {
-  const total = fit.counts.reduce((a, b) => a + b, 0);
+  // Merged regions took their neighbour's label: the palette counts what the labels now say.
+  const counts = info.regions !== null && info.regions.merged > 0 ? clusterAreas(info.regions, k) : fit.counts;
+  const total = counts.reduce((a, b) => a + b, 0);
   const dims = fit.centroids.length / k; // 3, or 5 with positions
   const centroids: number[][] = [];
   const palette: PaletteEntry[] = [];
@@ -59,20 +69,27 @@ export function summarize(
     centroids.push(c);
     // Clipped to the sRGB gamut: a Lab or OKLab mean can fall just outside it.
     const rgb = toSrgb(space, c[0]!, c[1]!, c[2]!).map((v) => Math.min(255, Math.max(0, Math.round(v)))) as [number, number, number];
-    const count = fit.counts[j]!;
+    const count = counts[j]!;
     palette.push({ rgb, hex: hexOf(rgb), count, share: total > 0 ? count / total : 0 });
   }
   // Keep the alpha channel only when it carries something; the caller's buffer is never kept or mutated.
   const { width, height } = image;
   const pixels = width * height;
-  const alpha = hasAlpha(image.data, pixels) ? alphaOf(image.data, pixels) : null;
+  const alpha = (info.translucent ?? hasAlpha(image.data, pixels)) ? alphaOf(image.data, pixels) : null;
   const result = {
-    width, height, k, palette, labels, centroids,
+    width, height, k, palette, labels, centroids, colorSpace: space,
     inertia: fit.inertia, iterations: fit.iterations, converged: fit.converged, history: fit.history,
     warnings: info.warnings, backend: info.backend, threads: info.threads, attempt: info.attempt, timings: info.timings,
     hasAlpha: alpha !== null,
+    minRegion: info.regions?.minRegion ?? 0, mergedRegions: info.regions?.merged ?? 0,
   };
-  return { result, alpha };
+  return { result, alpha, regions: info.regions };
+}
+
+function clusterAreas(regions: RegionData, k: number): Float64Array {
+  const counts = new Float64Array(k);
+  for (let i = 0; i < regions.count; i++) counts[regions.cluster[i]!]! += regions.stats[i * STATS]!;
+  return counts;
 }
 
 /** The segmented image, alpha kept: what toRGBA() returns, a new array each call. */
@@ -95,5 +112,6 @@ export function withPainters(unpainted: Unpainted): KMeansResult {
     toRGBA() {
       return paintedRGBA(unpainted);
     },
+    regions: regionsMethod(unpainted.regions, result.k),
   };
 }

@@ -9,7 +9,7 @@ import { DEFAULT_LIMIT_INPUT_PIXELS } from '../limits.js';
 import { invalidOption, quote } from '../validate.js';
 import { firstLine } from './error-text.js';
 import { undecodable, unreadableHeader } from './sniff.js';
-import { readRegularFile } from './read-file.js';
+import { isByteStream, readRegularFile, readStream, type ByteStream } from './read-file.js';
 import { loadSharp, type Sharp } from './sharp.js';
 
 export interface DecodeOptions {
@@ -32,6 +32,28 @@ export interface DecodedImage {
   warnings: string[];
 }
 
+/**
+ * An encoded image as a program has one: a file path, the file's bytes (a Buffer, any Uint8Array, an
+ * ArrayBuffer), or a stream of them (a Node Readable such as process.stdin or an HTTP request, or a
+ * web ReadableStream), read to its end with a file's size cap.
+ */
+export type EncodedInput = string | Uint8Array | ArrayBuffer | ByteStream;
+
+/** What an encoded input may be, in words, for the message that refuses anything else. */
+export const ENCODED_INPUTS = 'a file path, a Buffer, Uint8Array or ArrayBuffer of an encoded image file, or a Readable stream of one';
+
+/** Whether `value` is an encoded input (see EncodedInput); a string is one only when not empty. */
+export function isEncodedInput(value: unknown): value is EncodedInput {
+  return (typeof value === 'string' && value !== '') || value instanceof Uint8Array || value instanceof ArrayBuffer || isByteStream(value);
+}
+
+/** How messages name an input: 'Input file "a.png"', 'The input buffer', 'The input stream', 'Standard input'. */
+export function inputName(input: EncodedInput): string {
+  if (typeof input === 'string') return `Input file ${quote(input)}`;
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer) return 'The input buffer';
+  return input === (process.stdin as unknown) ? 'Standard input' : 'The input stream';
+}
+
 const READABLE = new Set(['jpeg', 'png', 'webp', 'heif', 'tiff', 'gif']);
 const READABLE_NAMES = 'JPEG, PNG, WebP, AVIF, TIFF or GIF';
 
@@ -48,14 +70,15 @@ export function resolveLimitInputPixels(value: unknown): number | false {
 }
 
 /**
- * Decode an image file (path) or encoded bytes to 8-bit sRGB RGBA, EXIF orientation applied.
+ * Decode an encoded image (a path, bytes or a stream: see EncodedInput) to 8-bit sRGB RGBA, EXIF
+ * orientation applied.
  *
- * @throws ERR_INVALID_OPTION for an input that is neither a path nor bytes, or a bad limitInputPixels;
- *   ERR_INPUT_NOT_FOUND, ERR_INPUT_NOT_FILE or ERR_READ when the file cannot be read; ERR_DECODE when it
- *   is not a readable image; ERR_TOO_LARGE above the pixel limit or Node's largest buffer; ERR_BACKEND
- *   when sharp cannot be loaded.
+ * @throws ERR_INVALID_OPTION for an input that is none of those, or a bad limitInputPixels;
+ *   ERR_INPUT_NOT_FOUND, ERR_INPUT_NOT_FILE or ERR_READ when the file or stream cannot be read; ERR_DECODE
+ *   when it is not a readable image; ERR_TOO_LARGE above the pixel limit, past MAX_INPUT_FILE_BYTES or
+ *   Node's largest buffer; ERR_BACKEND when sharp cannot be loaded.
  */
-export async function decodeImage(input: string | Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
+export async function decodeImage(input: EncodedInput, opts: DecodeOptions = {}): Promise<DecodedImage> {
   const limit = resolveLimitInputPixels(opts.limitInputPixels);
   const { bytes, name } = await readSource(input);
   const sharp = await loadSharp();
@@ -64,22 +87,23 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
   return decodePixels(sharp, bytes, meta, format, name, limit);
 }
 
-/** The encoded bytes of a path or a buffer, and the name every message about them starts with. */
-async function readSource(input: string | Uint8Array): Promise<{ bytes: Buffer; name: string }> {
-  if (typeof input === 'string' && input !== '') {
+/** The encoded bytes of a path, a buffer or a stream, and the name every message about them starts with. */
+async function readSource(input: EncodedInput): Promise<{ bytes: Buffer; name: string }> {
+  if (!isEncodedInput(input)) {
+    throw invalidOption('input', ENCODED_INPUTS, input, 'for raw RGBA pixels call kmeans({ data, width, height }) or segment({ data, width, height })');
+  }
+  const name = inputName(input);
+  if (typeof input === 'string') {
     if (input.includes('\0')) throw invalidOption('input', 'a file path without NUL characters', input);
-    const name = `Input file ${quote(input)}`;
     return { bytes: await readInput(input, name), name };
   }
-  if (input instanceof Uint8Array) {
-    const name = 'The input buffer';
-    if (input.byteLength === 0) {
-      throw new KMeansSegError('ERR_DECODE', `${name} is empty (0 bytes): pass the bytes of an encoded image file (${READABLE_NAMES})`);
-    }
-    // A view, not a copy, that honours the caller's byteOffset.
-    return { bytes: Buffer.from(input.buffer, input.byteOffset, input.byteLength), name };
+  // A view, not a copy, that honours the caller's byteOffset; a stream is read whole, with a file's cap.
+  const bytes = input instanceof Uint8Array ? Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+    : input instanceof ArrayBuffer ? Buffer.from(input) : await readStream(input, name);
+  if (bytes.byteLength === 0) {
+    throw new KMeansSegError('ERR_DECODE', `${name} is empty (0 bytes): pass the bytes of an encoded image file (${READABLE_NAMES})`);
   }
-  throw invalidOption('input', 'a file path or a Uint8Array of encoded image bytes', input);
+  return { bytes, name };
 }
 
 async function readHeader(sharp: Sharp, bytes: Buffer, name: string, fromFile: boolean): Promise<Metadata> {
@@ -89,7 +113,7 @@ async function readHeader(sharp: Sharp, bytes: Buffer, name: string, fromFile: b
   } catch (error) {
     // sharp's "Input buffer contains unsupported image format" would misname a file: say it our way.
     throw new KMeansSegError('ERR_DECODE', `${name} ${unreadableHeader(bytes, firstLine(error),
-      `expected ${READABLE_NAMES}${fromFile ? '' : '; for raw RGBA pixels call kmeans({ data, width, height }) instead'}`)}`, { cause: error });
+      `expected ${READABLE_NAMES}${fromFile ? '' : '; for raw RGBA pixels pass { data, width, height } instead'}`)}`, { cause: error });
   }
 }
 

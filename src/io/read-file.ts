@@ -85,3 +85,44 @@ function readFix(code: string | undefined): string {
     default: return 'check the path, its permissions, and the disk';
   }
 }
+
+/** A Node Readable (process.stdin, an HTTP request, fs.createReadStream) or a web ReadableStream: anything that yields byte chunks. */
+export type ByteStream = AsyncIterable<unknown> & { destroy?(error?: Error): void };
+
+/** Whether `value` is a stream readStream can read: a Node Readable or a web ReadableStream. */
+export function isByteStream(value: unknown): value is ByteStream {
+  if (value === null || typeof value !== 'object' || typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') return false;
+  const v = value as { pipe?: unknown; getReader?: unknown };
+  return typeof v.pipe === 'function' || typeof v.getReader === 'function';
+}
+
+/**
+ * The bytes of a stream, read to its end, with the cap a file has: past `cap` bytes (default
+ * MAX_INPUT_FILE_BYTES) reading stops and the stream is destroyed, so a stream that never ends
+ * cannot fill the memory. `name` starts every message ("The input stream").
+ *
+ * @throws ERR_TOO_LARGE past `cap`; ERR_INVALID_OPTION for a chunk that is not bytes (a stream in
+ *   object mode, or with setEncoding); ERR_READ when the stream fails.
+ */
+export async function readStream(stream: ByteStream, name: string, cap = MAX_INPUT_FILE_BYTES): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    // Leaving the loop early (a throw) makes the iterator destroy a Node Readable: nothing more is read.
+    for await (const chunk of stream) {
+      if (!(chunk instanceof Uint8Array)) {
+        throw new KMeansSegError('ERR_INVALID_OPTION', `${name} gave a chunk that is not bytes (${typeof chunk}): pass a byte stream, without setEncoding() or object mode`);
+      }
+      total += chunk.byteLength;
+      if (total > cap) {
+        throw new KMeansSegError('ERR_TOO_LARGE', `${name} holds more than ${cap} bytes, the most kmeans-seg reads from a stream, as from a file: re-encode the image smaller (a compressed PNG or WebP), or downscale or tile it first`);
+      }
+      chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    }
+  } catch (error) {
+    stream.destroy?.();
+    if (error instanceof KMeansSegError) throw error;
+    throw new KMeansSegError('ERR_READ', `${name} failed while being read (${errnoCode(error) ?? firstLine(error)}): check where it comes from, and retry`, { cause: error });
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+}

@@ -10,9 +10,10 @@ import { alphaOf, hasAlpha, hexOf, paintRGBA } from '../core/paint.js';
 import { histogramPoints } from '../core/points.js';
 import { pixelLabels } from '../core/result.js';
 import { resolveLimitInputPixels } from '../io/decode.js';
-import { encodeImage } from '../io/encode.js';
-import { loadInput } from '../io/load-input.js';
+import { encodeImage, encodePixels } from '../io/encode.js';
+import { loadInput, type ImageInput } from '../io/load-input.js';
 import type { SaveOptions } from '../io/output-path.js';
+import { resolveBufferOptions, type BufferOptions } from '../segment.js';
 import { getKernel, type KernelChoice } from '../kernel/select.js';
 import { availableThreads } from '../platform.js';
 import type { Labels, PaletteEntry, RGBAImage } from '../types.js';
@@ -20,7 +21,7 @@ import { checkOptionNames, checkPlainObject } from '../validate.js';
 import { checkPalette, readPalette, type Palette, type PaletteSource } from './parse.js';
 
 export interface ApplyOptions {
-  /** Space the nearest colour is measured in: 'rgb', 'linear-rgb', 'lab' or 'oklab' (see kmeans). Default: the palette's own `colorSpace` when it has one, else 'rgb'. */
+  /** Space the nearest colour is measured in: 'rgb', 'linear-rgb', 'lab' or 'oklab' (see kmeans). Default: the palette's own `colorSpace` when it has one (a kmeans or segment result does, and so does the palette JSON), else 'rgb'. */
   colorSpace?: ColorSpace;
   /** `'auto'`, `'wasm'` or `'js'`: the same labels, different speed. Default `'auto'`. */
   backend?: Backend;
@@ -43,16 +44,18 @@ export interface ApplyResult {
   inertia: number;
   colorSpace: ColorSpace;
   /**
-   * True when the palette carried its exact centroids in this colour space (kmeans-seg --palette
-   * writes them) and they were used: the labels are then exactly those of the K-means run that made
-   * the palette. False: the sRGB colours were converted to the space.
+   * True when the palette carried its exact centroids in this colour space (a kmeans or segment
+   * result does, and so does the JSON kmeans-seg --palette writes) and they were used: the labels are
+   * then exactly those of the K-means run that made the palette (without spatialWeight, whose
+   * positions a palette leaves out, and before minRegion merged any region). False: the sRGB colours
+   * were converted to the space.
    */
   exactCentroids: boolean;
   /** What ran the kernel. */
   backend: 'wasm' | 'js';
   /** Duplicate palette colours, for instance. */
   warnings: string[];
-  /** The input path as given, `'<buffer>'` for bytes, `'<pixels>'` for pixels in memory. */
+  /** The input path as given, `'<buffer>'` for bytes, `'<stream>'` for a stream, `'<pixels>'` for pixels in memory. */
   input: string;
   /** Milliseconds per stage. */
   timings: { decode: number; histogram: number; assign: number; total: number };
@@ -60,6 +63,8 @@ export interface ApplyResult {
   toRGBA(): Uint8ClampedArray;
   /** Write the painted image (.png, .jpg/.jpeg, .webp). Refuses an existing file, or the input, unless `force`. */
   save(outPath: string, options?: SaveOptions): Promise<void>;
+  /** The painted image's file bytes: 'png' (default), 'webp' or 'jpeg', as save() would write them. */
+  toBuffer(options?: BufferOptions): Promise<Buffer>;
 }
 
 
@@ -85,7 +90,7 @@ function resolveApplyOptions(options: ApplyOptions | undefined): ResolvedApply {
 }
 
 /**
- * Assign the pixels of an image (a path, encoded bytes, or RGBA pixels in memory) to the nearest
+ * Assign the pixels of an image (a path, encoded bytes, a stream of them, or RGBA pixels in memory) to the nearest
  * colour of a fixed palette. When the palette carries its exact centroids for the colour space (the
  * JSON of `kmeans-seg --palette` does), those are the kernel's centroids, and applying a palette to
  * the image it came from gives back that run's labels exactly. Otherwise the sRGB colours enter the
@@ -97,10 +102,10 @@ function resolveApplyOptions(options: ApplyOptions | undefined): ResolvedApply {
  * await result.save('out/frame-0042.png');
  *
  * @throws ERR_INVALID_OPTION for bad options or a bad palette in memory; the errors of readPalette for
- *   a palette file; those of decodeImage for a path or bytes; ERR_INVALID_IMAGE for bad pixels;
+ *   a palette file; those of decodeImage for a path, bytes or a stream; ERR_INVALID_IMAGE for bad pixels;
  *   ERR_BACKEND when the backend asked for cannot run.
  */
-export async function applyPalette(input: string | Uint8Array | RGBAImage, palette: PaletteSource, options?: ApplyOptions): Promise<ApplyResult> {
+export async function applyPalette(input: ImageInput, palette: PaletteSource, options?: ApplyOptions): Promise<ApplyResult> {
   const t0 = performance.now();
   const opts = resolveApplyOptions(options);
   // The palette (possibly a file) is checked before the image is read: a bad palette fails fast.
@@ -116,6 +121,10 @@ export async function applyPalette(input: string | Uint8Array | RGBAImage, palet
     input: name,
     save: (outPath, saveOptions = {}) =>
       encodeImage(result.toRGBA(), result.width, result.height, outPath, { force: saveOptions.force === true, inputPath }),
+    toBuffer: async (bufferOptions) => {
+      const { format, png } = resolveBufferOptions(bufferOptions, 'auto');
+      return encodePixels(result.toRGBA(), result.width, result.height, format, `the ${format.toUpperCase()} buffer`, { pngColors: png });
+    },
   };
 }
 
@@ -123,7 +132,7 @@ export async function applyPalette(input: string | Uint8Array | RGBAImage, palet
  * The whole job on a kernel already chosen, synchronously (like runKMeans): `image` must have been
  * checked (checkImage) and `palette` validated (checkPalette, readPalette).
  */
-export function assignPalette(image: RGBAImage, palette: Palette, colorSpace: ColorSpace, choice: KernelChoice): Omit<ApplyResult, 'input' | 'save'> {
+export function assignPalette(image: RGBAImage, palette: Palette, colorSpace: ColorSpace, choice: KernelChoice): Omit<ApplyResult, 'input' | 'save' | 'toBuffer'> {
   const t0 = performance.now();
   const { width, height, data } = image;
   const pixels = width * height;

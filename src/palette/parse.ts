@@ -18,7 +18,8 @@ export type PaletteColour = string | readonly number[] | { readonly hex?: string
 /**
  * A palette: a file written by `kmeans-seg --palette FILE` (JSON, or GIMP `.gpl`), an array of
  * colours, or an object with a `palette` array (a `kmeans`/`segment` result, the palette JSON, or a
- * Palette as readPalette returns it).
+ * Palette as readPalette returns it). A result carries its `colorSpace` and `centroids`: applied to
+ * the image it came from, it gives back its labels exactly.
  */
 export type PaletteSource =
   | string
@@ -95,7 +96,9 @@ function paletteFromValue(value: unknown, origin: Origin): Palette {
       throw fail(`Expected ${palette.length} centroids (one per colour) for ${where(`${base}centroids`)} but received ${describe(c)}: fix the file, or drop "centroids" to use the colours`);
     }
     out.centroids = c.map((v: unknown, i) => {
-      if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      // A result in memory from a spatialWeight run has [x, y, z, u, v]: its colour part is what applies.
+      const dims = Array.isArray(v) && !file && v.length === 5 ? 5 : 3;
+      if (!Array.isArray(v) || v.length !== dims || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
         throw fail(`Expected [x, y, z], three finite numbers, for ${where(`${base}centroids[${i}]`)} but received ${describe(v)}`);
       }
       return [v[0], v[1], v[2]];

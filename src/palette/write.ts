@@ -95,6 +95,27 @@ export function paletteGPL(result: Paletted, options: PaletteFileOptions = {}): 
   return lines.join('\n') + '\n';
 }
 
+export interface PaletteBufferOptions extends PaletteFileOptions {
+  /** 'json' (default) or 'gpl' (a GIMP palette). */
+  format?: 'json' | 'gpl';
+}
+
+/**
+ * The palette file's bytes, for an HTTP response or an object store: JSON (default) or a GIMP palette.
+ * The JSON holds the exact centroids in `colorSpace`, which defaults to the result's own (a kmeans or
+ * segment result carries it), so that applyPalette gives back the run's labels.
+ * @throws ERR_INVALID_OPTION for a bad result, format or options (see checkArguments).
+ */
+export function paletteBuffer(result: Paletted & { colorSpace?: ColorSpace }, options: PaletteBufferOptions = {}): Buffer {
+  const opts = checkHelperOptions(options, [...FILE_OPTIONS, 'format'], 'paletteBuffer', "{ format: 'gpl' }");
+  const { format = 'json', ...fileOptions } = opts as PaletteBufferOptions;
+  if (format !== 'json' && format !== 'gpl') throw invalidOption('format', "'json' or 'gpl'", format);
+  const own = result !== null && typeof result === 'object' && typeof result.colorSpace === 'string' ? result.colorSpace : undefined;
+  const colorSpace = fileOptions.colorSpace ?? own;
+  const text = format === 'gpl' ? paletteGPL(result, { ...fileOptions, colorSpace }) : paletteJSON(result, { ...fileOptions, colorSpace });
+  return Buffer.from(text, 'utf8');
+}
+
 /**
  * The bytes savePalette writes to `file`: a GIMP palette when it ends in .gpl, JSON otherwise; the
  * GIMP palette is named after `options.inputPath` when no `name` is given.

@@ -8,7 +8,7 @@ import { findKnee, type Knee } from './knee.js';
 import { KMeansSegError } from '../errors.js';
 import { resolveLimitInputPixels } from '../io/decode.js';
 import { encodePixels } from '../io/encode.js';
-import { loadInput } from '../io/load-input.js';
+import { loadInput, type ImageInput } from '../io/load-input.js';
 import { checkOutputPath, type OutputFormat, type WriteOptions } from '../io/output-path.js';
 import { OutputSet } from '../io/output-set.js';
 import { kmeans } from '../core/kmeans.js';
@@ -17,12 +17,12 @@ import { qualityOf, type Quality } from '../core/quality.js';
 import { nameInput } from '../segment.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
 import { MAX_K } from '../limits.js';
-import { describe, invalidOption, checkPlainObject, quote } from '../validate.js';
+import { invalidOption, checkPlainObject, quote } from '../validate.js';
 
 export interface SweepOptions extends Omit<KMeansOptions, 'k' | 'init'> {
   /** The K values to try: distinct integers in [1, 65536], in any order (they are sorted). Required. */
   ks: readonly number[];
-  /** `'kmeans++'` or `'random'` (explicit centroids would fix K). Default `'kmeans++'`. */
+  /** `'kmeans++'`, `'random'` or `'random-colours'` (explicit centroids would fix K). Default `'kmeans++'`. */
   init?: InitMethod;
   /** For a path or bytes: refuse images with more pixels (decompression bombs). A positive integer, or false. Default 268402689. */
   limitInputPixels?: number | false;
@@ -38,7 +38,7 @@ export interface SweepEntry {
 }
 
 export interface SweepResult {
-  /** The input path as given, `'<buffer>'` for bytes, `'<pixels>'` for pixels in memory. */
+  /** The input path as given, `'<buffer>'` for bytes, `'<stream>'` for a stream, `'<pixels>'` for pixels in memory. */
   input: string;
   width: number;
   height: number;
@@ -143,10 +143,10 @@ export function checkKs(ks: unknown): number[] {
  * ERR_INPUT_NOT_FILE, ERR_READ, ERR_DECODE, ERR_TOO_LARGE. Then kmeans' ERR_BACKEND, ERR_ABORTED
  * and ERR_TOO_LARGE (named after the input file).
  */
-export async function sweep(input: string | Uint8Array | RGBAImage, options: SweepOptions): Promise<SweepResult> {
+export async function sweep(input: ImageInput, options: SweepOptions): Promise<SweepResult> {
   const t0 = performance.now();
   const { ks, limit, kmeansOptions } = checkSweepOptions(options);
-  const { image, name, inputPath, warnings } = await loadInput(input, limit, notAnImage);
+  const { image, name, inputPath, warnings } = await loadInput(input, limit);
   const decode = performance.now() - t0;
 
   const entries: SweepEntry[] = [];
@@ -155,7 +155,7 @@ export async function sweep(input: string | Uint8Array | RGBAImage, options: Swe
     try {
       result = await kmeans(image, { ...kmeansOptions, k });
     } catch (error) {
-      throw typeof input === 'string' || input instanceof Uint8Array ? nameInput(error, input) : error;
+      throw nameInput(error, input); // pixels in memory are named as the core names them
     }
     entries.push({ k, result, quality: qualityOf(image, result) });
   }
@@ -178,17 +178,14 @@ function checkSweepOptions(options: SweepOptions): CheckedSweep {
   if ('k' in kmeansOptions && (kmeansOptions as { k?: unknown }).k !== undefined) {
     throw invalidOption('k', 'no k in a sweep', (kmeansOptions as { k?: unknown }).k, 'list the values in ks, e.g. ks: [2, 4, 8]');
   }
-  if (kmeansOptions.init !== undefined && kmeansOptions.init !== 'kmeans++' && kmeansOptions.init !== 'random') {
-    throw invalidOption('init', "'kmeans++' or 'random' (explicit centroids would fix K)", kmeansOptions.init);
+  if (kmeansOptions.init !== undefined && !['kmeans++', 'random', 'random-colours'].includes(kmeansOptions.init as string)) {
+    throw invalidOption('init', "'kmeans++', 'random' or 'random-colours' (explicit centroids would fix K)", kmeansOptions.init);
   }
   const ks = checkKs(ksOption);
   resolveOptions(kmeansOptions, SWEEP_ONLY);
   const limit = resolveLimitInputPixels(limitInputPixels);
   return { ks, limit, kmeansOptions };
 }
-
-const notAnImage = (input: unknown): KMeansSegError =>
-  new KMeansSegError('ERR_INVALID_OPTION', `Expected a file path, encoded image bytes or { data, width, height } for input but received ${describe(input)}`);
 
 /** What a sweep measured, before the methods that draw and save it are attached. */
 type SweepFields = Pick<SweepResult, 'input' | 'image' | 'entries' | 'knee' | 'warnings' | 'timings'>;

@@ -258,7 +258,8 @@ describe('kmeans-seg failures', () => {
         return { input, args: [input, '--init', 'kmeans', '-o', path.join(dir, 'out.png')] };
       },
       code: 2,
-      mentions: () => ['"kmeans"', '--init', 'kmeans++ or random'],
+      // Three methods since 'random' became the classic, count-weighted draw and the uniform one 'random-colours'.
+      mentions: () => ['"kmeans"', '--init', 'kmeans++, random or random-colours'],
     },
     {
       name: 'a bad --tolerance',

@@ -35,7 +35,7 @@ describe('CLI: one stderr line naming the file and the problem, exit 1 or 2, not
     ['--tolerance', ['NaN', 'Infinity', '-1', 'abc', '1e999'], 'a number >= 0'],
     ['-k', ['NaN', 'Infinity'], 'an integer between 1 and 65536'],
     ['--backend', ['SIMD', 'WASM', ''], 'auto, wasm or js'],
-    ['--init', ['KMEANS++', 'k-means++'], 'kmeans++ or random'],
+    ['--init', ['KMEANS++', 'k-means'], 'kmeans++, random or random-colours'],
   ];
   const cases: Case[] = flagValues.flatMap(([flag, values, expected]) => values.map((value): Case => ({
     name: `${flag} ${JSON.stringify(value)}`,

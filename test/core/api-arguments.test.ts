@@ -33,7 +33,7 @@ const IMAGE: ErrorCode = 'ERR_INVALID_IMAGE';
  */
 const TABLE: Record<string, Row[]> = {
   kmeans: [['no image', () => api.kmeans(null as never), IMAGE, 'an image'], ['options a string', () => api.kmeans(img, 'k=3' as never), OPTION, 'for options']],
-  segment: [['no input', () => api.segment(null as never), OPTION, 'for input'], ['options null', () => api.segment(out('x.png'), null as never), OPTION, 'for options']],
+  segment: [['no input', () => api.segment(null as never), OPTION, 'for input'], ['a Map (names what is accepted)', () => api.segment(new Map() as never), OPTION, 'a Readable stream'], ['options null', () => api.segment(out('x.png'), null as never), OPTION, 'for options']],
   labelsPNG: [['* null', () => api.labelsPNG(null as never), OPTION, 'for result'], ['* labels too short', () => api.labelsPNG({ ...result, labels: new Uint8Array(2) }), OPTION, 'result.labels']],
   saveLabels: [['* null', () => api.saveLabels(null as never, out('l.png')), OPTION, 'for result'], ['* unknown option (it wrote the file)', () => api.saveLabels(result, out('l.png'), { forse: true } as never), OPTION, 'did you mean "force"']],
   masksPNG: [['* k a string', () => api.masksPNG({ ...result, k: 'x' as never }), OPTION, 'result.k'], ['* labels an array', () => api.masksPNG({ ...result, labels: [0] as never }), OPTION, 'result.labels']],
@@ -41,8 +41,16 @@ const TABLE: Record<string, Row[]> = {
   maskName: [['* k a string', () => api.maskName(1, 'a' as never), OPTION, 'for k'], ['* label past k', () => api.maskName(5, 3), OPTION, 'for label']],
   overlayBorders: [['* original null', () => api.overlayBorders(null as never, result), IMAGE, 'the original'], ['* result null', () => api.overlayBorders(img, null as never), OPTION, 'for result'], ['* unknown option', () => api.overlayBorders(img, result, { colour: [1, 2, 3] } as never), OPTION, 'did you mean "color"']],
   saveOverlay: [['* result null', () => api.saveOverlay(img, null as never, out('o.png')), OPTION, 'for result']],
+  regionMapPNG: [['null', () => api.regionMapPNG(null as never), OPTION, 'for result'], ['a run without regions', () => api.regionMapPNG(result), OPTION, 'regions: true']],
+  regionMapU32: [['null', () => api.regionMapU32(null as never), OPTION, 'for result'], ['a width a string', () => api.regionMapU32({ ...result, width: '6' as never }), OPTION, 'result.width']],
+  saveRegionMap: [['a run without regions', () => api.saveRegionMap(result, out('r.png')), OPTION, 'regions: true']],
+  regionsJSON: [['null', () => api.regionsJSON(null as never), OPTION, 'for result']],
+  saveRegions: [['a run without regions', () => api.saveRegions(result, out('r.json')), OPTION, 'regions: true']],
+  overlayRegions: [['original null', () => api.overlayRegions(null as never, result), IMAGE, 'the original'], ['result null', () => api.overlayRegions(img, null as never), OPTION, 'for result']],
+  saveRegionOverlay: [['unknown option', () => api.saveRegionOverlay(img, result, out('o.png'), { colour: [1, 2, 3] } as never), OPTION, 'did you mean "color"']],
   paletteJSON: [['* null', () => api.paletteJSON(null as never), OPTION, 'for result'], ["* colorSpace 'hsv'", () => api.paletteJSON(result, { colorSpace: 'hsv' as never }), OPTION, 'for colorSpace'], ['* hex of another colour', () => api.paletteJSON({ k: 1, palette: [{ ...entry, hex: '#ffffff' }], centroids: [[1, 2, 3]] }), OPTION, 'result.palette[0].hex']],
   paletteGPL: [['* null', () => api.paletteGPL(null as never), OPTION, 'for result'], ['* name a number', () => api.paletteGPL(result, { name: 5 as never }), OPTION, 'for name'], ['* rgb out of range', () => api.paletteGPL({ k: 1, palette: [{ ...entry, rgb: [1, 2, 300] }], centroids: [[1, 2, 3]] }), OPTION, 'result.palette[0].rgb[2]']],
+  paletteBuffer: [['null', () => api.paletteBuffer(null as never), OPTION, 'for result'], ["format 'txt'", () => api.paletteBuffer(result, { format: 'txt' as never }), OPTION, 'for format'], ['unknown option', () => api.paletteBuffer(result, { fromat: 'gpl' } as never), OPTION, 'did you mean "format"']],
   savePalette: [["* colorSpace 'hsv' (apply refused the file)", () => api.savePalette(result, out('p.json'), { colorSpace: 'hsv' as never }), OPTION, 'for colorSpace'], ['* null', () => api.savePalette(null as never, out('p.json')), OPTION, 'for result']],
   qualityOf: [['* result null', () => api.qualityOf(img, null as never), OPTION, 'for result'], ['original null', () => api.qualityOf(null as never, result), IMAGE, 'an image']],
   compareImages: [['other null', () => api.compareImages(img, null as never), IMAGE, 'an image']],
@@ -63,6 +71,7 @@ const TABLE: Record<string, Row[]> = {
   parsePalette: [['* null', () => api.parsePalette(null as never), OPTION, 'for text'], ['* options null', () => api.parsePalette('["#000000"]', null as never), OPTION, 'for options'], ['* gpl a string', () => api.parsePalette('["#000000"]', { gpl: 'yes' as never }), OPTION, 'for gpl']],
   checkPalette: [['null', () => api.checkPalette(null), OPTION, 'for palette']],
   batch: [['no inputs', () => api.batch(null as never, { output: out('b') }), OPTION, 'input'], ['options null', () => api.batch([out('x.png')], null as never), OPTION, 'for options']],
+  startWorker: [['options null', () => api.startWorker(null as never), OPTION, 'for options'], ['no roots', () => api.startWorker({ connection: 'redis://127.0.0.1:1', roots: [] }), OPTION, 'roots: ['], ['unknown option', () => api.startWorker({ connection: 'redis://127.0.0.1:1', roots: ['.'], concurency: 2 } as never), OPTION, 'did you mean "concurrency"']],
 };
 /** Exports that take no argument, or are not functions one calls with data. */
 const NO_ARGUMENTS = new Set(['terminateWorkers', 'KMeansSegError']);

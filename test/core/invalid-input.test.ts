@@ -134,7 +134,7 @@ describe('options: typed errors naming the option (ERR_INVALID_OPTION)', () => {
       ['backend', 'WASM'], ['backend', 'simd'], ['backend', ''], ['backend', 1], ['backend', null],
       ['histogram', 'yes'], ['histogram', 1], ['histogram', 0], ['histogram', null],
       ['colorSpace', 'RGB'], ['colorSpace', 'hsv'], ['colorSpace', 3],
-      ['init', 'kmeans'], ['init', 'k-means++'], ['init', 3], ['init', {}], ['init', null],
+      ['init', 'kmeans'], ['init', 'K-MEANS++'], ['init', 3], ['init', {}], ['init', null],
       ['init', []], ['init', [[0, 0]]], ['init', [[0, 0, NaN]]], ['init', [[0, 0, Infinity]]], ['init', [[0, 0, 0, 0]]],
       ['init', ['abc']], ['init', [[0, 0, '0']]], ['init', [new Float32Array(3)]],
       ['onProgress', 'log'], ['onProgress', 1], ['onProgress', {}],
@@ -162,7 +162,7 @@ describe('options: typed errors naming the option (ERR_INVALID_OPTION)', () => {
     const near: [string, string][] = [
       ['iterations', 'maxIterations'], ['max_iterations', 'maxIterations'], ['K', 'k'], ['seeds', 'seed'], ['thread', 'threads'],
       ['colourSpace', 'colorSpace'], ['colour_space', 'colorSpace'], ['tolerence', 'tolerance'], ['backEnd', 'backend'],
-      ['onprogress', 'onProgress'], ['attempt', 'attempts'], ['histogramm', 'histogram'], ['n_init', 'init'],
+      ['onprogress', 'onProgress'], ['attempt', 'attempts'], ['histogramm', 'histogram'], ['n_init', 'attempts'],
     ];
     tried(near.length + 4);
     for (const [typo, meant] of near) {

@@ -108,7 +108,7 @@ describe('decodeImage', () => {
     await writeFile(text, 'these are my notes, not a picture\n');
     await rejects(decodeImage(text), 'ERR_DECODE', text, 'starts with text', 'expected JPEG, PNG');
     await rejects(decodeImage(new Uint8Array(0)), 'ERR_DECODE', 'empty');
-    await rejects(decodeImage(new Uint8Array(3 * 2 * 4)), 'ERR_DECODE', 'kmeans({ data, width, height })');
+    await rejects(decodeImage(new Uint8Array(3 * 2 * 4)), 'ERR_DECODE', 'pass { data, width, height } instead');
   });
 
   it('refuses formats outside the list (SVG)', async () => {

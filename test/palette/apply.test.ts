@@ -160,6 +160,25 @@ describe('applyPalette reproduces K-means', () => {
     }
   });
 
+  it('exactly, from the result itself (it carries its colour space), on a real image in every colour space', async () => {
+    const img = await realImage();
+    for (const colorSpace of COLOR_SPACES) {
+      const fit = await kmeans(img, { k: 6, seed: 3, colorSpace });
+      expect(fit.colorSpace).toBe(colorSpace);
+      const r = await applyPalette(img, fit); // no colorSpace option: the result's own
+      expect(r.colorSpace, colorSpace).toBe(colorSpace);
+      expect(r.exactCentroids, colorSpace).toBe(true);
+      expect(r.labels, colorSpace).toEqual(fit.labels);
+      expect(r.inertia, colorSpace).toBe(fit.inertia);
+    }
+    // The default space is named too, and a spatialWeight result applies its colour part.
+    expect((await kmeans(img, { k: 3 })).colorSpace).toBe('rgb');
+    const spatial = await kmeans(noisy(20, 10, 4), { k: 3, spatialWeight: 1, colorSpace: 'lab' });
+    expect(spatial.centroids[0]).toHaveLength(5);
+    const r = await applyPalette(noisy(20, 10, 4), spatial);
+    expect(r).toMatchObject({ colorSpace: 'lab', exactCentroids: true });
+  });
+
   it('with rounded colours (a .gpl): the first pass of kmeans with those colours as init, in every colour space', async () => {
     const img = await realImage();
     for (const colorSpace of COLOR_SPACES) {
