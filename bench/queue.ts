@@ -101,7 +101,7 @@ function print(scenarios: Scenario[], times: Map<string, [number, number][]>, fi
     console.log(`${s.name.padEnd(21)} ${big.toFixed(2).padStart(6)}   ${(files / big).toFixed(0).padStart(8)}   ${(two - 2 * per).toFixed(2).padStart(7)}   ` +
       `${(per * 1000).toFixed(2).padStart(12)}   ${thread.toFixed(2).padStart(13)}   ${(per * 1000 * s.threads - thread).toFixed(2).padStart(19)}`);
   }
-  for (const n of [1, 2]) {
+  for (const n of [1, 2, 4]) {
     const q = perImage.get(`queue, ${n} worker${n > 1 ? 's' : ''}`)!, l = perImage.get(`local, ${n} thread${n > 1 ? 's' : ''}`)!;
     console.log(`queue overhead per job, ${n} worker${n > 1 ? 's' : ''}: ${((q - l) * 1000).toFixed(2)} ms of wall time per image (${((q - l) * 1000 * n).toFixed(2)} ms of worker time per job); ` +
       `images/s at ${files}: queue ${(1 / q).toFixed(0)} against local ${(1 / l).toFixed(0)} once started`);
@@ -116,10 +116,13 @@ async function main(): Promise<void> {
   await images(single, 2);
   const { url, child } = await redis(tmp);
   const tag = `bench-${process.pid}`;
-  const workers = await Promise.all([worker(url, `${tag}-1`, tmp), worker(url, `${tag}-2`, tmp), worker(url, `${tag}-2`, tmp)]);
+  // One process per worker, on three queues: 1, 2 and 4 workers (4 oversubscribe these 2 cores, as asked).
+  const counts = [1, 2, 4];
+  const workers = await Promise.all(counts.flatMap((n) => Array.from({ length: n }, () => worker(url, `${tag}-${n}`, tmp))));
   const scenarios: Scenario[] = [
     { name: 'local, 1 thread', threads: 1 }, { name: 'queue, 1 worker', queue: `${tag}-1`, threads: 1 },
     { name: 'local, 2 threads', threads: 2 }, { name: 'queue, 2 workers', queue: `${tag}-2`, threads: 2 },
+    { name: 'local, 4 threads', threads: 4 }, { name: 'queue, 4 workers', queue: `${tag}-4`, threads: 4 },
   ];
   try {
     print(scenarios, await measure(scenarios, runs, [{ n: 2, dir: single }, { n: files, dir: input }], tmp, url), files, runs);
