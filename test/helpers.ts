@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { inflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import sharp from 'sharp';
@@ -302,4 +303,33 @@ export function crc32(bytes: Uint8Array): number {
   let c = -1;
   for (const b of bytes) c = CRC_TABLE[(c ^ b) & 255]! ^ (c >>> 8);
   return (c ^ -1) >>> 0;
+}
+
+/**
+ * A 16-bit grayscale PNG's header fields and samples, inflated and unfiltered here rather than
+ * through a decoder (whose conversions could hide a wrong bit depth or byte order).
+ */
+export function decodeGrey16(bytes: Uint8Array): { depth: number; colourType: number; interlace: number; samples: Uint16Array } {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 8, width = 0, height = 0, depth = 0, colourType = -1, interlace = -1;
+  const idat: Buffer[] = [];
+  while (at < buf.length) {
+    const len = buf.readUInt32BE(at), type = buf.toString('latin1', at + 4, at + 8), body = buf.subarray(at + 8, at + 8 + len);
+    if (type === 'IHDR') { width = body.readUInt32BE(0); height = body.readUInt32BE(4); depth = body[8]!; colourType = body[9]!; interlace = body[12]!; }
+    if (type === 'IDAT') idat.push(body);
+    at += 12 + len;
+  }
+  const stride = width * 2, raw = inflateSync(Buffer.concat(idat)), rows = new Uint8Array(height * stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)]!;
+    for (let x = 0; x < stride; x++) {
+      const a = x >= 2 ? rows[y * stride + x - 2]! : 0, b = y > 0 ? rows[(y - 1) * stride + x]! : 0;
+      const c = x >= 2 && y > 0 ? rows[(y - 1) * stride + x - 2]! : 0;
+      const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][filter]!;
+      rows[y * stride + x] = (raw[y * (stride + 1) + 1 + x]! + pred) & 255;
+    }
+  }
+  const samples = Uint16Array.from({ length: width * height }, (_, i) => (rows[i * 2]! << 8) | rows[i * 2 + 1]!);
+  return { depth, colourType, interlace, samples };
 }

@@ -8,13 +8,13 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node/platform.js';
 import { kmeans } from '../../src/core/kmeans.js';
 import { qualityOf } from '../../src/core/quality.js';
+import { decodeGrey16 } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'kmeans-seg.js');
@@ -36,32 +36,11 @@ beforeAll(async () => {
 });
 afterAll(async () => { await rm(tmp, { recursive: true, force: true }); });
 
-/** The samples of a 16-bit grayscale PNG, decoded here (inflate and unfilter) rather than trusting a decoder's conversions. */
+/** The samples of the 16-bit grayscale PNG `file`, which must be 16-bit grey and not interlaced. */
 async function png16(file: string): Promise<Uint16Array> {
-  const buf = await readFile(file);
-  let at = 8, width = 0, height = 0;
-  const idat: Buffer[] = [];
-  while (at < buf.length) {
-    const len = buf.readUInt32BE(at), type = buf.toString('latin1', at + 4, at + 8), body = buf.subarray(at + 8, at + 8 + len);
-    if (type === 'IHDR') {
-      width = body.readUInt32BE(0); height = body.readUInt32BE(4);
-      expect([body[8], body[9], body[12]], 'depth 16, grey, not interlaced').toEqual([16, 0, 0]);
-    }
-    if (type === 'IDAT') idat.push(body);
-    at += 12 + len;
-  }
-  const stride = width * 2, raw = inflateSync(Buffer.concat(idat)), rows = new Uint8Array(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)]!;
-    for (let x = 0; x < stride; x++) {
-      const a = x >= 2 ? rows[y * stride + x - 2]! : 0, b = y > 0 ? rows[(y - 1) * stride + x]! : 0;
-      const c = x >= 2 && y > 0 ? rows[(y - 1) * stride + x - 2]! : 0;
-      const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][filter]!;
-      rows[y * stride + x] = (raw[y * (stride + 1) + 1 + x]! + pred) & 255;
-    }
-  }
-  return Uint16Array.from({ length: width * height }, (_, i) => (rows[i * 2]! << 8) | rows[i * 2 + 1]!);
+  const { depth, colourType, interlace, samples } = decodeGrey16(await readFile(file));
+  expect([depth, colourType, interlace], 'depth 16, grey, not interlaced').toEqual([16, 0, 0]);
+  return samples;
 }
 
 interface RegionsFile {

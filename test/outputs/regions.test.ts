@@ -6,42 +6,18 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { inflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kmeans } from '../../src/core/kmeans.js';
 import { regionMapPNG, regionMapU32, saveRegionMap } from '../../src/outputs/region-map.js';
 import { overlayRegions, regionsJSON, saveRegions } from '../../src/outputs/regions-json.js';
 import { segment } from '../../src/segment.js';
-import { expectKMeansError, image, noiseImage, ROOT, type Pixel } from '../helpers.js';
+import { decodeGrey16, expectKMeansError, image, noiseImage, ROOT, type Pixel } from '../helpers.js';
 
 let tmp: string;
 beforeAll(async () => { tmp = await mkdtemp(path.join(os.tmpdir(), 'kmeans-seg-region-outputs-')); });
 afterAll(async () => { await rm(tmp, { recursive: true, force: true }); });
 
-/** The IHDR fields and 16-bit samples of a grayscale PNG, decoded here. */
-function decode16(bytes: Uint8Array): { depth: number; colourType: number; samples: number[] } {
-  const buf = Buffer.from(bytes);
-  let at = 8, width = 0, height = 0, depth = 0, colourType = -1;
-  const idat: Buffer[] = [];
-  while (at < buf.length) {
-    const len = buf.readUInt32BE(at), type = buf.toString('latin1', at + 4, at + 8), body = buf.subarray(at + 8, at + 8 + len);
-    if (type === 'IHDR') { width = body.readUInt32BE(0); height = body.readUInt32BE(4); depth = body[8]!; colourType = body[9]!; }
-    if (type === 'IDAT') idat.push(body);
-    at += 12 + len;
-  }
-  const stride = width * 2, raw = inflateSync(Buffer.concat(idat)), rows = new Uint8Array(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)]!;
-    for (let x = 0; x < stride; x++) {
-      const a = x >= 2 ? rows[y * stride + x - 2]! : 0, b = y > 0 ? rows[(y - 1) * stride + x]! : 0;
-      const c = x >= 2 && y > 0 ? rows[(y - 1) * stride + x - 2]! : 0;
-      const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-      rows[y * stride + x] = (raw[y * (stride + 1) + 1 + x]! + [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][filter]!) & 255;
-    }
-  }
-  return { depth, colourType, samples: Array.from({ length: width * height }, (_, i) => (rows[i * 2]! << 8) | rows[i * 2 + 1]!) };
-}
 
 describe('region outputs', () => {
   const img = noiseImage(50, 30, 4, 4, 0.1); // transparent pixels too: they get the region count
@@ -51,15 +27,15 @@ describe('region outputs', () => {
     const r = await kmeans(img, options);
     const g = r.regions();
     expect(Array.from(g.map)).toContain(g.regions.length); // transparent pixels
-    const png = decode16(await regionMapPNG(r));
+    const png = decodeGrey16(await regionMapPNG(r));
     expect([png.depth, png.colourType]).toEqual([16, 0]);
-    expect(png.samples).toEqual(Array.from(g.map));
+    expect(Array.from(png.samples)).toEqual(Array.from(g.map));
     const raw = regionMapU32(r);
     expect(raw.length).toBe(50 * 30 * 4);
     expect(Array.from({ length: 50 * 30 }, (_, p) => raw.readUInt32LE(p * 4))).toEqual(Array.from(g.map));
     await saveRegionMap(r, path.join(tmp, 'm.png'));
     await saveRegionMap(r, path.join(tmp, 'm.u32'));
-    expect(decode16(await readFile(path.join(tmp, 'm.png'))).samples).toEqual(png.samples);
+    expect(decodeGrey16(await readFile(path.join(tmp, 'm.png'))).samples).toEqual(png.samples);
     expect(await readFile(path.join(tmp, 'm.u32'))).toEqual(raw);
   });
 
