@@ -11,7 +11,7 @@
 // centroid index on ties; a point's cost enters the inertia as floor(d * 256) so that the f64 sums are
 // integers, exact, and therefore independent of summation order, thread count and histogramming.
 
-import { UNASSIGNED, addOutcome, foldBanks, high, weightOf } from './common';
+import { UNASSIGNED, addOutcome, dist4, foldBanks, high, nearer, weightOf } from './common';
 
 // Centroids arrive pre-splatted by the host: centroid j is four v128 (x x x x, y y y y, z z z z, and
 // j j j j as i32) at cPtr + j * 64, so the inner loop is four loads and no shuffles, and keeps no index
@@ -125,23 +125,17 @@ let nearSecA: v128 = i32x4.splat(0), nearSecB: v128 = i32x4.splat(0);
 @inline
 function nearest8(xa: v128, xb: v128, ya: v128, yb: v128, za: v128, zb: v128, cPtr: usize, k: i32, second: bool): void {
   let cx = v128.load(cPtr), cy = v128.load(cPtr, 16), cz = v128.load(cPtr, 32);
-  let ax = f32x4.sub(xa, cx), ay = f32x4.sub(ya, cy), az = f32x4.sub(za, cz);
-  let bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
-  let bestA = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
-  let bestB = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+  let bestA = dist4(xa, ya, za, cx, cy, cz), bestB = dist4(xb, yb, zb, cx, cy, cz);
   let idxA = i32x4.splat(0), idxB = i32x4.splat(0);
   let secA = i32x4.splat(INFINITY_BITS), secB = i32x4.splat(INFINITY_BITS);
   let c = cPtr;
   for (let jj = 1; jj < k; jj++) {
     c += CENTROID_BYTES;
     cx = v128.load(c); cy = v128.load(c, 16); cz = v128.load(c, 32);
-    ax = f32x4.sub(xa, cx); ay = f32x4.sub(ya, cy); az = f32x4.sub(za, cz);
-    bx = f32x4.sub(xb, cx); by = f32x4.sub(yb, cy); bz = f32x4.sub(zb, cz);
-    const da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
-    const db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+    const da = dist4(xa, ya, za, cx, cy, cz), db = dist4(xb, yb, zb, cx, cy, cz);
     const j = v128.load(c, 48);
-    idxA = i32x4.max_s(idxA, v128.and(j, i32x4.lt_s(da, bestA)));
-    idxB = i32x4.max_s(idxB, v128.and(j, i32x4.lt_s(db, bestB)));
+    idxA = nearer(idxA, j, da, bestA);
+    idxB = nearer(idxB, j, db, bestB);
     if (second) {
       secA = i32x4.min_s(secA, i32x4.max_s(bestA, da));
       secB = i32x4.min_s(secB, i32x4.max_s(bestB, db));
@@ -309,10 +303,8 @@ function assignPass<T>(
         // One label for all eight, as for neighbouring colours of a sorted histogram: its record is splatted.
         const c = cPtr + (<usize>l0 << 6);
         const cx = v128.load(c), cy = v128.load(c, 16), cz = v128.load(c, 32);
-        const ax = f32x4.sub(xa, cx), ay = f32x4.sub(ya, cy), az = f32x4.sub(za, cz);
-        const bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
-        da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
-        db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+        da = dist4(xa, ya, za, cx, cy, cz);
+        db = dist4(xb, yb, zb, cx, cy, cz);
       } else {
         // Gathered lane by lane from the records of their labels.
         const l1 = <i32>i16x8.extract_lane_u(old, 1), l2 = <i32>i16x8.extract_lane_u(old, 2), l3 = <i32>i16x8.extract_lane_u(old, 3);
@@ -321,14 +313,12 @@ function assignPass<T>(
         cx = v128.load32_lane(cPtr + (<usize>(l1) << 6), cx, 1); cy = v128.load32_lane(cPtr + (<usize>(l1) << 6), cy, 1, 16); cz = v128.load32_lane(cPtr + (<usize>(l1) << 6), cz, 1, 32);
         cx = v128.load32_lane(cPtr + (<usize>(l2) << 6), cx, 2); cy = v128.load32_lane(cPtr + (<usize>(l2) << 6), cy, 2, 16); cz = v128.load32_lane(cPtr + (<usize>(l2) << 6), cz, 2, 32);
         cx = v128.load32_lane(cPtr + (<usize>(l3) << 6), cx, 3); cy = v128.load32_lane(cPtr + (<usize>(l3) << 6), cy, 3, 16); cz = v128.load32_lane(cPtr + (<usize>(l3) << 6), cz, 3, 32);
-        const ax = f32x4.sub(xa, cx), ay = f32x4.sub(ya, cy), az = f32x4.sub(za, cz);
-        da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
+        da = dist4(xa, ya, za, cx, cy, cz);
         cx = v128.load32_zero(cPtr + (<usize>(l4) << 6)); cy = v128.load32_zero(cPtr + (<usize>(l4) << 6), 16); cz = v128.load32_zero(cPtr + (<usize>(l4) << 6), 32);
         cx = v128.load32_lane(cPtr + (<usize>(l5) << 6), cx, 1); cy = v128.load32_lane(cPtr + (<usize>(l5) << 6), cy, 1, 16); cz = v128.load32_lane(cPtr + (<usize>(l5) << 6), cz, 1, 32);
         cx = v128.load32_lane(cPtr + (<usize>(l6) << 6), cx, 2); cy = v128.load32_lane(cPtr + (<usize>(l6) << 6), cy, 2, 16); cz = v128.load32_lane(cPtr + (<usize>(l6) << 6), cz, 2, 32);
         cx = v128.load32_lane(cPtr + (<usize>(l7) << 6), cx, 3); cy = v128.load32_lane(cPtr + (<usize>(l7) << 6), cy, 3, 16); cz = v128.load32_lane(cPtr + (<usize>(l7) << 6), cz, 3, 32);
-        const bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
-        db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+        db = dist4(xb, yb, zb, cx, cy, cz);
       }
       const pa = proven(boundPtr + o, da, checkDrift), pb = proven(boundPtr + o + 16, db, checkDrift);
       const sure = i32x4.bitmask(pa) | (i32x4.bitmask(pb) << 4);

@@ -35,3 +35,23 @@ export function weightOf(wPtr: usize, i: i32): f64 {
 export function high(v: v128): v128 {
   return i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
 }
+
+/**
+ * The f32 squared distances of four points (x, y, z) to a centroid (cx, cy, cz): ((dx*dx + dy*dy) +
+ * dz*dz), the operations and order of the TS twin (kernel/f32.ts). Every 3-D kernel measures with it.
+ */
+@inline
+export function dist4(x: v128, y: v128, z: v128, cx: v128, cy: v128, cz: v128): v128 {
+  const dx = f32x4.sub(x, cx), dy = f32x4.sub(y, cy), dz = f32x4.sub(z, cz);
+  return f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz));
+}
+
+/**
+ * The running nearest index of four points: j where d is strictly below best, else idx, so a tie
+ * keeps the lower index. Distances are never negative nor NaN, so their bits compare as i32; and as
+ * each j exceeds every index before it, max(idx, j & closer) selects.
+ */
+@inline
+export function nearer(idx: v128, j: v128, d: v128, best: v128): v128 {
+  return i32x4.max_s(idx, v128.and(j, i32x4.lt_s(d, best)));
+}

@@ -11,7 +11,7 @@
 // The inertia stays floor(d * 256) * w of each point's own f32 distance: a leaf owned by a centroid
 // that has not moved reuses the cost it summed when that centroid last had these bits.
 
-import { UNASSIGNED, addOutcome, high } from './common';
+import { UNASSIGNED, addOutcome, dist4, high, nearer } from './common';
 import {
   H_CENTRES, H_CENTROIDS, H_K, H_SLACK, H_LABELS, H_LEAF_BASE, H_LEAVES, H_LIST, H_LIST_STRIDE, H_NODES, H_UNIT_FIRST, H_UNIT_LEVEL,
   H_VERSIONS, H_W, H_X, H_Y, H_Z, LEAF_BYTES, L_COST, L_COST_OWNER, L_COST_VERSION, L_OWNER, L_SUMS, MIXED,
@@ -215,10 +215,8 @@ function costTo(s: usize, e: usize, z: u32): f64 {
   for (let i = s; i < e; i += 8) {
     const o = i << 2;
     lanes(i, e);
-    const ax = f32x4.sub(v128.load(gX + o), cx), ay = f32x4.sub(v128.load(gY + o), cy), az = f32x4.sub(v128.load(gZ + o), cz);
-    const bx = f32x4.sub(v128.load(gX + o, 16), cx), by = f32x4.sub(v128.load(gY + o, 16), cy), bz = f32x4.sub(v128.load(gZ + o, 16), cz);
-    const da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
-    const db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+    const da = dist4(v128.load(gX + o), v128.load(gY + o), v128.load(gZ + o), cx, cy, cz);
+    const db = dist4(v128.load(gX + o, 16), v128.load(gY + o, 16), v128.load(gZ + o, 16), cx, cy, cz);
     acc = f64x2.add(acc, costOf8(v128.and(da, validA), v128.and(db, validB), o));
   }
   return f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
@@ -252,21 +250,15 @@ let nearIdxA: v128 = i32x4.splat(0), nearIdxB: v128 = i32x4.splat(0);
 function nearestOf(xa: v128, xb: v128, ya: v128, yb: v128, za: v128, zb: v128, list: usize, count: i32): void {
   let c = gC + (<usize>load<u16>(list) << 6);
   let cx = v128.load(c), cy = v128.load(c, 16), cz = v128.load(c, 32);
-  let ax = f32x4.sub(xa, cx), ay = f32x4.sub(ya, cy), az = f32x4.sub(za, cz);
-  let bx = f32x4.sub(xb, cx), by = f32x4.sub(yb, cy), bz = f32x4.sub(zb, cz);
-  let bestA = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
-  let bestB = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+  let bestA = dist4(xa, ya, za, cx, cy, cz), bestB = dist4(xb, yb, zb, cx, cy, cz);
   let idxA = v128.load(c, 48), idxB = idxA;
   for (let q = 1; q < count; q++) {
     c = gC + (<usize>load<u16>(list + (<usize>q << 1)) << 6);
     cx = v128.load(c); cy = v128.load(c, 16); cz = v128.load(c, 32);
-    ax = f32x4.sub(xa, cx); ay = f32x4.sub(ya, cy); az = f32x4.sub(za, cz);
-    bx = f32x4.sub(xb, cx); by = f32x4.sub(yb, cy); bz = f32x4.sub(zb, cz);
-    const da = f32x4.add(f32x4.add(f32x4.mul(ax, ax), f32x4.mul(ay, ay)), f32x4.mul(az, az));
-    const db = f32x4.add(f32x4.add(f32x4.mul(bx, bx), f32x4.mul(by, by)), f32x4.mul(bz, bz));
+    const da = dist4(xa, ya, za, cx, cy, cz), db = dist4(xb, yb, zb, cx, cy, cz);
     const j = v128.load(c, 48);
-    idxA = i32x4.max_s(idxA, v128.and(j, i32x4.lt_s(da, bestA)));
-    idxB = i32x4.max_s(idxB, v128.and(j, i32x4.lt_s(db, bestB)));
+    idxA = nearer(idxA, j, da, bestA);
+    idxB = nearer(idxB, j, db, bestB);
     bestA = i32x4.min_s(bestA, da);
     bestB = i32x4.min_s(bestB, db);
   }

@@ -46,12 +46,27 @@ function nonZero16(at: usize): i32 {
     | (i32x4.bitmask(i32x4.ne(v128.load(at, 48), zero)) << 12);
 }
 
+/** Add a group's 16 entries of a second table (at `from`) into the first (at `at`), and zero them there. */
+@inline
+function mergeGroup(at: usize, from: usize): void {
+  const zero = i32x4.splat(0);
+  v128.store(at, i32x4.add(v128.load(at), v128.load(from)));
+  v128.store(at, i32x4.add(v128.load(at, 16), v128.load(from, 16)), 16);
+  v128.store(at, i32x4.add(v128.load(at, 32), v128.load(from, 32)), 32);
+  v128.store(at, i32x4.add(v128.load(at, 48), v128.load(from, 48)), 48);
+  v128.store(from, zero); v128.store(from, zero, 16); v128.store(from, zero, 32); v128.store(from, zero, 48);
+}
+
 /**
  * The colours of groups [g0, g1) (a multiple of 16 each) in ascending key order: each one's key and
  * count go to keysPtr and countsPtr, and its table entry becomes its index (first + its place).
- * Returns how many were written (at most 16 per flagged group). The flags stay, for clearColours.
+ * With a second table (table2Ptr, 0 for none: a second thread counted into it), each flagged
+ * group's entries there are added in first and zeroed, so only the groups a picture touched merge.
+ * With `zeroed` set, the entries become 0 instead (while their lines are in the cache), so that
+ * clearColours need not come back to them. Returns how many were written (at most 16 per flagged
+ * group). The flags stay, for clearColours.
  */
-export function collectColours(tablePtr: usize, flagsPtr: usize, g0: i32, g1: i32, first: i32, keysPtr: usize, countsPtr: usize): i32 {
+export function collectColours(tablePtr: usize, flagsPtr: usize, g0: i32, g1: i32, first: i32, keysPtr: usize, countsPtr: usize, table2Ptr: usize, zeroed: i32): i32 {
   let j = 0;
   const zero = i8x16.splat(0);
   for (let g = g0; g < g1; g += 16) {
@@ -60,12 +75,13 @@ export function collectColours(tablePtr: usize, flagsPtr: usize, g0: i32, g1: i3
       const key = <u32>(g + ctz(flagged)) << 4;
       flagged &= flagged - 1;
       const at = tablePtr + (<usize>slotOf(key) << 2);
+      if (table2Ptr) mergeGroup(at, table2Ptr + (<usize>slotOf(key) << 2));
       for (let m = nonZero16(at); m; m &= m - 1) {
         const e = ctz(m);
         const entry = at + (<usize>e << 2);
         store<u32>(keysPtr + (<usize>j << 2), key + <u32>e);
         store<u32>(countsPtr + (<usize>j << 2), load<u32>(entry));
-        store<u32>(entry, first + j);
+        store<u32>(entry, zeroed ? 0 : first + j);
         j++;
       }
     }
@@ -103,9 +119,11 @@ export function labelColours(pixPtr: usize, n: i32, mapPtr: usize, width: i32, k
 
 /**
  * Zero what a histogram wrote, as its flags tell: each flagged group's 16 table entries and, for a
- * label map of `width` bytes an entry (0: none), the same slots' map bytes; then the flags.
+ * label map of `width` bytes an entry (0: none), the same slots' map bytes, and (table2Ptr, 0 for
+ * none) a second table's that no collectColours merged; then the flags. The table's own entries
+ * only with `tableToo` (collectColours may have zeroed them; a label map of u32 entries is the table).
  */
-export function clearColours(tablePtr: usize, flagsPtr: usize, width: i32): void {
+export function clearColours(tablePtr: usize, flagsPtr: usize, width: i32, table2Ptr: usize, tableToo: i32): void {
   const zero = i8x16.splat(0);
   for (let g = 0; g < (1 << 20); g += 16) {
     const f = v128.load(flagsPtr + <usize>g);
@@ -114,10 +132,16 @@ export function clearColours(tablePtr: usize, flagsPtr: usize, width: i32): void
     for (let flagged = i8x16.bitmask(i8x16.ne(f, zero)); flagged; flagged &= flagged - 1) {
       const slot = <usize>slotOf(<u32>(g + ctz(flagged)) << 4);
       const at = tablePtr + (slot << 2);
-      v128.store(at, zero);
-      v128.store(at, zero, 16);
-      v128.store(at, zero, 32);
-      v128.store(at, zero, 48);
+      if (tableToo) {
+        v128.store(at, zero);
+        v128.store(at, zero, 16);
+        v128.store(at, zero, 32);
+        v128.store(at, zero, 48);
+      }
+      if (table2Ptr) {
+        const at2 = table2Ptr + (slot << 2);
+        v128.store(at2, zero); v128.store(at2, zero, 16); v128.store(at2, zero, 32); v128.store(at2, zero, 48);
+      }
       if (width == 1 || width == 2) {
         const map = tablePtr + slot * <usize>width;
         v128.store(map, zero);

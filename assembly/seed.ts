@@ -7,7 +7,7 @@
 //
 // Potentials are sums of integers (floor(d * 256) * w), exact in any order, the TS twin's bit for bit.
 
-import { high } from './common';
+import { dist4, high } from './common';
 import {
   H_BLOCKS, H_BLOCK_COUNT, H_BLOCK_W, H_CHECKS, H_CLOSEST, H_INV, H_N, H_NODES, H_PERM, H_TOP, H_W, H_X, H_Y, H_Z,
   NODE_BYTES, N_END, N_FIRST, N_HI, N_LO, N_MAX_CLOSEST, N_POT, field,
@@ -35,8 +35,7 @@ export function seedFlat(
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const dx = f32x4.sub(v128.load(xPtr + o), vx), dy = f32x4.sub(v128.load(yPtr + o), vy), dz = f32x4.sub(v128.load(zPtr + o), vz);
-    const d = f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz));
+    const d = dist4(v128.load(xPtr + o), v128.load(yPtr + o), v128.load(zPtr + o), vx, vy, vz);
     const old = v128.load(closestPtr + o);
     const m = f32x4.pmin(d, old); // old < d ? old : d
     const w = wPtr ? v128.load(wPtr + o) : i32x4.splat(1);
@@ -197,8 +196,7 @@ function seedLeaf(s: usize, e: usize, mode: i32): f64 {
   for (let i = s; i < e; i += 4) {
     const o = i << 2;
     const valid = i32x4.lt_s(iota, i32x4.splat(<i32>(e - i)));
-    const dx = f32x4.sub(v128.load(sX + o), vx), dy = f32x4.sub(v128.load(sY + o), vy), dz = f32x4.sub(v128.load(sZ + o), vz);
-    const d = f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz));
+    const d = dist4(v128.load(sX + o), v128.load(sY + o), v128.load(sZ + o), vx, vy, vz);
     const old = v128.load(sClosest + o);
     const m = v128.bitselect(f32x4.pmin(d, old), old, valid);
     const w = sW ? v128.load(sW + o) : i32x4.splat(1);

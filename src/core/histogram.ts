@@ -21,7 +21,7 @@ export interface Histogram {
   /** Whether some pixel's alpha is below 255 (so a result must keep the alpha channel). */
   translucent: boolean;
   /** Maps slotOf(key) to the colour's index in keys; valid until release() or labelPixels(). */
-  table: Uint32Array;
+  readonly table: Uint32Array;
   /** Bytes per entry of the dense label map labelPixels laid over the table (0: none yet), for release(). */
   mapWidth: 0 | 1 | 2 | 4;
   /** The engine whose table this is, if any: labelPixels runs its loop there too. */
@@ -72,6 +72,11 @@ export const slotOf = (key: number): number => {
 export interface HistogramEngine {
   /** The engine's table of 2^24 u32, zero wherever clear() has been through. */
   table(): Uint32Array;
+  /**
+   * The table with each of `keys`' entries set to its index (collect may leave them zero: the
+   * label stage needs no index, and clearing then costs one cache line a group instead of two).
+   */
+  indexTable(keys: Uint32Array): Uint32Array;
   /** Count the pixels' colours into table(), flagging their groups. */
   count(words: Uint32Array): Coverage;
   /** The counted colours, as collectColours does. */
@@ -114,8 +119,11 @@ function engineHistogram(words: Uint32Array, engine: HistogramEngine): Histogram
   try {
     const { transparent, translucent } = engine.count(words);
     const { keys, counts } = engine.collect();
+    let table: Uint32Array | undefined;
     return {
-      keys, counts, n: keys.length, opaque: words.length - transparent, translucent, table: engine.table(), mapWidth: 0, engine,
+      keys, counts, n: keys.length, opaque: words.length - transparent, translucent, mapWidth: 0, engine,
+      // Indexed on first use only (the pixel path's points, say): the label stage does without.
+      get table() { return (table ??= engine.indexTable(keys)); },
       release() { engine.clear(this.mapWidth, keys); },
     };
   } catch (err) {
@@ -242,10 +250,10 @@ export function labelPixels(
   data: Uint8Array | Uint8ClampedArray, pixels: number, h: Histogram, colourLabels: Uint16Array, k: number,
   out: Uint8Array | Uint16Array | Uint32Array,
 ): void {
-  const table = h.table;
   const words = pixelWords(data, pixels);
   h.mapWidth = out.BYTES_PER_ELEMENT as 1 | 2 | 4;
   if (h.engine && !(out instanceof Uint32Array)) { h.engine.label(words, h.keys, colourLabels, k, out); return; }
+  const table = h.table;
   // Writing the map overwrites table entries, but nothing reads them after this.
   const map = out instanceof Uint8Array ? new Uint8Array(table.buffer, table.byteOffset, TABLE_SIZE)
     : out instanceof Uint16Array ? new Uint16Array(table.buffer, table.byteOffset, TABLE_SIZE)

@@ -88,9 +88,10 @@ export interface Kernel {
   open(points: Points, k: number, threads?: number): KernelSession;
   /**
    * The histogram's per-pixel loops run in this backend (the wasm kernel, over its memory), or null
-   * or absent where core/histogram.ts runs its own TS loops. Same counts and labels either way.
+   * or absent where core/histogram.ts runs its own TS loops. Same counts and labels either way, on
+   * any number of `threads` (the most its loops may use, 1 by default).
    */
-  histogramEngine?(): HistogramEngine | null;
+  histogramEngine?(threads?: number): HistogramEngine | null;
 }
 
 /** Pixels that share a label share this sentinel before the first pass: no real label equals it for k < 65536. */

@@ -150,14 +150,16 @@ describe('the fixed part of the memory map', () => {
       { name: 'control block', start: CONTROL_BYTE, bytes: (JOBS + MAX_THREADS * JOB_INTS) * 4 },
       { name: 'histogram table', start: HISTOGRAM.table, bytes: (1 << 24) * 4 },
       { name: 'histogram seen', start: HISTOGRAM.seen, bytes: (1 << 21) * 4 },
-      { name: 'pixel slice', start: HISTOGRAM.slice, bytes: HISTOGRAM.slicePixels * 4 },
-      { name: 'label slice', start: HISTOGRAM.labelSlice, bytes: HISTOGRAM.slicePixels * 2 },
+      { name: 'pixel slice', start: HISTOGRAM.slice, bytes: HISTOGRAM.threadedSlicePixels * 4 },
+      { name: 'label slice', start: HISTOGRAM.labelSlice, bytes: HISTOGRAM.threadedSlicePixels * 2 },
+      { name: 'histogram flags', start: HISTOGRAM.flags, bytes: 1 << 20 },
+      { name: 'second table', start: HISTOGRAM.table2, bytes: (1 << 24) * 4 },
     ];
     expect(overlaps(fixed)).toEqual([]);
     for (const r of fixed.slice(0, 5)) expect(r.start + r.bytes, r.name).toBeLessThanOrEqual(DATA_BYTE);
     for (const r of fixed.slice(5)) expect(r.start + r.bytes, r.name).toBeLessThanOrEqual(HISTOGRAM.end);
     expect(HISTOGRAM.table).toBe(DATA_BYTE);
-    for (const p of [DATA_BYTE, HISTOGRAM.seen, HISTOGRAM.slice, HISTOGRAM.labelSlice, HISTOGRAM.end]) expect(p % 16).toBe(0);
+    for (const p of [DATA_BYTE, HISTOGRAM.seen, HISTOGRAM.slice, HISTOGRAM.labelSlice, HISTOGRAM.flags, HISTOGRAM.table2, HISTOGRAM.end]) expect(p % 16).toBe(0);
   });
 });
 

@@ -3,12 +3,37 @@
  * memory.ts). Same counts, order and labels as core/histogram.ts's TS loops.
  */
 import { clearColours, clearKeys, collectColours, slotOf, type Colours, type Coverage, type HistogramEngine } from '../../core/histogram.js';
-import { HISTOGRAM, OUT_BYTE, ensureBytes } from './memory.js';
+import type { Job } from '../pool/thread-pool.js';
+import { HISTOGRAM, HIST_COUNT_JOB, HIST_LABEL_JOB, OUT_BYTE, OUT_STRIDE, ensureBytes } from './memory.js';
 import type { WasmExports } from './module.js';
 
 /** The loops the engine needs; the per-colour ones run as TS over the kernel's memory when absent. */
 export type HistogramLoops = Required<Pick<WasmExports, 'countColours' | 'labelColours'>>
   & Pick<WasmExports, 'collectColours' | 'fillLabelMap' | 'clearColours'>;
+
+/** How the engine reaches the kernel's threads: the kernel sets `threads` before each histogram. */
+export interface EngineRunner {
+  /** Threads the next histogram may use: 1 runs every loop here. */
+  threads: number;
+  /** Images below this many pixels run on one thread (waking the others costs more); default THREADED_MIN_PIXELS. */
+  minPixels?: number;
+  /** Run jobs[i] on thread i (jobs[0] on this one), sharing their chunks; returns when all are done. */
+  run(jobs: Job[]): void;
+}
+
+/** Below this many pixels an image's loops run on one thread: waking the others costs more. */
+export const THREADED_MIN_PIXELS = 1 << 20;
+/** Pixels a thread labels at a time (a multiple of 64: no two threads write one line of labels). */
+const LABEL_CHUNK = 1 << 14;
+/** Pixels a thread counts at a time, into its own table (so which thread takes which chunk cannot matter). */
+const COUNT_CHUNK = 1 << 18;
+/** Threads that count at most, each into a table of its own (HISTOGRAM has two); 1 keeps the count on this thread. */
+const MAX_COUNT_THREADS = 2;
+
+/** A histogram job: the fields its kind uses (memory.ts), every other one 0. */
+function histJob(fields: Partial<Job> & Pick<Job, 'kind' | 'x' | 'n' | 'chunk' | 'c' | 'k' | 'labels' | 'out'>): Job {
+  return { y: 0, z: 0, w: 0, u: 0, v: 0, sums: 0, dims: 0, bounds: 0, pass: 0, closest: 0, blocks: 0, ...fields };
+}
 
 /** Flag groups collected a call: at most 16 colours each, so 2^20 keys and counts, what HISTOGRAM.seen holds. */
 const COLLECT_GROUPS = 1 << 16;
@@ -17,11 +42,16 @@ const COLLECT_GROUPS = 1 << 16;
  * The engine over `memory`'s histogram region, or null when the memory cannot grow to hold it.
  * Earlier sessions may have written below the memory's present end: that part of the region is
  * zeroed (fresh pages are zero already, and stay out of the resident set until a picture touches them).
- * One thread: a second one, with a table of its own to merge, was slower, as the loops wait on memory.
- * The per-pixel loops copy the pixels (and the labels back) a slice at a time.
+ * The per-pixel loops copy the pixels (and the labels back) a slice at a time. On the runner's
+ * threads (large images), the labels are shared by chunks of pixels (lookups: the same bits on any
+ * split), and the count over two threads at most, each counting the chunks it takes into a table of
+ * its own: collect adds the second table into the first only in the groups the flags name (merging
+ * whole tables was slower than one thread). Counts are integers: the same on any split. Splitting
+ * the table into ranges that each thread counts over the whole slice was slower even on one thread
+ * (measured 2026-12-01: the branch-free range test cost more than it saved).
  */
-export function openHistogramEngine(memory: WebAssembly.Memory, loops: HistogramLoops): HistogramEngine | null {
-  const { table, slice: slicePtr, labelSlice: labelSlicePtr, flags, slicePixels: SLICE, end } = HISTOGRAM;
+export function openHistogramEngine(memory: WebAssembly.Memory, loops: HistogramLoops, runner?: EngineRunner): HistogramEngine | null {
+  const { table, end } = HISTOGRAM;
   const dirty = Math.min(memory.buffer.byteLength, end) - table;
   try {
     ensureBytes(memory, end);
@@ -29,56 +59,119 @@ export function openHistogramEngine(memory: WebAssembly.Memory, loops: Histogram
     return null;
   }
   if (dirty > 0) new Uint8Array(memory.buffer, table, dirty).fill(0);
-  const tableView = () => new Uint32Array(memory.buffer, table, 1 << 24);
-  const flagView = () => new Uint8Array(memory.buffer, flags, 1 << 20);
-  /** Copy `from` into the pixel slice, s at a time, and run `each` on every slice. */
-  const sliced = (from: Uint32Array, each: (s: number, m: number) => void): void => {
-    const into = new Uint32Array(memory.buffer, slicePtr, SLICE);
-    for (let s = 0; s < from.length; s += SLICE) {
-      const m = Math.min(SLICE, from.length - s);
-      into.set(from.subarray(s, s + m));
-      each(s, m);
-    }
-  };
+  const state: EngineState = { memory, loops, runner, split: false, tableDirty: false };
   return {
-    table: tableView,
-    count: (words: Uint32Array): Coverage => {
-      const outs = new Uint32Array(memory.buffer, OUT_BYTE, 2);
-      outs[0] = 0; // transparent pixels
-      outs[1] = 0xffffffff; // every pixel ANDed
-      sliced(words, (_, m) => loops.countColours(slicePtr, m, table, flags, OUT_BYTE));
-      return { transparent: outs[0]!, translucent: outs[1]! >>> 24 !== 255 };
+    table: () => tableView(memory),
+    indexTable: (keys: Uint32Array): Uint32Array => {
+      const view = tableView(memory);
+      for (let i = 0; i < keys.length; i++) view[slotOf(keys[i]!)] = i;
+      state.tableDirty = true;
+      return view;
     },
-    collect: (): Colours => (loops.collectColours ? collect(memory, loops.collectColours) : collectColours(tableView(), flagView())),
+    count: (words: Uint32Array): Coverage => countPixels(state, words),
+    collect: (): Colours => {
+      if (!loops.collectColours) return collectColours(tableView(memory), flagView(memory)); // leaves the indices: the table stays dirty
+      // Zeroed as read when the wasm clear follows (it then skips the table's lines; the TS one clears all).
+      const zeroed = loops.clearColours ? 1 : 0;
+      const colours = collect(memory, loops.collectColours, state.split ? HISTOGRAM.table2 : 0, zeroed);
+      state.split = false;
+      state.tableDirty = !zeroed;
+      return colours;
+    },
     label: (words: Uint32Array, keys: Uint32Array, colourLabels: Uint16Array, k: number, out: Uint8Array | Uint16Array): void => {
-      const width = out.BYTES_PER_ELEMENT;
-      const labels = width === 1 ? new Uint8Array(memory.buffer, labelSlicePtr, SLICE) : new Uint16Array(memory.buffer, labelSlicePtr, SLICE);
-      fillMap(memory, loops, keys, colourLabels, width);
-      sliced(words, (s, m) => {
-        loops.labelColours(slicePtr, m, table, width, k, labelSlicePtr);
-        out.set(labels.subarray(0, m), s);
-      });
+      fillMap(memory, loops, keys, colourLabels, out.BYTES_PER_ELEMENT);
+      labelSlices(state, words, k, out);
     },
     clear: (width: 0 | 1 | 2 | 4, keys?: Uint32Array): void => {
-      if (loops.clearColours) loops.clearColours(table, flags, width);
-      else if (keys) clearKeys(tableView(), keys, width, flagView()); // sparse colours: far fewer stores than whole groups
-      else clearColours(tableView(), flagView(), width);
+      const { flags, table2 } = HISTOGRAM;
+      // A split count always has the wasm loops (countPixels checks): its second table is cleared here too.
+      if (loops.clearColours) loops.clearColours(table, flags, width, state.split ? table2 : 0, state.tableDirty || width === 4 ? 1 : 0);
+      else if (keys) clearKeys(tableView(memory), keys, width, flagView(memory)); // sparse colours: far fewer stores than whole groups
+      else clearColours(tableView(memory), flagView(memory), width);
+      state.split = false;
+      state.tableDirty = false;
     },
   };
+}
+
+/** An engine's memory, loops and threads; whether its second table holds unmerged counts, and its first anything but zeros and a label map. */
+interface EngineState { memory: WebAssembly.Memory; loops: HistogramLoops; runner: EngineRunner | undefined; split: boolean; tableDirty: boolean }
+
+const tableView = (memory: WebAssembly.Memory) => new Uint32Array(memory.buffer, HISTOGRAM.table, 1 << 24);
+const flagView = (memory: WebAssembly.Memory) => new Uint8Array(memory.buffer, HISTOGRAM.flags, 1 << 20);
+
+/** Threads for an image of `pixels` (1 below the runner's threshold), and the slice size they take. */
+function threadsFor(runner: EngineRunner | undefined, pixels: number): { t: number; size: number } {
+  const t = runner && pixels >= (runner.minPixels ?? THREADED_MIN_PIXELS) ? runner.threads : 1;
+  return { t, size: t === 1 ? HISTOGRAM.slicePixels : HISTOGRAM.threadedSlicePixels };
+}
+
+/** Copy `from` into the pixel slice, `size` at a time, and run `each` on every slice. */
+function sliced(memory: WebAssembly.Memory, from: Uint32Array, size: number, each: (s: number, m: number) => void): void {
+  const into = new Uint32Array(memory.buffer, HISTOGRAM.slice, size);
+  for (let s = 0; s < from.length; s += size) {
+    const m = Math.min(size, from.length - s);
+    into.set(from.subarray(s, s + m));
+    each(s, m);
+  }
+}
+
+/** The count: on this thread, or split over two (each its own table and outcome slot, summed here). */
+function countPixels(state: EngineState, words: Uint32Array): Coverage {
+  const { memory, loops, runner } = state;
+  const { table, table2, flags, slice } = HISTOGRAM;
+  const threads = threadsFor(runner, words.length);
+  // Two tables at most; merging needs the wasm collect and its clear.
+  const t = loops.collectColours && loops.clearColours ? Math.min(MAX_COUNT_THREADS, threads.t) : 1;
+  const outs = new Uint32Array(memory.buffer, OUT_BYTE, (t * OUT_STRIDE) / 4);
+  for (let i = 0; i < t; i++) {
+    outs[(i * OUT_STRIDE) / 4] = 0; // transparent pixels
+    outs[(i * OUT_STRIDE) / 4 + 1] = 0xffffffff; // every pixel ANDed
+  }
+  state.tableDirty = true;
+  if (t === 1) {
+    sliced(memory, words, HISTOGRAM.slicePixels, (_, m) => loops.countColours(slice, m, table, flags, OUT_BYTE));
+  } else {
+    state.split = true;
+    const jobs = [table, table2].map((c, i) => histJob({
+      kind: HIST_COUNT_JOB, x: slice, n: 0, chunk: COUNT_CHUNK, c, k: 0, labels: flags, out: OUT_BYTE + i * OUT_STRIDE,
+    }));
+    sliced(memory, words, threads.size, (_, m) => { for (const j of jobs) j.n = m; runner!.run(jobs); });
+  }
+  let transparent = 0, all = 0xffffffff;
+  for (let i = 0; i < t; i++) { transparent += outs[(i * OUT_STRIDE) / 4]!; all &= outs[(i * OUT_STRIDE) / 4 + 1]!; }
+  return { transparent, translucent: all >>> 24 !== 255 };
+}
+
+/** Each pixel's label through the map (filled already), slice by slice, on this thread or shared by chunks. */
+function labelSlices(state: EngineState, words: Uint32Array, k: number, out: Uint8Array | Uint16Array): void {
+  const { memory, loops, runner } = state;
+  const { table, slice, labelSlice } = HISTOGRAM;
+  const width = out.BYTES_PER_ELEMENT;
+  const { t, size } = threadsFor(runner, words.length);
+  const labels = width === 1 ? new Uint8Array(memory.buffer, labelSlice, size) : new Uint16Array(memory.buffer, labelSlice, size);
+  const jobs = Array.from({ length: t }, () => histJob({
+    kind: HIST_LABEL_JOB, x: slice, n: 0, chunk: LABEL_CHUNK, c: table, dims: width, k, labels: labelSlice, out: 0,
+  }));
+  sliced(memory, words, size, (s, m) => {
+    if (t === 1) loops.labelColours(slice, m, table, width, k, labelSlice);
+    else { for (const j of jobs) j.n = m; runner!.run(jobs); }
+    out.set(labels.subarray(0, m), s);
+  });
 }
 
 /**
  * collectColours through HISTOGRAM.seen, COLLECT_GROUPS at a time: each part is copied out, then
  * the parts are joined (how many colours there are is known only at the end).
  */
-function collect(memory: WebAssembly.Memory, run: NonNullable<HistogramLoops['collectColours']>): Colours {
+function collect(memory: WebAssembly.Memory, run: NonNullable<HistogramLoops['collectColours']>, table2: number, zeroed: number): Colours {
   const { table, flags, seen } = HISTOGRAM;
   const keysOut = new Uint32Array(memory.buffer, seen, COLLECT_GROUPS * 16);
   const countsOut = new Uint32Array(memory.buffer, seen + COLLECT_GROUPS * 64, COLLECT_GROUPS * 16);
   const parts: Colours[] = [];
   let n = 0;
   for (let g = 0; g < 1 << 20; g += COLLECT_GROUPS) {
-    const m = run(table, flags, g, g + COLLECT_GROUPS, n, seen, seen + COLLECT_GROUPS * 64);
+    const m = run(table, flags, g, g + COLLECT_GROUPS, n, seen, seen + COLLECT_GROUPS * 64, table2, zeroed);
     if (m > 0) parts.push({ keys: keysOut.slice(0, m), counts: countsOut.slice(0, m) });
     n += m;
   }

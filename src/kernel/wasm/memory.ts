@@ -49,21 +49,35 @@ export const GRID_BYTE = SEED_BYTE + 32;
 export const ASSIGN_JOB = 0;
 export const SEED_JOB = 1;
 export const FILTER_JOB = 2;
+/**
+ * The histogram's label loop over a slice of n pixels at `x`: through the map at `c`, `dims` bytes
+ * an entry, into the labels at `labels` (labelColours); alpha 0 gets `k`.
+ */
+export const HIST_LABEL_JOB = 3;
+/** The histogram's count over a slice of n pixels at `x` into the table at `c` (the thread's own), flags at `labels` (countColours). */
+export const HIST_COUNT_JOB = 4;
 /** Sessions lay out their data from here on (after the histogram's region, once a kernel has one). */
 export const DATA_BYTE = CONTROL_BYTE + (JOBS + MAX_THREADS * JOB_INTS) * 4 + 64;
 
-/** Pixels the histogram engine copies through wasm memory at a time. */
+/**
+ * Pixels the histogram engine copies through wasm memory at a time on one thread; and when the
+ * labels are shared over threads, where every slice waits for the slowest thread (and a sleeping
+ * worker's wake-up): fewer, larger ones.
+ */
 const SLICE = 1 << 18;
+const THREADED_SLICE = 1 << 21;
 /**
  * The histogram's region, laid out once, below every later session's data: the table (2^24 u32;
  * only the pages a picture touches become resident), the colours seen as the table hands them over
  * (up to 2^20 u32 keys, then as many counts), slices of pixels (u32) and labels (up to u16) that the
- * host copies through, and one flag byte per group of 16 keys that a picture touched.
+ * host copies through (room for a threaded slice; one thread uses the first slicePixels of it), one
+ * flag byte per group of 16 keys that a picture touched, and last a second table that a second
+ * thread counts into (untouched, so never resident, while counts run on one thread).
  */
 export const HISTOGRAM = (() => {
-  const table = DATA_BYTE, seen = table + (1 << 26), slice = seen + (1 << 23), labelSlice = slice + SLICE * 4;
-  const flags = labelSlice + SLICE * 2;
-  return { table, seen, slice, labelSlice, flags, slicePixels: SLICE, end: flags + (1 << 20) } as const;
+  const table = DATA_BYTE, seen = table + (1 << 26), slice = seen + (1 << 23), labelSlice = slice + THREADED_SLICE * 4;
+  const flags = labelSlice + THREADED_SLICE * 2, table2 = flags + (1 << 20);
+  return { table, seen, slice, labelSlice, flags, table2, slicePixels: SLICE, threadedSlicePixels: THREADED_SLICE, end: table2 + (1 << 26) } as const;
 })();
 
 /**

@@ -28,9 +28,9 @@ export interface WasmExports {
   /** The histogram's loops: in build/kmeans.wasm and kmeans-single.wasm, not in the scalar build. */
   countColours?(pix: number, n: number, table: number, flags: number, out: number): void;
   labelColours?(pix: number, n: number, map: number, width: number, k: number, out: number): void;
-  collectColours?(table: number, flags: number, g0: number, g1: number, first: number, keys: number, counts: number): number;
+  collectColours?(table: number, flags: number, g0: number, g1: number, first: number, keys: number, counts: number, table2: number, zeroed: number): number;
   fillLabelMap?(keys: number, labels: number, n: number, map: number, width: number): void;
-  clearColours?(table: number, flags: number, width: number): void;
+  clearColours?(table: number, flags: number, width: number, table2: number, tableToo: number): void;
 }
 
 export type WasmSource = WebAssembly.Module | URL | string | ArrayBuffer | Uint8Array;
@@ -42,6 +42,7 @@ export type WasmSource = WebAssembly.Module | URL | string | ArrayBuffer | Uint8
 export type WasmVariant = 'shared' | 'single';
 
 const modulePromises = new Map<WasmVariant, Promise<WebAssembly.Module>>();
+const HERE = import.meta.url;
 
 /**
  * Where the wasm lives, relative to this file both in src/ and in dist/ (siblings of build/). Each
@@ -85,7 +86,8 @@ export function compileKernel(source?: WasmSource, variant: WasmVariant = shared
   const p = (async () => {
     let bytes: Uint8Array | ArrayBuffer;
     if (source === undefined || source instanceof URL || typeof source === 'string') {
-      bytes = await readBytes(source === undefined ? defaultWasmURL(variant) : new URL(source, import.meta.url));
+      // Not `new URL(source, import.meta.url)`: webpack takes that for an asset whose name is an expression ("Critical dependency").
+      bytes = await readBytes(source === undefined ? defaultWasmURL(variant) : new URL(source, HERE));
     } else {
       bytes = source;
     }

@@ -9,7 +9,7 @@ import { UNASSIGNED, planesOf } from '../kernel.js';
 import { runChunks } from '../pool/chunks.js';
 import { JOB_FIELDS, type Job, type ThreadPool } from '../pool/thread-pool.js';
 import { BoundsTracker } from './bounds.js';
-import { openHistogramEngine } from './histogram-engine.js';
+import { openHistogramEngine, type EngineRunner } from './histogram-engine.js';
 import {
   ASSIGN_JOB, CONTROL_BYTE, DATA_BYTE, FILTER_JOB, HEADER_BYTES, HISTOGRAM, JOBS, NEXT, OUT_BYTE, OUT_STRIDE, PASS_BYTE,
   SEED_BLOCK, SEED_BYTE, SEED_JOB, ensureBytes, layoutSession, type SessionLayout,
@@ -39,6 +39,13 @@ export class WasmKernel implements Kernel {
   readonly shared: boolean;
 
   /**
+   * The most threads the histogram's count and label loops take (same bits on any number). 1: on
+   * the shared 2-core machine of 2026-12-01 (load 5-13) two threads were as often slower as faster,
+   * in interleaved A/B runs (bench/kern-ab.ts); set 2 once an idle machine measures them faster.
+   */
+  histogramThreads = 1;
+
+  /**
    * Instantiates either build: a shared memory first, a plain one when the module imports that.
    * @throws WebAssembly.LinkError when the module's imports are not a kmeans-seg kernel's.
    */
@@ -53,16 +60,34 @@ export class WasmKernel implements Kernel {
   /**
    * The histogram's counting and labelling loops in wasm (about 1.5x and 2x the TS loops at 12 MP),
    * or null where that cannot work: a build without them, or a plain memory (whose views a session's
-   * growth would detach). Its region sits below every later session's data.
+   * growth would detach). Its region sits below every later session's data. Its loops may use up to
+   * `threads` of the pool's threads (and at most histogramThreads) for the next histogram, for images
+   * of `minPixels` or more (tests lower it).
    */
-  histogramEngine(): HistogramEngine | null {
+  histogramEngine(threads = 1, minPixels?: number): HistogramEngine | null {
+    const pool = this.pool;
+    this.runner.threads = pool && !pool.broken ? Math.max(1, Math.min(threads, this.histogramThreads, pool.size + 1)) : 1;
+    this.runner.minPixels = minPixels;
     if (this.engine !== undefined) return this.engine;
     const { countColours, labelColours } = this.exports;
     if (!this.shared || !countColours || !labelColours || this.busy) return (this.engine = null);
-    this.engine = openHistogramEngine(this.memory, { ...this.exports, countColours, labelColours });
+    this.engine = openHistogramEngine(this.memory, { ...this.exports, countColours, labelColours }, this.runner);
     if (this.engine) this.dataStart = HISTOGRAM.end;
     return this.engine;
   }
+
+  /** The histogram engine's way to the threads: jobs over the pool, or here alone. */
+  private readonly runner: EngineRunner = {
+    threads: 1,
+    run: (jobs: Job[]): void => {
+      const buf = this.memory.buffer;
+      const control = new Int32Array(buf, CONTROL_BYTE, JOBS);
+      const runHere = (j: Job) => runChunks(control, JOB_FIELDS.map((f) => j[f]), this.exports, buf);
+      if (jobs.length > 1 && this.pool && !this.pool.broken) { this.pool.run(jobs, runHere); return; }
+      Atomics.store(control, NEXT, 0);
+      runHere(jobs[0]!);
+    },
+  };
 
   /**
    * A session over `points`, on up to `threads` threads (the pool's, above the work threshold).
