@@ -5,16 +5,20 @@
 import './node/platform.js';
 import { KMeansSegError } from './errors.js';
 import { inputName, isEncodedInput, resolveLimitInputPixels } from './io/decode.js';
-import { encodeSegmented, resolvePngColors, type PngColors } from './io/encode.js';
+import { resolvePngColors, type PngColors } from './io/encode.js';
 import { loadInput, type ImageInput } from './io/load-input.js';
 import { checkOutputPath, type OutputFormat, type SaveOptions } from './io/output-path.js';
 import { writeOutputFile } from './io/output-set.js';
-import { kmeans } from './core/kmeans.js';
+import { loadRoi } from './io/roi-file.js';
+import { keptOutside } from './core/roi.js';
+import { resolveWorker, runKMeans, WORKER_OPTIONS, type WorkerOption } from './node/kmeans.js';
+import { withPainters, type Unpainted } from './core/result.js';
+import { encodeResult } from './node/encode-job.js';
 import { resolveOptions, type KMeansOptions } from './core/options.js';
 import type { KMeansResult } from './types.js';
 import { checkOptionNames, checkPlainObject, invalidOption } from './validate.js';
 
-export interface SegmentOptions extends KMeansOptions {
+export interface SegmentOptions extends KMeansOptions, WorkerOption {
   /** Refuse images with more pixels (width x height, read from the header before decoding): a guard against decompression bombs. A positive integer, or false for no limit. Default 268402689 (sharp's 0x3FFF x 0x3FFF). */
   limitInputPixels?: number | false;
   /** How save() writes a PNG: 'auto' (default) indexed when the image has at most 256 distinct colours, else truecolour; 'truecolour' always RGB or RGBA. The pixels are the same either way. */
@@ -57,15 +61,23 @@ export interface SegmentResult extends KMeansResult {
 export async function segment(input: ImageInput, options: SegmentOptions = {}): Promise<SegmentResult> {
   const t0 = performance.now();
   // Every option is checked before the (possibly large) image is read.
-  resolveOptions(options, ['limitInputPixels', 'pngColors']);
+  resolveOptions(options, ['limitInputPixels', 'pngColors', ...WORKER_OPTIONS]);
+  const worker = resolveWorker(options.worker);
   const { limitInputPixels, pngColors: pngOption, ...kmeansOptions } = options;
   const pngColors = resolvePngColors(pngOption);
+  kmeansOptions.roi = await loadRoi(kmeansOptions.roi, resolveLimitInputPixels(limitInputPixels)); // a mask file, decoded before the image
   const loaded = await loadInput(input, resolveLimitInputPixels(limitInputPixels));
-  const { image, inputPath } = loaded;
+  const { inputPath } = loaded;
   const decode = performance.now() - t0;
   let result: KMeansResult;
+  let image = loaded.image;
+  let unpainted: Unpainted | null = null; // kept when a job worker ran it, to encode there too
   try {
-    result = await kmeans(image, kmeansOptions);
+    // On a job worker by default; decoded pixels come back as the worker's copy (see node/kmeans.ts).
+    const run = await runKMeans(image, kmeansOptions, { own: loaded.decoded, quality: false });
+    result = withPainters(run.unpainted);
+    image = run.image;
+    if (worker) unpainted = run.unpainted;
   } catch (error) {
     throw nameInput(error, input);
   }
@@ -78,7 +90,7 @@ export async function segment(input: ImageInput, options: SegmentOptions = {}): 
   // pixels are never painted over.
   const decoded = loaded.decoded ? new WeakRef(image.data as Uint8Array) : undefined;
   const encode = (format: OutputFormat, file: string, png: PngColors): Promise<Buffer> =>
-    encodeSegmented(result, format, file, { pngColors: png, original: decoded?.deref(), paintOver: decoded !== undefined });
+    encodeResult(unpainted, result, format, file, { pngColors: keptOutside(result.labels) ? 'truecolour' : png, original: decoded?.deref(), paintOver: decoded !== undefined });
   return {
     ...result,
     warnings,

@@ -46,7 +46,7 @@ function refusedFlags(error: unknown): Set<string> | undefined {
  *
  * @throws {KMeansSegError} ERR_BACKEND when no worker can be started, naming the flags and the cause.
  */
-export function startBatchWorker(url: URL, options: Omit<WorkerOptions, 'execArgv'>): Worker {
+export function startBatchWorker(url: URL, options: Omit<WorkerOptions, 'execArgv'>, role = 'batch worker'): Worker {
   let execArgv = accepted ?? without(process.execArgv, MAIN_ONLY);
   for (;;) {
     try {
@@ -59,7 +59,7 @@ export function startBatchWorker(url: URL, options: Omit<WorkerOptions, 'execArg
       if (next.length === execArgv.length) {
         const message = error instanceof Error ? error.message : String(error);
         throw new KMeansSegError('ERR_BACKEND',
-          `Could not start a batch worker thread (${printable(message)}) with the Node flags ${quote(execArgv.join(' '))}: ` +
+          `Could not start a ${role} thread (${printable(message)}) with the Node flags ${quote(execArgv.join(' '))}: ` +
           `run node without them, or use segment() on one thread per file`, { cause: error });
       }
       execArgv = next;

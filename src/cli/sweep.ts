@@ -11,6 +11,7 @@ import { COMMON_FLAGS, integerFlag, kmeansOptionsFrom, parseCommandLine, stringF
 import { helpLine, optionLines } from './help.js';
 import { ms, oneInput, qualityJSON, runCommand, UsageError, warn, writeOut } from './report.js';
 import { stdinOr } from './stdio.js';
+import { RunProgressView, sweepProgress } from './run-progress.js';
 
 export const DEFAULT_KS = [1, 2, 3, 4, 10, 32, 64];
 const { min: MIN_K, max: MAX_K } = OPTION_RULES.k.rule;
@@ -150,9 +151,11 @@ async function run(argv: string[]): Promise<number> {
   const files = sweepFiles(cmd.sheet, { distortion: cmd.save.distortion, cost: cmd.save.cost });
   // Every output path is checked before the image is decoded and clustered once per K.
   await checkSweepFiles(files, cmd.check);
-  const result = await sweep(stdinOr(cmd.input), cmd.options);
+  const progress = new RunProgressView(process.stderr, { silent: cmd.json }); // on a terminal only
+  const onProgress = progress.enabled ? sweepProgress(progress, cmd.options.ks) : undefined;
+  const result = await progress.during('decode', () => sweep(stdinOr(cmd.input), { ...cmd.options, onProgress }));
   const t1 = performance.now();
-  await saveSweep(result, cmd.sheet, { ...cmd.check, ...cmd.save });
+  await progress.during('encode', () => saveSweep(result, cmd.sheet, { ...cmd.check, ...cmd.save }));
   const write = performance.now() - t1;
 
   for (const w of result.warnings) warn(w);

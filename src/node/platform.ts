@@ -2,7 +2,7 @@
 // every Node-only module, so that on every Node path the kernel can read its wasm and start workers.
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { startBatchWorker } from '../batch/exec-argv.js';
 import { setPlatform } from '../platform.js';
 import { poolStarter, type SpawnWorker } from '../kernel/pool/thread-pool.js';
 import { workerEntry } from './worker-entry.js';
@@ -10,11 +10,13 @@ import { workerEntry } from './worker-entry.js';
 /** worker_threads, started from the built .js, or from a tsx shim when running the TypeScript sources. */
 const spawnNodeWorker: SpawnWorker = async (init) => {
   const url = workerEntry(import.meta.url, new URL('./pool-worker.mjs', import.meta.url), new URL('./pool-worker.js', import.meta.url));
-  const worker = new Worker(url);
+  const worker = startBatchWorker(url, {}, 'kmeans-seg kernel worker');
   worker.unref(); // an idle pool must not keep the process alive
   await new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
     worker.once('error', reject);
+    // A worker that exits before it is ready would otherwise leave this wait, and the pool, hanging.
+    worker.once('exit', (code) => reject(new Error(`the kernel worker exited (code ${code}) before it was ready`)));
     worker.postMessage(init);
   });
   return worker;

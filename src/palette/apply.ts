@@ -5,7 +5,7 @@
  */
 import { fromSrgb, type ColorSpace } from '../core/colorspace.js';
 import { buildHistogram } from '../core/histogram.js';
-import { resolveOptions, type Backend } from '../core/options.js';
+import { resolveOptions, type Backend, type KMeansOptions } from '../core/options.js';
 import { alphaOf, hasAlpha, hexOf, paintRGBA } from '../core/paint.js';
 import { histogramPoints } from '../core/points.js';
 import { pixelLabels } from '../core/result.js';
@@ -18,9 +18,15 @@ import { getKernel, type KernelChoice } from '../kernel/select.js';
 import { availableThreads } from '../platform.js';
 import type { Labels, PaletteEntry, RGBAImage } from '../types.js';
 import { checkOptionNames, checkPlainObject } from '../validate.js';
+import { resolveWorker, type WorkerOption } from '../node/kmeans.js';
+import { assignOffThread } from '../node/apply-job.js';
 import { checkPalette, readPalette, type Palette, type PaletteSource } from './parse.js';
+import { ditherLabels, type DitherSettings } from '../core/dither.js';
+import type { ResolvedRoiDither } from '../core/roi-dither-options.js';
+import { keptAlpha, paintOutside, roiRun } from '../core/roi.js';
+import { loadRoi } from '../io/roi-file.js';
 
-export interface ApplyOptions {
+export interface ApplyOptions extends WorkerOption, Pick<KMeansOptions, 'dither' | 'serpentine' | 'ditherStrength' | 'roi' | 'roiOutside'> {
   /** Space the nearest colour is measured in: 'rgb', 'linear-rgb', 'lab' or 'oklab' (see kmeans). Default: the palette's own `colorSpace` when it has one (a kmeans or segment result does, and so does the palette JSON), else 'rgb'. */
   colorSpace?: ColorSpace;
   /** `'auto'`, `'wasm'` or `'js'`: the same labels, different speed. Default `'auto'`. */
@@ -68,13 +74,15 @@ export interface ApplyResult {
 }
 
 
-const APPLY_OPTIONS = ['colorSpace', 'backend', 'threads', 'limitInputPixels'] as const;
+const APPLY_OPTIONS = ['colorSpace', 'backend', 'threads', 'limitInputPixels', 'worker', 'dither', 'serpentine', 'ditherStrength', 'roi', 'roiOutside'] as const;
 
-interface ResolvedApply {
+export interface ResolvedApply extends Pick<ResolvedRoiDither, 'dither' | 'serpentine' | 'ditherStrength' | 'roi' | 'roiOutside'> {
   colorSpace: ColorSpace | undefined;
   backend: Backend;
   threads: number | undefined;
   limitInputPixels: number | false;
+  /** Run on a job worker (see WorkerOption). */
+  worker: boolean;
 }
 
 function resolveApplyOptions(options: ApplyOptions | undefined): ResolvedApply {
@@ -82,10 +90,13 @@ function resolveApplyOptions(options: ApplyOptions | undefined): ResolvedApply {
   checkPlainObject(options, 'options', "an object such as { colorSpace: 'oklab' }");
   checkOptionNames(options, APPLY_OPTIONS, 'applyPalette');
   // The shared checks (and messages) of kmeans' options for the three that mean the same here.
-  const { colorSpace, backend, threads } = resolveOptions({ colorSpace: options.colorSpace, backend: options.backend, threads: options.threads });
+  const { dither, serpentine, ditherStrength, roi, roiOutside } = options; // and dithering's and the roi's, which map pixels alike
+  const { colorSpace, backend, threads, ...d } = resolveOptions({ colorSpace: options.colorSpace, backend: options.backend, threads: options.threads, dither, serpentine, ditherStrength, roi, roiOutside });
   return {
-    colorSpace: options.colorSpace === undefined ? undefined : colorSpace, backend, threads,
+    colorSpace: options.colorSpace === undefined ? undefined : colorSpace, backend, threads, dither: d.dither, serpentine: d.serpentine, ditherStrength: d.ditherStrength,
+    roi: d.roi, roiOutside: d.roiOutside,
     limitInputPixels: resolveLimitInputPixels(options.limitInputPixels),
+    worker: resolveWorker(options.worker),
   };
 }
 
@@ -110,10 +121,11 @@ export async function applyPalette(input: ImageInput, palette: PaletteSource, op
   const opts = resolveApplyOptions(options);
   // The palette (possibly a file) is checked before the image is read: a bad palette fails fast.
   const checked = typeof palette === 'string' ? await readPalette(palette) : checkPalette(palette);
+  opts.roi = await loadRoi(opts.roi, opts.limitInputPixels); // a mask file, decoded before the image
   const { image, name, inputPath } = await loadInput(input, opts.limitInputPixels);
   const decode = performance.now() - t0;
-  const choice = await getKernel(opts.backend, opts.threads ?? availableThreads());
-  const result = assignPalette(image, checked, opts.colorSpace ?? checked.colorSpace ?? 'rgb', choice);
+  // On a job worker by default (node/apply-job.ts): the assignment and painting leave the event loop free.
+  const result = opts.worker ? await assignOffThread(image, checked, opts) : await assignResolved(image, checked, opts);
   result.timings.decode = decode;
   result.timings.total = performance.now() - t0;
   return {
@@ -128,12 +140,24 @@ export async function applyPalette(input: ImageInput, palette: PaletteSource, op
   };
 }
 
+/** The assignment with resolved options on this thread, as the job worker runs it too; `threads` when the options do not say. */
+export async function assignResolved(image: RGBAImage, palette: Palette, opts: ResolvedApply, threads?: number): Promise<Assignment> {
+  const choice = await getKernel(opts.backend, opts.threads ?? threads ?? availableThreads());
+  return assignPalette(image, palette, opts.colorSpace ?? palette.colorSpace ?? 'rgb', choice, opts);
+}
+
+/** ApplyResult before the calling thread adds its input's name and the writers. */
+export type Assignment = Omit<ApplyResult, 'input' | 'save' | 'toBuffer'>;
+
 /**
  * The whole job on a kernel already chosen, synchronously (like runKMeans): `image` must have been
  * checked (checkImage) and `palette` validated (checkPalette, readPalette).
  */
-export function assignPalette(image: RGBAImage, palette: Palette, colorSpace: ColorSpace, choice: KernelChoice): Omit<ApplyResult, 'input' | 'save' | 'toBuffer'> {
+export function assignPalette(input: RGBAImage, palette: Palette, colorSpace: ColorSpace, choice: KernelChoice, mapping?: PixelMapping): Assignment {
   const t0 = performance.now();
+  // A roi: only its inside is assigned (a copy with alpha 0 outside: label k); 'keep' paints the input back there.
+  const roi = roiRun(input, mapping?.roi, mapping?.roiOutside ?? 'keep');
+  const image = roi?.image ?? input;
   const { width, height, data } = image;
   const pixels = width * height;
   const colours = palette.palette.map((p) => p.rgb);
@@ -143,11 +167,14 @@ export function assignPalette(image: RGBAImage, palette: Palette, colorSpace: Co
     ? Float32Array.from(palette.centroids!.flat())
     : Float32Array.from(colours.flatMap((c) => fromSrgb(colorSpace, c[0], c[1], c[2])));
   const { labels, counts, inertiaQ, opaque, t1 } = assignPixels(image, centroids, k, colorSpace, choice);
+  // Dithering rewrites the labels and their counts; the inertia stays the nearest mapping's.
+  const dithered = mapping === undefined ? null : ditherLabels(image, labels, colours, colorSpace, mapping);
+  if (dithered !== null) counts.set(dithered);
   const t2 = performance.now();
   const entries: PaletteEntry[] = colours.map((rgb, j) => ({
     rgb: [rgb[0], rgb[1], rgb[2]], hex: hexOf(rgb), count: counts[j]!, share: opaque > 0 ? counts[j]! / opaque : 0,
   }));
-  const alpha = hasAlpha(data, pixels) ? alphaOf(data, pixels) : null;
+  const alpha = roi?.kept ? keptAlpha(input) : hasAlpha(data, pixels) ? alphaOf(data, pixels) : null;
   // Painted from the checked palette, not from `entries`: a caller who edits the result's palette
   // does not change the picture.
   const paint = palette.palette;
@@ -158,10 +185,14 @@ export function assignPalette(image: RGBAImage, palette: Palette, colorSpace: Co
     toRGBA() {
       const out = new Uint8ClampedArray(pixels * 4);
       paintRGBA(new Uint8Array(out.buffer), labels, paint, k, alpha);
+      if (roi?.kept) paintOutside(out, 4, roi.kept);
       return out;
     },
   };
 }
+
+/** How assignPalette maps pixels beyond the nearest colour: dithering, and a roi as pixels (loadRoi). */
+export type PixelMapping = DitherSettings & Partial<Pick<ResolvedRoiDither, 'roi' | 'roiOutside'>>;
 
 interface Assigned {
   labels: Labels;

@@ -11,15 +11,16 @@ import { encodePixels } from '../io/encode.js';
 import { loadInput, type ImageInput } from '../io/load-input.js';
 import { checkOutputPath, type OutputFormat, type WriteOptions } from '../io/output-path.js';
 import { OutputSet } from '../io/output-set.js';
-import { kmeans } from '../core/kmeans.js';
+import { resolveWorker, runKMeans, WORKER_OPTIONS, type WorkerOption } from '../node/kmeans.js';
+import { withPainters } from '../core/result.js';
 import { resolveOptions, type InitMethod, type KMeansOptions } from '../core/options.js';
-import { qualityOf, type Quality } from '../core/quality.js';
+import type { Quality } from '../core/quality.js';
 import { nameInput } from '../segment.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
 import { MAX_K } from '../limits.js';
 import { invalidOption, checkPlainObject, quote } from '../validate.js';
 
-export interface SweepOptions extends Omit<KMeansOptions, 'k' | 'init'> {
+export interface SweepOptions extends Omit<KMeansOptions, 'k' | 'init'>, WorkerOption {
   /** The K values to try: distinct integers in [1, 65536], in any order (they are sorted). Required. */
   ks: readonly number[];
   /** `'kmeans++'`, `'random'` or `'random-colours'` (explicit centroids would fix K). Default `'kmeans++'`. */
@@ -106,7 +107,7 @@ export interface SweepSummary {
   }[];
 }
 
-const SWEEP_ONLY = ['ks', 'limitInputPixels'];
+const SWEEP_ONLY = ['ks', 'limitInputPixels', ...WORKER_OPTIONS];
 
 /**
  * Validate a list of K: a non-empty array of distinct integers in [1, 65536]. Returns it sorted.
@@ -146,18 +147,24 @@ export function checkKs(ks: unknown): number[] {
 export async function sweep(input: ImageInput, options: SweepOptions): Promise<SweepResult> {
   const t0 = performance.now();
   const { ks, limit, kmeansOptions } = checkSweepOptions(options);
-  const { image, name, inputPath, warnings } = await loadInput(input, limit);
+  const loaded = await loadInput(input, limit);
+  const { name, inputPath, warnings } = loaded;
+  let image = loaded.image;
   const decode = performance.now() - t0;
 
   const entries: SweepEntry[] = [];
   for (const k of ks) {
-    let result: KMeansResult;
+    let entry: SweepEntry;
     try {
-      result = await kmeans(image, { ...kmeansOptions, k });
+      // Each K's run and its quality figures on a job worker (see node/kmeans.ts); decoded pixels are
+      // copied there once, then moved there and back.
+      const run = await runKMeans(image, { ...kmeansOptions, k }, { own: loaded.decoded, quality: true });
+      image = run.image;
+      entry = { k, result: withPainters(run.unpainted), quality: run.quality! };
     } catch (error) {
       throw nameInput(error, input); // pixels in memory are named as the core names them
     }
-    entries.push({ k, result, quality: qualityOf(image, result) });
+    entries.push(entry);
   }
   const knee = findKnee(ks, entries.map((e) => e.result.inertia));
   const timings = { decode, total: performance.now() - t0 };
@@ -183,6 +190,7 @@ function checkSweepOptions(options: SweepOptions): CheckedSweep {
   }
   const ks = checkKs(ksOption);
   resolveOptions(kmeansOptions, SWEEP_ONLY);
+  resolveWorker(kmeansOptions.worker);
   const limit = resolveLimitInputPixels(limitInputPixels);
   return { ks, limit, kmeansOptions };
 }

@@ -1,0 +1,44 @@
+// The kmeans job as a job worker runs it (job-worker.ts): the core's fitImage on this thread's kernel,
+// its result sent back as plain data with the big arrays transferred. Invariant: the same options and
+// pixels give the same bits here as on the calling thread (it is the same code).
+import { fitImage } from '../core/kmeans.js';
+import type { KMeansOptions, Progress } from '../core/options.js';
+import { qualityOf, type Quality } from '../core/quality.js';
+import { withPainters, type Unpainted } from '../core/result.js';
+import type { RGBAImage } from '../types.js';
+import type { JobOutput } from './job-worker.js';
+
+export interface KMeansJobArgs {
+  /** A private copy of the pixels (or pixels the caller owns and wants back: see giveBack). */
+  image: RGBAImage;
+  /** The caller's options but what cannot cross threads (see crossingOptions). */
+  options: KMeansOptions;
+  /** Also measure the result against the image (sweep), here rather than on the calling thread. */
+  quality: boolean;
+  /** Send the pixels back (transferred), for a caller that still needs them (segment's encoding). */
+  giveBack: boolean;
+}
+
+export interface KMeansJobValue {
+  unpainted: Unpainted;
+  quality?: Quality;
+  pixels?: RGBAImage['data'];
+}
+
+export async function kmeansJob(args: KMeansJobArgs, threads: number | undefined, onProgress: ((p: Progress) => void) | undefined, signal: AbortSignal | undefined): Promise<JobOutput> {
+  const { image, options } = args;
+  const unpainted = await fitImage(image, { ...options, threads: options.threads ?? threads, onProgress, signal });
+  const value: KMeansJobValue = { unpainted };
+  if (args.quality) value.quality = qualityOf(image, withPainters(unpainted));
+  if (args.giveBack) value.pixels = image.data;
+  return { value, transfer: unpaintedBuffers(unpainted, args.giveBack ? [image.data.buffer as ArrayBuffer] : []) };
+}
+
+/** The result's big arrays, each buffer once: transferred, not copied. */
+export function unpaintedBuffers(u: Unpainted, extra: ArrayBuffer[] = []): ArrayBuffer[] {
+  const r = u.regions;
+  const arrays = [u.result.labels, u.alpha, ...(r === null ? [] : [r.runs.x0, r.runs.x1, r.runs.region, r.runs.rowStart, r.cluster, r.bbox, r.stats])];
+  const set = new Set<ArrayBuffer>(extra);
+  for (const a of arrays) if (a !== null && a.buffer instanceof ArrayBuffer) set.add(a.buffer);
+  return [...set];
+}
