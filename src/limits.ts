@@ -34,3 +34,13 @@ export const MAX_INPUT_FILE_BYTES = 2 ** 31 - 1;
 
 /** sharp's own default (0x3FFF x 0x3FFF): a decompression-bomb guard, kept unless the caller raises it. */
 export const DEFAULT_LIMIT_INPUT_PIXELS = 268402689;
+
+/**
+ * Above this many pixels, strips: 'auto' reads and writes the image in strips of rows (docs/huge-images.md):
+ * 16384 x 16384, past which the RGBA alone is 1 GiB and every output as much again.
+ */
+export const STRIP_THRESHOLD_PIXELS = 268435456;
+
+/** Rows per strip by default (32 MiB of RGBA at 32768 pixels wide), and at most (the strip path also keeps a strip under 256 MiB). */
+export const DEFAULT_STRIP_ROWS = 256;
+export const MAX_STRIP_ROWS = 65536;

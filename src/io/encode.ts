@@ -89,7 +89,9 @@ export async function encodePixels(
     if (indexed !== null) return indexedPNG(indexed, width, height, file);
   }
   const sharp = await loadSharp();
-  let image = sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width, height, channels } });
+  // No pixel limit: it guards decoding against bombs, and these pixels are in memory already (the
+  // default would refuse every image above 16383 x 16383).
+  let image = sharp(Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength), { raw: { width, height, channels }, limitInputPixels: false });
   if (channels === 4 && isOpaque(rgba)) image = image.removeAlpha(); // smaller files, and JPEG would drop it anyway
   if (format === 'png') image = image.png();
   else if (format === 'webp') image = image.webp({ lossless: true });
@@ -97,7 +99,7 @@ export async function encodePixels(
   try {
     return await image.toBuffer();
   } catch (error) {
-    throw new KMeansSegError('ERR_WRITE', `Could not encode ${quote(file)} as ${format.toUpperCase()} (${firstLine(error)}): try a .png output`, { cause: error });
+    throw new KMeansSegError('ERR_WRITE', `Could not encode ${quote(file)} as ${format.toUpperCase()} (${firstLine(error)}): ${format === 'png' ? 'free some memory, or crop or tile the image' : 'try a .png output'}`, { cause: error });
   }
 }
 

@@ -3,7 +3,7 @@
  * 255). Invariant: a reader decodes exactly the pixels of the truecolour file, or no index is made.
  */
 import type { Labels, PaletteEntry } from '../types.js';
-import { depthFor, packRows, pngFile } from './png-writer.js';
+import { depthFor, packRows, pngFile, type PngHeader } from './png-writer.js';
 
 /** A PNG palette holds at most 256 entries. */
 export const MAX_ENTRIES = 256;
@@ -146,15 +146,20 @@ export function indexPixels(pixels: Uint8Array | Uint8ClampedArray, count: numbe
  * @throws ERR_WRITE when zlib fails.
  */
 export function indexedPNG(ix: Indexed, width: number, height: number, file: string): Promise<Buffer> {
-  const n = ix.words.length;
+  const header = indexedHeader(ix.words, width, height);
+  return pngFile(header, packRows(ix.values, ix.map, width, height, header.depth as 1 | 2 | 4 | 8), file);
+}
+
+/** The header of an indexed PNG of the palette `words` (see indexedPNG): PLTE, tRNS, depth. */
+export function indexedHeader(words: Uint32Array, width: number, height: number): PngHeader {
+  const n = words.length;
   const palette = new Uint8Array(n * 3);
   let translucent = 0;
   for (let e = 0; e < n; e++) {
-    const w = ix.words[e]!;
+    const w = words[e]!;
     palette[e * 3] = w & 255; palette[e * 3 + 1] = (w >>> 8) & 255; palette[e * 3 + 2] = (w >>> 16) & 255;
     if (w >>> 24 !== 255) translucent = e + 1;
   }
-  const transparency = Uint8Array.from(ix.words.subarray(0, translucent), (w) => w >>> 24);
-  const depth = depthFor(n);
-  return pngFile({ width, height, depth, colorType: 3, palette, transparency }, packRows(ix.values, ix.map, width, height, depth), file);
+  const transparency = Uint8Array.from(words.subarray(0, translucent), (w) => w >>> 24);
+  return { width, height, depth: depthFor(n), colorType: 3, palette, transparency };
 }

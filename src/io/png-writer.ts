@@ -7,12 +7,12 @@ import { KMeansSegError } from '../errors.js';
 import { quote } from '../validate.js';
 import { firstLine } from './error-text.js';
 
-/** The header of a PNG we write: colour type 0 (grayscale) or 3 (indexed), not interlaced. */
+/** The header of a PNG we write: colour type 0 (grayscale), 2 (RGB), 3 (indexed) or 6 (RGBA), not interlaced. */
 export interface PngHeader {
   width: number;
   height: number;
   depth: 1 | 2 | 4 | 8 | 16;
-  colorType: 0 | 3;
+  colorType: 0 | 2 | 3 | 6;
   /** PLTE: 3 bytes (r, g, b) per entry, for colour type 3. */
   palette?: Uint8Array;
   /** tRNS: the alpha of the first entries (the others are opaque); omitted when empty. */
@@ -65,9 +65,9 @@ function chunk(type: string, ...parts: Uint8Array[]): Buffer {
   return out;
 }
 
-/** Adler-32 of `data`: the zlib stream's trailer, which split deflating cannot give. */
-export function adler32(data: Uint8Array): number {
-  let a = 1, b = 0;
+/** Adler-32 of `data`, continued from `sum` (1 for a new stream): the zlib trailer, which split deflating cannot give. */
+export function adler32(data: Uint8Array, sum = 1): number {
+  let a = sum & 0xffff, b = sum >>> 16;
   const n = data.length;
   for (let i = 0; i < n;) {
     // 5552 bytes is the most that cannot overflow before the modulo (zlib's NMAX).
@@ -82,65 +82,162 @@ function deflatePart(part: Uint8Array, options: zlib.ZlibOptions): Promise<Buffe
   return new Promise((resolve, reject) => zlib.deflateRaw(part, options, (error, out) => (error ? reject(error) : resolve(out))));
 }
 
-/**
- * The zlib stream of `raw`, as pieces to concatenate: header, raw deflate parts (all but the last
- * ended with a sync flush, so they join into one deflate stream), Adler-32. The parts run on libuv's
- * threads while this thread is free (the CLI computes the quality figures meanwhile).
- */
-export async function zlibStream(raw: Uint8Array, level = PNG_LEVEL): Promise<Buffer[]> {
-  const count = Math.max(1, Math.ceil(raw.length / PART_BYTES));
-  const parts: Buffer[] = new Array<Buffer>(count);
-  let next = 0;
-  const part = async (): Promise<void> => {
-    for (let i = next++; i < count; i = next++) {
-      const start = i * PART_BYTES, end = Math.min(raw.length, start + PART_BYTES);
-      const options: zlib.ZlibOptions = {
-        level, memLevel: 9, finishFlush: i === count - 1 ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-      };
-      if (start > 0) options.dictionary = raw.subarray(Math.max(0, start - 32768), start);
-      parts[i] = await deflatePart(raw.subarray(start, end), options);
-    }
-  };
-  // As many parts at a time as libuv has threads by default: each holds a deflate state (about
-  // 300 KiB at memLevel 9), so a gigapixel image must not open its thousand parts at once.
-  const running = Promise.all(Array.from({ length: Math.min(count, PARALLEL_PARTS) }, part));
-  const sum = adler32(raw);
-  await running;
-  // CMF 0x78 (deflate, 32 KiB window); FLG carries the level class (RFC 1950) and the check bits.
-  const flevel = level < 2 ? 0 : level < 6 ? 1 : level === 6 ? 2 : 3;
-  const flg = (flevel << 6) + (31 - (((0x78 << 8) | (flevel << 6)) % 31));
-  const trailer = Buffer.from([sum >>> 24, (sum >>> 16) & 255, (sum >>> 8) & 255, sum & 255]);
-  return [Buffer.from([0x78, flg]), ...parts, trailer];
-}
-
 /** Largest IDAT we write: readers must take chunks up to 2^31 - 1 bytes, some choke long before. */
 const IDAT_MAX = 1 << 24;
 
+/** Where a PngStream's bytes go, in order: a file, or memory. */
+export interface ByteSink { write(bytes: Buffer): Promise<void> }
+
+/**
+ * A PNG written as its scanlines arrive (see push), in bounded memory: at most PARALLEL_PARTS parts
+ * deflating and twice as many done, one part and one IDAT waiting. The bytes are those of one pngFile call on all the
+ * scanlines, wherever the pushes cut them: the parts are cut at fixed offsets of the raw stream and
+ * the IDATs at fixed offsets of the zlib stream. `file` names the output in messages.
+ */
+export class PngStream {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private previous: Uint8Array | undefined; // the last part dispatched: its tail primes the next
+  private readonly deflating: Promise<Buffer>[] = [];
+  private running = 0;
+  private freed: (() => void) | undefined; // dispatch waiting for a deflate to end
+  private idat: Buffer[] = [];
+  private idatBytes = 0;
+  private sum = 1;
+  private started = false;
+
+  constructor(private readonly header: PngHeader, private readonly sink: ByteSink, private readonly file: string, private readonly level = PNG_LEVEL) {}
+
+  /**
+   * Add scanlines (each led by its filter byte). The stream keeps `rows` until end(): do not change them.
+   * @throws ERR_WRITE when zlib or the sink fails.
+   */
+  async push(rows: Uint8Array): Promise<void> {
+    if (!this.started) await this.start();
+    this.pending.push(rows);
+    this.pendingBytes += rows.length;
+    // A full part goes only once a byte follows it: the last part ends the stream (Z_FINISH).
+    while (this.pendingBytes > PART_BYTES) await this.dispatch(this.take(PART_BYTES), false);
+  }
+
+  /** Deflate what is left, write the trailer and IEND. @throws ERR_WRITE when zlib or the sink fails. */
+  async end(): Promise<void> {
+    if (!this.started) await this.start();
+    await this.dispatch(this.take(this.pendingBytes), true);
+    while (this.deflating.length > 0) await this.emit(await this.settle());
+    const s = this.sum;
+    await this.emit(Buffer.from([s >>> 24, (s >>> 16) & 255, (s >>> 8) & 255, s & 255]));
+    await this.flushIdat(1);
+    await this.sink.write(chunk('IEND'));
+  }
+
+  private async start(): Promise<void> {
+    this.started = true;
+    const { header } = this;
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(header.width, 0);
+    ihdr.writeUInt32BE(header.height, 4);
+    ihdr[8] = header.depth;
+    ihdr[9] = header.colorType; // compression, filter method and interlace stay 0
+    const head = [SIGNATURE, chunk('IHDR', ihdr)];
+    if (header.palette) head.push(chunk('PLTE', header.palette));
+    if (header.transparency && header.transparency.length > 0) head.push(chunk('tRNS', header.transparency));
+    await this.sink.write(Buffer.concat(head));
+    // CMF 0x78 (deflate, 32 KiB window); FLG carries the level class (RFC 1950) and the check bits.
+    const level = this.level;
+    const flevel = level < 2 ? 0 : level < 6 ? 1 : level === 6 ? 2 : 3;
+    await this.emit(Buffer.from([0x78, (flevel << 6) + (31 - (((0x78 << 8) | (flevel << 6)) % 31))]));
+  }
+
+  /** The first `n` pending bytes, without a copy when one push holds them all. */
+  private take(n: number): Uint8Array {
+    const first = this.pending[0]!;
+    let out: Uint8Array;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.pending.shift(); else this.pending[0] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let i = 0; // pieces used up, removed at once: shifting each would be quadratic in tiny pushes
+      for (let at = 0; at < n;) {
+        const piece = this.pending[i]!, used = Math.min(piece.length, n - at);
+        out.set(piece.subarray(0, used), at);
+        at += used;
+        if (used === piece.length) i++; else this.pending[i] = piece.subarray(used);
+      }
+      this.pending.splice(0, i);
+    }
+    this.pendingBytes -= n;
+    return out;
+  }
+
+  private async dispatch(part: Uint8Array, last: boolean): Promise<void> {
+    // At most PARALLEL_PARTS deflating, and twice as many waiting to be written in order: a slow
+    // part holds no thread idle, and memory stays bounded.
+    while (this.running >= PARALLEL_PARTS || this.deflating.length >= 2 * PARALLEL_PARTS) {
+      if (this.deflating.length >= 2 * PARALLEL_PARTS) await this.emit(await this.settle());
+      else await new Promise<void>((resolve) => { this.freed = resolve; });
+    }
+    const options: zlib.ZlibOptions = { level: this.level, memLevel: 9, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
+    if (this.previous !== undefined) options.dictionary = this.previous.subarray(this.previous.length - 32768);
+    this.previous = part;
+    this.running++;
+    const running = deflatePart(part, options).finally(() => {
+      this.running--;
+      const freed = this.freed;
+      this.freed = undefined;
+      freed?.();
+    });
+    running.catch(() => undefined); // awaited in order by settle(); this keeps a later one from being unhandled meanwhile
+    this.deflating.push(running);
+    this.sum = adler32(part, this.sum); // while the part deflates on another thread
+  }
+
+  private async settle(): Promise<Buffer> {
+    try {
+      return await this.deflating.shift()!;
+    } catch (error) {
+      throw new KMeansSegError('ERR_WRITE', `Could not compress ${quote(this.file)} as PNG (${firstLine(error)}): try again, or free some memory`, { cause: error });
+    }
+  }
+
+  /** Append zlib bytes; write every whole IDAT they complete. */
+  private async emit(bytes: Buffer): Promise<void> {
+    this.idat.push(bytes);
+    this.idatBytes += bytes.length;
+    await this.flushIdat(IDAT_MAX);
+  }
+
+  /** Write IDATs of IDAT_MAX bytes while at least `min` bytes wait (min 1: the rest too). */
+  private async flushIdat(min: number): Promise<void> {
+    while (this.idatBytes >= min) {
+      const size = Math.min(IDAT_MAX, this.idatBytes);
+      const pieces: Buffer[] = [];
+      for (let at = 0; at < size;) {
+        const piece = this.idat[0]!, used = Math.min(piece.length, size - at);
+        pieces.push(piece.subarray(0, used));
+        at += used;
+        if (used === piece.length) this.idat.shift(); else this.idat[0] = piece.subarray(used);
+      }
+      this.idatBytes -= size;
+      await this.sink.write(chunk('IDAT', ...pieces));
+    }
+  }
+}
+
 /**
  * A whole PNG file: signature, IHDR, PLTE and tRNS when given, IDAT (the zlib stream of `raw`, the
- * scanlines each led by its filter byte), IEND. `file` names the output in messages.
+ * scanlines each led by its filter byte), IEND. The parts deflate on libuv's threads while this
+ * thread is free (the CLI computes the quality figures meanwhile). `file` names the output in messages.
  *
  * @throws ERR_WRITE when zlib fails.
  */
 export async function pngFile(header: PngHeader, raw: Uint8Array, file: string): Promise<Buffer> {
-  let pieces: Buffer[];
-  try {
-    pieces = await zlibStream(raw);
-  } catch (error) {
-    throw new KMeansSegError('ERR_WRITE', `Could not compress ${quote(file)} as PNG (${firstLine(error)}): try again, or free some memory`, { cause: error });
-  }
-  const stream = Buffer.concat(pieces);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(header.width, 0);
-  ihdr.writeUInt32BE(header.height, 4);
-  ihdr[8] = header.depth;
-  ihdr[9] = header.colorType; // compression, filter method and interlace stay 0
-  const chunks = [SIGNATURE, chunk('IHDR', ihdr)];
-  if (header.palette) chunks.push(chunk('PLTE', header.palette));
-  if (header.transparency && header.transparency.length > 0) chunks.push(chunk('tRNS', header.transparency));
-  for (let at = 0; at < stream.length; at += IDAT_MAX) chunks.push(chunk('IDAT', stream.subarray(at, at + IDAT_MAX)));
-  chunks.push(chunk('IEND'));
-  return Buffer.concat(chunks);
+  const out: Buffer[] = [];
+  const stream = new PngStream(header, { write: (bytes) => { out.push(bytes); return Promise.resolve(); } }, file);
+  await stream.push(raw);
+  await stream.end();
+  return Buffer.concat(out);
 }
 
 /** Bytes per scanline, without its filter byte. */

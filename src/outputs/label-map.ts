@@ -32,7 +32,7 @@ export async function labelsPNG(result: Labelled): Promise<Buffer> {
 const IDENTITY = /* @__PURE__ */ Uint8Array.from({ length: 256 }, (_, i) => i);
 
 /** Scanlines of 16-bit samples, big-endian as PNG stores them, each led by filter byte 0. */
-function rows16(labels: ArrayLike<number>, width: number, height: number): Uint8Array {
+export function rows16(labels: ArrayLike<number>, width: number, height: number): Uint8Array {
   const stride = width * 2 + 1;
   const raw = new Uint8Array(stride * height);
   for (let y = 0, p = 0; y < height; y++) {

@@ -71,7 +71,7 @@ export async function regionMapPNG(result: WithRegions): Promise<Buffer> {
   const { width, height } = result;
   const map = regions.map instanceof Uint16Array ? regions.map : Uint16Array.from(regions.map);
   const sharp = await loadSharp();
-  return sharp(map, { raw: { width, height, channels: 1 } }).toColourspace('grey16').png({ compressionLevel: 9 }).toBuffer();
+  return sharp(map, { raw: { width, height, channels: 1 }, limitInputPixels: false }).toColourspace('grey16').png({ compressionLevel: 9 }).toBuffer();
 }
 
 /**

@@ -104,7 +104,7 @@ export async function contactSheet(tiles: readonly SheetTile[], options: SheetOp
     const { image, nearest } = tiles[i]!;
     let input = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
     if (g.tileWidth !== w || g.tileHeight !== h) {
-      input = await sharp(input, { raw: { width: w, height: h, channels: 4 } })
+      input = await sharp(input, { raw: { width: w, height: h, channels: 4 }, limitInputPixels: false })
         .resize(g.tileWidth, g.tileHeight, { fit: 'fill', kernel: nearest ? 'nearest' : 'lanczos3' })
         .raw().toBuffer();
     }
