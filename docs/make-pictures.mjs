@@ -54,6 +54,21 @@ cli(coffee, '-k', '6', '--seed', '1', '--spatial-weight', '1.5', '--min-region',
 cli(astronaut, '-k', '6', '--seed', '1', '--color-space', 'oklab', '--palette', `${SCRATCH}/astronaut-k6.json`);
 cli('apply', '--palette', `${SCRATCH}/astronaut-k6.json`, coffee, '-o', `${PICTURES}/coffee-astronaut-palette.png`);
 
+// The segments page: 4 colours, without and with Floyd-Steinberg dithering; then a region of interest,
+// an ellipse around the cup (a grey mask made here), clustered alone with the wood kept as it is.
+cli(coffee, '-k', '4', '--seed', '1', '-o', `${PICTURES}/coffee-k4.png`);
+cli(coffee, '-k', '4', '--seed', '1', '--dither', 'floyd-steinberg', '-o', `${PICTURES}/coffee-k4-dither.png`);
+const cupMask = `${SCRATCH}/cup-mask.png`;
+{
+  const { width, height } = await sharp(coffee).metadata();
+  const grey = Buffer.alloc(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) grey[y * width + x] = ((x - width / 2) / (width / 3.6)) ** 2 + ((y - height / 2) / (height / 2.3)) ** 2 < 1 ? 255 : 0;
+  }
+  await sharp(grey, { raw: { width, height, channels: 1 } }).png().toFile(cupMask);
+}
+cli(coffee, '-k', '4', '--seed', '1', '--roi', cupMask, '-o', `${PICTURES}/coffee-k4-roi.jpg`);
+
 let tooLarge = 0;
 console.log('');
 for (const name of readdirSync(PICTURES).sort()) {

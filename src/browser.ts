@@ -6,7 +6,7 @@
 import type { JobReply, JobRequest, JobResult } from './browser/job.js';
 import type { Tier } from './browser/tiers.js';
 import { KMeansSegError, type ErrorCode } from './errors.js';
-import { compileKernel } from './kernel/wasm/module.js';
+import { compileKernel, sharedMemoryWorks } from './kernel/wasm/module.js';
 import { resolveOptions, type KMeansOptions, type ResolvedOptions } from './core/options.js';
 import type { Regions, RGBAImage } from './types.js';
 import { checkImage, invalidOption } from './validate.js';
@@ -15,6 +15,7 @@ import { regionsMethod } from './core/region-list.js';
 export { KMeansSegError, type ErrorCode } from './errors.js';
 export { MAX_K } from './limits.js';
 export { defaultOptions, type Backend, type Connectivity, type InitMethod, type KMeansOptions, type Progress } from './core/options.js';
+export type { DitherMethod, RoiMask, RoiOutside, RoiPixels } from './core/roi-dither-options.js';
 export type { ColorSpace } from './core/colorspace.js';
 export type { ClusterExtent, PaletteEntry, Region, Regions, RGBAImage } from './types.js';
 export type { JobResult, Tier };
@@ -30,7 +31,7 @@ export type WasmOption = URL | string | WebAssembly.Module;
  * cross-origin isolated pages with a worker: threads need shared memory and a thread that may wait.
  */
 export interface BrowserOptions extends KMeansOptions {
-  /** The kernel: a URL (a string resolves against the page) where kmeans.wasm is served as `application/wasm`, or a `WebAssembly.Module` compiled already. Compiled once per URL. Default: the package's build/kmeans.wasm, which bundlers copy. */
+  /** The kernel: a URL (a string resolves against the page) where kmeans.wasm is served as `application/wasm`; a folder's URL (ending in `/`) where both builds, kmeans.wasm and kmeans-single.wasm, are served, to fetch the one this engine can use; or a `WebAssembly.Module` compiled already. Compiled once per URL. Default: the package's build/kmeans.wasm or kmeans-single.wasm, which Vite and webpack copy (esbuild: see docs/browser.md). */
   wasm?: WasmOption;
   /** Run in a module Worker: the page stays responsive, progress arrives while it runs, abort is immediate, and the threads tier is possible. `false` runs on the calling thread and blocks it. Default true (on the calling thread where `Worker` does not exist). */
   worker?: boolean;
@@ -100,7 +101,9 @@ function loadModule(wasm?: WasmOption): Promise<WebAssembly.Module> {
   if (wasm instanceof WebAssembly.Module) return Promise.resolve(wasm);
   if (wasm === undefined) return compileKernel();
   const g = globalThis as { document?: { baseURI: string }; location?: { href: string } };
-  const url = new URL(wasm, g.document?.baseURI ?? g.location?.href);
+  let url = new URL(wasm, g.document?.baseURI ?? g.location?.href);
+  // A folder that serves both builds (a bundler that copies no assets, e.g. esbuild's recipe).
+  if (url.pathname.endsWith('/')) url = new URL(sharedMemoryWorks() ? 'kmeans.wasm' : 'kmeans-single.wasm', url);
   let p = compiled.get(url.href);
   if (!p) {
     p = compileKernel(url);
@@ -177,7 +180,7 @@ function inWorker(image: RGBAImage, opts: ResolvedOptions, module: WebAssembly.M
       finish(false);
       reject(new KMeansSegError(
         'ERR_BACKEND',
-        `The kmeans-seg worker failed (${event.message || 'its script did not load'}): serve browser-worker.js beside browser.js as JavaScript (a bundler does this), or pass worker: false`,
+        `The kmeans-seg worker failed (${event.message || 'its script did not load'}): it is started from browser/worker.js beside the script that holds segmentImageData (Vite and webpack bundle it there; with esbuild add the entry points 'kmeans-seg/browser/worker' and 'kmeans-seg/browser/pool-worker' as docs/browser.md shows), or pass worker: false`,
       ));
     };
     const onAbort = (): void => {

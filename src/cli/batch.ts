@@ -7,6 +7,7 @@ import { BATCH_FORMATS, runBatch, type BatchOptions, type BatchReport } from '..
 import type { QueueOptions } from '../batch/queue/queue-options.js';
 import { checkReportFile } from '../batch/report-file.js';
 import { CLUSTER_OPTION_NAMES, type OptionName } from '../core/option-table.js';
+import { ROI_DITHER_OPTIONS } from './roi-dither.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { COMMON_FLAGS, flagLabel, flagName, integerFlag, kmeansOptionsFrom, oneOf, parseCommandLine, stringFlag, tableFlags, type FlagSpec, type FlagValues } from './flags.js';
 import { helpLine, optionLines } from './help.js';
@@ -19,6 +20,7 @@ import { plural, runCommand, UsageError, warn, writeOut } from './report.js';
  */
 export const BATCH_OPTIONS: readonly OptionName[] = [
   'k', 'colorSpace', 'spatialWeight', 'seed', 'init', 'maxIterations', 'tolerance', 'attempts', 'backend', 'limitInputPixels',
+  ...ROI_DITHER_OPTIONS, // one mask for every file: each must have its size
 ];
 
 export const USAGE = `Usage: kmeans-seg batch <pattern|file>... -o <folder> [-k <K>] [options]

@@ -30,6 +30,11 @@ export function wantColours(image: RGBAImage): void {
   wanted.add(image);
 }
 
+/** A run on `copy` (a roi's masked copy of `image`) keeps its colours when a run on `image` was asked to. */
+export function passWanted(image: RGBAImage, copy: RGBAImage): void {
+  if (wanted.delete(image)) wanted.add(copy);
+}
+
 /** For the K-means driver: the colours of a run on `image` without positions, kept when they were wanted. */
 export function offerColours(image: RGBAImage, labels: Labels, colours: ColourLabels): void {
   if (!wanted.delete(image)) return;

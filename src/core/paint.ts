@@ -4,6 +4,7 @@
  */
 import { LITTLE_ENDIAN, pixelWords } from './histogram.js';
 import type { KMeansResult, Labels, PaletteEntry } from '../types.js';
+import { keptOutside, paintOutside } from './roi.js';
 
 /** `'#rrggbb'` of the first three values, lower case. */
 export function hexOf(rgb: readonly number[]): string {
@@ -28,12 +29,15 @@ export function rgbOfHex(text: unknown): [number, number, number] | undefined {
 export function paintOver(result: KMeansResult, rgba: Uint8Array): Uint8Array {
   const pixels = result.width * result.height;
   if (rgba.length !== pixels * 4) throw new RangeError(`paintOver: expected ${pixels * 4} RGBA bytes, received ${rgba.length}`);
+  const kept = keptOutside(result.labels); // roiOutside 'keep': the input's pixels outside the roi
   if (!result.hasAlpha) {
     const rgb = rgba.subarray(0, pixels * 3);
     paintRGB(rgb, result.labels, result.palette);
+    if (kept) paintOutside(rgb, 3, kept);
     return rgb;
   }
   paintRGBA(rgba, result.labels, result.palette, result.k, rgba);
+  if (kept) paintOutside(rgba, 4, kept);
   return rgba;
 }
 

@@ -9,6 +9,7 @@ import { alphaOf, hasAlpha, hexOf, paintRGB, paintRGBA } from './paint.js';
 import type { KMeansResult, Labels, PaletteEntry, RGBAImage } from '../types.js';
 import { regionsMethod } from './region-list.js';
 import { STATS, type RegionData } from './region-list.js';
+import { keepOutside, paintOutside, type KeptOutside } from './roi.js';
 
 export interface RunInfo {
   backend: 'wasm' | 'js';
@@ -52,6 +53,8 @@ export interface Unpainted {
   alpha: Uint8Array | null;
   /** Plain data, made into result.regions() by regionsMethod. */
   regions: RegionData | null;
+  /** With roiOutside 'keep': the input's pixels outside the roi, painted back there (core/roi.ts). */
+  roi?: KeptOutside;
 }
 
 /** The result of a fit but its painters: palette, labels, centroids and statistics. */
@@ -93,20 +96,23 @@ function clusterAreas(regions: RegionData, k: number): Float64Array {
 }
 
 /** The segmented image, alpha kept: what toRGBA() returns, a new array each call. */
-export function paintedRGBA({ result, alpha }: Unpainted): Uint8ClampedArray {
+export function paintedRGBA({ result, alpha, roi }: Unpainted): Uint8ClampedArray {
   const out = new Uint8ClampedArray(result.width * result.height * 4);
   paintRGBA(new Uint8Array(out.buffer), result.labels, result.palette, result.k, alpha);
+  if (roi) paintOutside(out, 4, roi);
   return out;
 }
 
 /** The public result of a fit: the summary and its two painters. */
 export function withPainters(unpainted: Unpainted): KMeansResult {
   const { result } = unpainted;
+  if (unpainted.roi) keepOutside(result.labels, unpainted.roi); // for paintOver, which gets the result alone
   return {
     ...result,
     toRGB() {
       const out = new Uint8ClampedArray(result.width * result.height * 3);
       paintRGB(new Uint8Array(out.buffer), result.labels, result.palette);
+      if (unpainted.roi) paintOutside(out, 3, unpainted.roi);
       return out;
     },
     toRGBA() {
