@@ -28,8 +28,15 @@ export interface WorkerData {
   recipe: string;
 }
 
-/** @internal One file to segment. */
-export interface WorkerJob { id: number; input: string; output: string; force: boolean }
+/**
+ * @internal One file to segment. With `freeEarly`, a worker that has clustered a small file says so
+ * (WorkerFree) before saving it, so that it can be handed the next file while this one's writes wait
+ * on the disk.
+ */
+export interface WorkerJob { id: number; input: string; output: string; force: boolean; freeEarly?: boolean }
+
+/** @internal The job `id` (sent with freeEarly) is clustered and being saved: its worker can take the next file. Its reply follows. */
+export interface WorkerFree { id: number; free: true }
 
 /** @internal How a job ended in its worker. */
 export type WorkerOutcome =

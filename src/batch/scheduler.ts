@@ -1,6 +1,7 @@
-// The worker pool of a batch: one file per worker at a time, a dead worker replaced, and a stop that
-// gives running files a grace period. Invariant: every file handed to run() is reported exactly once,
-// unless onFile throws: then the batch stops and run() rejects with that error.
+// The worker pool of a batch: one file clustered per worker at a time (a small one's save may overlap
+// the next), a dead worker replaced, and a stop that gives running files a grace period. Invariant:
+// every file handed to run() is reported exactly once, unless onFile throws: then the batch stops and
+// run() rejects with that error.
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { removeStaleTemporaryFiles, removeTemporaryFiles } from '../io/atomic-write.js';
@@ -10,7 +11,7 @@ import type { Palette } from '../palette/parse.js';
 import type { SegmentOptions } from '../segment.js';
 import { startBatchWorker } from './exec-argv.js';
 import { recordFileOf, recordFolderOf } from './record.js';
-import type { FileOutcome, WorkerData, WorkerJob, WorkerReply } from './messages.js';
+import type { FileOutcome, WorkerData, WorkerFree, WorkerJob, WorkerReply } from './messages.js';
 
 export interface PoolSettings {
   /** Every file of the batch, by id; the pool runs the ids it is given. */
@@ -30,7 +31,11 @@ export interface PoolSettings {
   onFile(id: number, outcome: FileOutcome): void;
 }
 
-interface Slot { worker: Worker; job: WorkerJob | null; completed: number; lastError?: Error }
+/**
+ * A worker and its files: at most one still being clustered (`clustering`), and those it said it is
+ * only saving (WorkerFree), which end with their reply.
+ */
+interface Slot { worker: Worker; jobs: WorkerJob[]; clustering: boolean; completed: number; lastError?: Error }
 
 /** Runs files on worker threads: `new BatchScheduler(todo, settings).run()`. */
 export class BatchScheduler {
@@ -121,39 +126,45 @@ export class BatchScheduler {
 
   /** Start one more worker, listening for its replies and its exit. */
   private spawn(): void {
-    const slot: Slot = { worker: startWorker(this.data), job: null, completed: 0 };
+    const slot: Slot = { worker: startWorker(this.data), jobs: [], clustering: false, completed: 0 };
     this.slots.push(slot);
-    slot.worker.on('message', this.guarded((reply: WorkerReply) => this.onReply(slot, reply)));
+    slot.worker.on('message', this.guarded((reply: WorkerReply | WorkerFree) => this.onReply(slot, reply)));
     slot.worker.on('error', (error) => { slot.lastError = error; });
     slot.worker.on('exit', this.guarded(() => this.onExit(slot)));
   }
 
-  /** Give the slot the next file, or leave it idle when there is none (or the batch is stopping). */
+  /** Give the slot the next file, or leave it as it is when there is none (or the batch is stopping). */
   private dispatch(slot: Slot): void {
     const id = this.stopping ? undefined : this.queue.shift();
-    if (id === undefined) { slot.job = null; this.checkDone(); return; }
+    if (id === undefined) { this.checkDone(); return; }
     const { input, output } = this.s.files[id]!;
-    slot.job = { id, input, output, force: this.s.force };
+    const job: WorkerJob = { id, input, output, force: this.s.force, freeEarly: true };
+    slot.jobs.push(job);
+    slot.clustering = true;
     this.started.push(output);
-    slot.worker.postMessage(slot.job);
+    slot.worker.postMessage(job);
   }
 
-  private onReply(slot: Slot, reply: WorkerReply): void {
-    if (slot.job === null || slot.job.id !== reply.id) return; // a late answer after a stop
+  private onReply(slot: Slot, reply: WorkerReply | WorkerFree): void {
+    const at = slot.jobs.findIndex((job) => job.id === reply.id);
+    if (at < 0) return; // a late answer after a stop
+    const last = at === slot.jobs.length - 1; // the file being clustered is always the last one given
+    if ('free' in reply) {
+      if (last && slot.clustering) { slot.clustering = false; this.dispatch(slot); }
+      return;
+    }
     const { id, ...outcome } = reply;
-    slot.job = null;
+    slot.jobs.splice(at, 1);
     slot.completed++;
     this.report(id, outcome);
-    this.dispatch(slot);
+    if (last && slot.clustering) { slot.clustering = false; this.dispatch(slot); } else this.checkDone();
   }
 
   /** A worker is gone: its file (if any) failed, and a replacement takes the queue on. */
   private onExit(slot: Slot): void {
     this.slots.splice(this.slots.indexOf(slot), 1);
-    const job = slot.job;
-    slot.job = null;
-    if (job) {
-      const why = slot.lastError ? `: ${firstLine(slot.lastError)}` : '';
+    const why = slot.lastError ? `: ${firstLine(slot.lastError)}` : '';
+    for (const job of slot.jobs.splice(0)) {
       this.report(job.id, { status: 'failed', error: { code: null, message: `the worker processing it stopped unexpectedly${why}` } });
     }
     // A file that kills its worker (a crash in a native decoder, say) must not stop the batch, so
@@ -176,10 +187,8 @@ export class BatchScheduler {
     // still busy after the grace period is terminated, and its temporary file removed at the end of run().
     this.graceTimer = setTimeout(this.guarded(() => {
       for (const slot of [...this.slots]) {
-        if (!slot.job) continue;
-        const job = slot.job;
-        slot.job = null;
-        this.report(job.id, { status: 'cancelled' });
+        if (slot.jobs.length === 0) continue;
+        for (const job of slot.jobs.splice(0)) this.report(job.id, { status: 'cancelled' });
         void slot.worker.terminate();
       }
       this.checkDone();
@@ -189,7 +198,7 @@ export class BatchScheduler {
 
   private checkDone(): void {
     const slots = this.slots;
-    if (slots.every((slot) => slot.job === null) && (this.stopping || this.queue.length === 0 || slots.length === 0)) this.finish();
+    if (slots.every((slot) => slot.jobs.length === 0) && (this.stopping || this.queue.length === 0 || slots.length === 0)) this.finish();
   }
 }
 

@@ -5,9 +5,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { applyPalette } from '../palette/apply.js';
 import { KMeansSegError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { loadSharp } from '../io/sharp.js';
+import { prepareKernel } from '../core/prepare-kernel.js';
 import { segment, type SegmentOptions } from '../segment.js';
 import { printable, quote } from '../validate.js';
-import type { BatchFileSummary, WorkerData, WorkerJob, WorkerReply } from './messages.js';
+import type { BatchFileSummary, WorkerData, WorkerFree, WorkerJob, WorkerReply } from './messages.js';
 import { recordFileOf, recordText } from './record.js';
 
 // The host asks for a stop through a shared flag read at checkpoints rather than by terminating the
@@ -15,7 +17,15 @@ import { recordFileOf, recordText } from './record.js';
 const { stop, options, palette, recipe } = workerData as WorkerData;
 const stopped = (): boolean => Atomics.load(stop, 0) !== 0;
 
+// The kernel (its wasm compiles off this thread) and sharp load while the first file is read, rather
+// than one after the other inside it. Every file here runs on one thread: that kernel.
+prepareKernel(options.backend ?? 'auto', 1);
+loadSharp().catch(() => undefined); // decodeImage reports a failure, file by file
+
 class Stopped extends Error {}
+
+/** Files up to this size (4 MP, 16 MB of RGBA) may overlap the next file (WorkerJob.freeEarly): a second image in memory costs little. */
+const EARLY_FREE_PIXELS = 1 << 22;
 
 async function run(job: WorkerJob): Promise<WorkerReply> {
   const t0 = performance.now();
@@ -24,8 +34,8 @@ async function run(job: WorkerJob): Promise<WorkerReply> {
     let summary: BatchFileSummary;
     let save: (out: string, o: { force: boolean }) => Promise<void>;
     if (palette) {
-      const { colorSpace, backend, limitInputPixels } = options;
-      const r = await applyPalette(job.input, palette, { colorSpace, backend, limitInputPixels, threads: 1 });
+      const { colorSpace, backend, limitInputPixels, dither, serpentine, ditherStrength, roi, roiOutside } = options;
+      const r = await applyPalette(job.input, palette, { colorSpace, backend, limitInputPixels, threads: 1, dither, serpentine, ditherStrength, roi, roiOutside });
       summary = { width: r.width, height: r.height, k: r.k, palette: shares(r.palette), warnings: r.warnings };
       save = r.save;
     } else {
@@ -41,6 +51,8 @@ async function run(job: WorkerJob): Promise<WorkerReply> {
       };
       save = r.save;
     }
+    // Small files let the next one start while they are saved: the saves wait on fsync, not the CPU.
+    if (job.freeEarly === true && summary.width * summary.height <= EARLY_FREE_PIXELS) parentPort!.postMessage({ id: job.id, free: true } satisfies WorkerFree);
     if (stopped()) throw new Stopped();
     await save(job.output, { force: job.force });
     await record(job, summary.warnings);

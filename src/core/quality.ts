@@ -93,12 +93,10 @@ export function qualityOf(original: RGBAImage, result: KMeansResult): Quality {
 export function qualityOfColours(result: Pick<KMeansResult, 'palette'>, colours: ColourLabels): Quality {
   const { counts, n } = colours;
   const paletteLab = labOfPalette(result.palette);
-  const { approx, squared, opaque, sum } = approximateDeltas(result.palette, paletteLab, colours);
+  const { approx, top, squared, opaque, sum } = approximateDeltas(result.palette, paletteLab, colours);
   if (opaque === 0) throw new KMeansSegError('ERR_INVALID_IMAGE', 'Every pixel of the original is fully transparent (alpha 0): there is nothing to compare');
   const mse = squared / (3 * opaque);
   const rank = Math.ceil(0.95 * opaque);
-  let top = 0;
-  for (let i = 0; i < n; i++) if (approx[i]! > top) top = approx[i]!;
   // The exact ΔE of colour i, as compare() computes it per pixel.
   const lin = linear(), lab = new Float64Array(3);
   const exact = (i: number): number => {
@@ -106,24 +104,24 @@ export function qualityOfColours(result: Pick<KMeansResult, 'palette'>, colours:
     oklab100(lin, key & 255, (key >>> 8) & 255, key >>> 16, lab, 0);
     return Math.hypot(lab[0]! - paletteLab[j]!, lab[1]! - paletteLab[j + 1]!, lab[2]! - paletteLab[j + 2]!);
   };
-  const p95 = exactRank(approx, counts, rank, weightedRank(approx, counts, n, rank, top), exact);
-  const max = exactRank(approx, counts, Infinity, top, exact);
+  const { p95, max } = exactRanks(approx, counts, rank, weightedRank(approx, counts, n, rank, top), top, exact);
   return { psnr: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), mse, deltaE: { mean: sum / opaque, p95, max }, pixels: opaque };
 }
 
 /**
  * Each colour's ΔE as the square root of the sum of squares, within 2 ulp of the Math.hypot the
  * per-pixel figures use, at a tenth of its cost: good for the mean, and for finding the few colours
- * near the p95 and the maximum, whose exact value is then taken (exactRank). With the integer sums
- * PSNR needs, and the ΔE x count sum (Neumaier's compensated sum).
+ * near the p95 and the maximum, whose exact value is then taken (exactRanks). Kept as float32 (half
+ * the memory, at the run's peak): within 2^-23 relative of the exact value. With the largest, the
+ * integer sums PSNR needs, and the ΔE x count sum of the float64 values (Neumaier's compensated sum).
  */
 function approximateDeltas(palette: readonly PaletteEntry[], paletteLab: Float64Array, colours: ColourLabels) {
   const { keys, counts, labels, n } = colours;
   const rgb = Int32Array.from(palette.flatMap((p) => p.rgb));
   const lin = linear();
-  const approx = new Float64Array(n);
+  const approx = new Float32Array(n);
   let squared = 0, opaque = 0; // integer sums: exact up to 2^53, far beyond any image we can hold
-  let sum = 0, lost = 0;
+  let sum = 0, lost = 0, top = 0;
   for (let i = 0; i < n; i++) {
     const key = keys[i]!, w = counts[i]!, j = labels[i]! * 3;
     const r = key & 255, g = (key >>> 8) & 255, b = key >>> 16;
@@ -140,36 +138,43 @@ function approximateDeltas(palette: readonly PaletteEntry[], paletteLab: Float64
     const z = (0.0259040371 * l + 0.7827717662 * m - 0.808675766 * s) * 100 - paletteLab[j + 2]!;
     const d = Math.sqrt(x * x + y * y + z * z);
     approx[i] = d;
+    if (approx[i]! > top) top = approx[i]!;
     const term = d * w, t = sum + term;
     lost += Math.abs(sum) >= Math.abs(term) ? (sum - t) + term : (term - t) + sum;
     sum = t;
   }
-  return { approx, squared, opaque, sum: sum + lost };
+  return { approx, top, squared, opaque, sum: sum + lost };
 }
+
+/** How far (relative) a stored approximation may be from the exact ΔE: float32 rounding and 2 ulp, with a wide margin. */
+const WINDOW = 1e-6;
 
 /**
  * The weighted nearest rank `rank` of the exact ΔE (`exact(i)`), given `near`, that rank of
- * `approx` (within 2 ulp of the exact values); Infinity asks for the maximum. Only the colours
- * within 1e-12 relative of `near` can hold the answer: every colour below that window is below it
- * (the window is far wider than the error), so the selection over the window's exact values,
- * starting from the weight below, is exact.
+ * `approx`, and the maximum, given `top`, the largest of `approx`, in one pass. Only the colours
+ * within WINDOW (relative) of `near` (of `top`) can hold the answer: every colour below that window
+ * is below it (the window is far wider than the error), so the selection over the window's exact
+ * values, starting from the weight below, is exact.
  */
-function exactRank(approx: Float64Array, counts: Uint32Array, rank: number, near: number, exact: (i: number) => number): number {
-  const lo = near * (1 - 1e-12), hi = near * (1 + 1e-12);
+function exactRanks(approx: Float32Array, counts: Uint32Array, rank: number, near: number, top: number, exact: (i: number) => number): { p95: number; max: number } {
+  if (top === 0) return { p95: 0, max: 0 }; // every colour is its centroid's exactly: a zero sum of squares is a zero hypot
+  const lo = near * (1 - WINDOW), hi = near * (1 + WINDOW), high = top * (1 - WINDOW);
   let below = 0;
-  const window: { d: number; w: number }[] = [];
+  const window: number[] = [], highest: number[] = [];
   for (let i = 0; i < approx.length; i++) {
     const d = approx[i]!;
     if (d < lo) below += counts[i]!;
-    else if (d <= hi) window.push({ d: exact(i), w: counts[i]! });
+    else if (d <= hi) window.push(i);
+    if (d >= high) highest.push(i);
   }
-  window.sort((a, b) => a.d - b.d);
-  if (rank === Infinity) return window.at(-1)!.d;
-  for (const { d, w } of window) {
+  let max = 0;
+  for (const i of highest) max = Math.max(max, exact(i));
+  const ranked = window.map((i) => ({ d: exact(i), w: counts[i]! })).sort((a, b) => a.d - b.d);
+  for (const { d, w } of ranked) {
     below += w;
-    if (below >= rank) return d;
+    if (below >= rank) return { p95: d, max };
   }
-  return window.at(-1)!.d; // unreachable: `near` is the approximate rank, so the window reaches it
+  return { p95: ranked.at(-1)!.d, max }; // unreachable: `near` is the approximate rank, so the window reaches it
 }
 
 function labOfPalette(palette: readonly PaletteEntry[]): Float64Array {
@@ -231,7 +236,7 @@ function grow(a: Uint32Array, size: number): Uint32Array<ArrayBuffer> {
  * (binning is monotonic, so the answer lies in the bin where the running total reaches the rank),
  * and only that bin's values are sorted.
  */
-function weightedRank(values: Float64Array, weights: Uint32Array, n: number, rank: number, max: number): number {
+function weightedRank(values: Float32Array, weights: Uint32Array, n: number, rank: number, max: number): number {
   if (max === 0) return 0;
   const bins = 1 << 16;
   const scale = (bins - 1) / max;

@@ -3,9 +3,12 @@
  * header alone (format, pixel limit, buffer size) runs before a pixel is decoded.
  */
 import { constants as bufferConstants } from 'node:buffer';
+import { MessageChannel } from 'node:worker_threads';
 import type { Metadata } from 'sharp';
 import { KMeansSegError } from '../errors.js';
 import { DEFAULT_LIMIT_INPUT_PIXELS } from '../limits.js';
+import type { ResolvedOptions } from '../core/options.js';
+import { warmKernel } from '../core/prepare-kernel.js';
 import { invalidOption, quote } from '../validate.js';
 import { firstLine } from './error-text.js';
 import { undecodable, unreadableHeader } from './sniff.js';
@@ -15,6 +18,12 @@ import { loadSharp, type Sharp } from './sharp.js';
 export interface DecodeOptions {
   /** Refuse images with more pixels (width x height, read from the header before decoding). A positive integer, or false for no limit. Default 268402689. */
   limitInputPixels?: number | false;
+  /**
+   * The options of the kmeans run the pixels are for: its kernel starts while sharp loads and
+   * decodes (the wasm at once, the worker threads once the header gives the size; see warmKernel),
+   * so that kmeans finds it ready. Nothing else changes.
+   */
+  kernel?: Pick<ResolvedOptions, 'k' | 'threads' | 'backend'>;
 }
 
 export interface DecodedImage {
@@ -80,11 +89,62 @@ export function resolveLimitInputPixels(value: unknown): number | false {
  */
 export async function decodeImage(input: EncodedInput, opts: DecodeOptions = {}): Promise<DecodedImage> {
   const limit = resolveLimitInputPixels(opts.limitInputPixels);
+  const onHeader = opts.kernel === undefined ? undefined : warmKernel(opts.kernel);
   const { bytes, name } = await readSource(input);
-  const sharp = await loadSharp();
-  const meta = await readHeader(sharp, bytes, name, typeof input === 'string');
-  const format = checkHeader(meta, name, limit);
-  return decodePixels(sharp, bytes, meta, format, name, limit);
+  // A PNG's size is in its first bytes: the kernel's threads then boot while sharp loads, rather than
+  // while libvips decodes, which they slowed (their memory interleaved with the decoder's too).
+  const early = onHeader === undefined ? undefined : pngSize(bytes);
+  if (early !== undefined) onHeader!(early.width, early.height);
+  // A file's bytes were read here, so are ours alone: freed as soon as they are decoded (see release).
+  // A stream's may be the caller's own chunk.
+  const ours = typeof input === 'string';
+  let image: DecodedImage;
+  try {
+    const sharp = await loadSharp();
+    const meta = await readHeader(sharp, bytes, name, typeof input === 'string');
+    const format = checkHeader(meta, name, limit);
+    if (early === undefined) onHeader?.(meta.width ?? 0, meta.height ?? 0);
+    image = await decodePixels(sharp, bytes, meta, format, name, limit);
+  } finally {
+    if (ours) await release(bytes);
+  }
+  return image;
+}
+
+/**
+ * Width and height from a PNG's IHDR (always its first chunk), or undefined for anything else. Only
+ * a hint for warming the kernel: sharp's header, checked against the limits, is what counts.
+ */
+function pngSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  const ihdr = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52];
+  if (bytes.length < 24 || !ihdr.every((b, i) => bytes[i] === b)) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 24);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Free `bytes` now rather than at the collector's next major run: the encoded file (33 MB for the
+ * 12 MP benchmark photo) would otherwise stay resident through K-means and the encode, the run's
+ * memory peak. Transferring the buffer to a closed port detaches it here; Node drops the message,
+ * and with it the memory, when the port's handle closes, in the close phase of this loop iteration:
+ * two turns of the loop later it is gone. Only for buffers nothing else holds: sharp is done with
+ * them once its promise has settled. @internal exported for its test.
+ */
+export async function release(bytes: Buffer): Promise<void> {
+  if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) return; // a slice of Node's pool: not ours to free
+  const { port1, port2 } = new MessageChannel();
+  port2.close();
+  try {
+    port1.postMessage(null, [bytes.buffer as ArrayBuffer]);
+  } catch {
+    return; // not transferable: the collector frees it
+  } finally {
+    port1.close();
+  }
+  await turn();
+  await turn();
 }
 
 /** The encoded bytes of a path, a buffer or a stream, and the name every message about them starts with. */
