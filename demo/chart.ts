@@ -1,6 +1,6 @@
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 420, H = 220;
-const PAD = { left: 64, right: 12, top: 12, bottom: 34 };
+const PAD = { left: 70, right: 12, top: 12, bottom: 34 };
 
 /** Compact figures for axis labels: 1234567 -> "1.23M". */
 export function compact(v: number): string {
@@ -28,7 +28,7 @@ export function costChart(history: readonly number[]): SVGSVGElement {
 
   const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
   const summary = n === 0 ? 'No iterations yet.'
-    : `Cost fell from ${compact(history[0]!)} to ${compact(history[n - 1]!)} over ${n} iteration${n === 1 ? '' : 's'}.`;
+    : `Cost (inertia: the sum of squared distances from each pixel to its cluster's centre) fell from ${compact(history[0]!)} to ${compact(history[n - 1]!)} over ${n} iteration${n === 1 ? '' : 's'}.`;
   svg.append(el('title', {}, summary));
   svg.append(el('line', { class: 'axis', x1: PAD.left, y1: H - PAD.bottom, x2: W - PAD.right, y2: H - PAD.bottom }));
   svg.append(el('line', { class: 'axis', x1: PAD.left, y1: PAD.top, x2: PAD.left, y2: H - PAD.bottom }));
@@ -41,6 +41,8 @@ export function costChart(history: readonly number[]): SVGSVGElement {
     svg.append(el('text', { x: x(i), y: H - PAD.bottom + 16, 'text-anchor': 'middle' }, String(i + 1)));
   }
   svg.append(el('text', { x: (PAD.left + W - PAD.right) / 2, y: H - 4, 'text-anchor': 'middle' }, 'iteration'));
+  const mid = (PAD.top + H - PAD.bottom) / 2;
+  svg.append(el('text', { class: 'axis-title', x: 12, y: mid, 'text-anchor': 'middle', transform: `rotate(-90 12 ${mid})` }, 'cost (inertia)'));
   svg.append(el('polyline', { class: 'line', points: history.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ') }));
   if (n <= 60) {
     history.forEach((v, i) => {

@@ -1,4 +1,4 @@
-import { KMeansSegError, segmentImageData, type InitMethod, type SegmentImageDataResult } from 'kmeans-seg/browser';
+import { KMeansSegError, segmentImageData, type ColorSpace, type InitMethod, type SegmentImageDataResult } from 'kmeans-seg/browser';
 import { compact, costChart } from './chart';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -8,6 +8,8 @@ const kInput = $<HTMLInputElement>('k');
 const kRange = $<HTMLInputElement>('k-range');
 const seedInput = $<HTMLInputElement>('seed');
 const initSelect = $<HTMLSelectElement>('init');
+const spaceSelect = $<HTMLSelectElement>('color-space');
+const spatialInput = $<HTMLInputElement>('spatial-weight');
 const runButton = $<HTMLButtonElement>('run');
 const cancelButton = $<HTMLButtonElement>('cancel');
 const downloadButton = $<HTMLButtonElement>('download');
@@ -18,9 +20,15 @@ const segmented = $<HTMLCanvasElement>('result');
 const palette = $<HTMLOListElement>('palette');
 const chart = $<HTMLDivElement>('chart');
 const facts = $<HTMLParagraphElement>('facts');
+const credit = $<HTMLSpanElement>('credit');
+
+// Literal URLs, so that Vite copies the files into the build: the repository's sample photo (CC0,
+// see examples/README.md) and the package's own documentation of this API.
+const SAMPLE = new URL('../examples/coffee.jpg', import.meta.url);
+$<HTMLAnchorElement>('docs-link').href = new URL('../docs/browser.md', import.meta.url).href;
 
 /** For the console and the browser tests: the API, the decoded pixels and the last result. */
-const demo = { segmentImageData, image: null as ImageData | null, result: null as SegmentImageDataResult | null, runs: 0 };
+const demo = { segmentImageData, image: null as ImageData | null, imageName: '', result: null as SegmentImageDataResult | null, runs: 0 };
 Object.assign(window, { kmeansSegDemo: demo });
 
 let pixels: ImageData | null = null;
@@ -47,14 +55,14 @@ function clearError(): void {
  * Decode with the browser, without colour management, so the pixels are the file's own bytes (what
  * sharp or libpng would give for an sRGB PNG) and results match Node's for the same file.
  */
-async function openFile(file: File): Promise<void> {
+async function openFile(file: Blob, name: string, sample = false): Promise<void> {
   clearError();
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch {
     setState(pixels ? 'error' : 'empty');
-    showError(`Could not read “${file.name}” as an image: it is not a PNG, JPEG, WebP, GIF or other format this browser decodes. Choose another file.`);
+    showError(`Could not read “${name}” as an image: it is not a PNG, JPEG, WebP, GIF or other format this browser decodes. Choose another file.`);
     statusLine.textContent = pixels ? `Still showing “${imageName}”.` : 'Open an image to begin.';
     return;
   }
@@ -65,8 +73,10 @@ async function openFile(file: File): Promise<void> {
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   pixels = ctx.getImageData(0, 0, original.width, original.height, { colorSpace: 'srgb' });
-  imageName = file.name;
+  imageName = name;
   demo.image = pixels;
+  demo.imageName = name;
+  credit.hidden = !sample;
   $('original-size').textContent = `· ${pixels.width} × ${pixels.height}`;
   await run();
 }
@@ -81,12 +91,23 @@ function readInteger(input: HTMLInputElement, name: string, min: number, max: nu
   return value;
 }
 
+function readSpatialWeight(): number | null {
+  const value = Number(spatialInput.value);
+  if (spatialInput.value.trim() === '' || !Number.isFinite(value) || value < 0 || value > 257) {
+    showError(`Spatial weight must be a number from 0 to 257 (try 0.5 to 2); it is “${spatialInput.value}”.`);
+    spatialInput.focus();
+    return null;
+  }
+  return value;
+}
+
 async function run(): Promise<void> {
   if (!pixels) return;
   clearError();
   const k = readInteger(kInput, 'K', 1, 64);
   const seed = k === null ? null : readInteger(seedInput, 'Seed', 0, 4294967295);
-  if (k === null || seed === null) return;
+  const spatialWeight = seed === null ? null : readSpatialWeight();
+  if (k === null || seed === null || spatialWeight === null) return;
   running?.abort();
   const controller = (running = new AbortController());
   setState('running');
@@ -96,7 +117,7 @@ async function run(): Promise<void> {
   statusLine.textContent = `Segmenting into ${k} colours…`;
   try {
     const result = await segmentImageData(pixels, {
-      k, seed, init: initSelect.value as InitMethod, signal: controller.signal,
+      k, seed, init: initSelect.value as InitMethod, colorSpace: spaceSelect.value as ColorSpace, spatialWeight, signal: controller.signal,
       onProgress(p) {
         history[p.iteration - 1] = p.inertia;
         // One redraw per frame however fast the passes come.
@@ -173,7 +194,7 @@ downloadButton.addEventListener('click', download);
 fileInput.addEventListener('change', () => {
   const file = fileInput.files?.[0];
   fileInput.value = ''; // choosing the same file again still fires 'change'
-  if (file) void openFile(file);
+  if (file) void openFile(file, file.name);
 });
 kRange.addEventListener('input', () => { kInput.value = kRange.value; });
 kInput.addEventListener('input', () => { kRange.value = kInput.value; });
@@ -188,7 +209,20 @@ document.addEventListener('drop', (e) => {
   depth = 0;
   document.body.classList.remove('dragging');
   const file = e.dataTransfer?.files[0];
-  if (file) void openFile(file);
+  if (file) void openFile(file, file.name);
 });
 
+/** First visit: the sample photo, segmented at the form's defaults, instead of empty cards. */
+async function openSample(): Promise<void> {
+  try {
+    const res = await fetch(SAMPLE);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const blob = await res.blob();
+    if (pixels === null) await openFile(blob, 'coffee.jpg', true); // unless the user was quicker
+  } catch {
+    if (pixels === null) statusLine.textContent = 'Open an image to begin.';
+  }
+}
+
 setState('empty');
+void openSample();

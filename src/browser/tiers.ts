@@ -47,7 +47,9 @@ export async function chooseKernel(backend: Backend, module: WebAssembly.Module 
   try {
     return await p;
   } catch (err) {
-    return fallback(backend, (err as Error)?.message ?? String(err));
+    // getCompiledKernel's ERR_BACKEND wraps the engine's own error: that one is the reason.
+    const e = err as { message?: string; cause?: { message?: string } } | null;
+    return fallback(backend, e?.cause?.message ?? e?.message ?? String(err));
   }
 }
 
@@ -58,7 +60,7 @@ async function pickWasm(module: WebAssembly.Module, threads: number): Promise<Ti
 }
 
 function fallback(backend: Backend, reason: string): TierChoice {
-  if (backend === 'auto') return { tier: 'js', kernel: jsKernel, threads: 1 };
+  if (backend === 'auto') return { tier: 'js', kernel: jsKernel, threads: 1, fallback: reason };
   throw new KMeansSegError(
     'ERR_BACKEND',
     `backend 'wasm' cannot run here (${reason}): use backend 'auto' or 'js', or pass wasm: a URL where build/kmeans.wasm is served as application/wasm`,

@@ -64,6 +64,8 @@ export interface KernelChoice {
   kernel: Kernel;
   /** Threads the kernel may use (1 for the TS backend). */
   threads: number;
+  /** Why backend 'auto' fell back to the TS twin (the wasm kernel's error); the result warns with it. */
+  fallback?: string;
 }
 
 /**
@@ -109,7 +111,7 @@ async function kernelFor(backend: Backend, threads: number, key: WasmSource | ob
     }
     kernel = await p;
   } catch (err) {
-    if (backend === 'auto') return { kernel: jsKernel, threads: 1 };
+    if (backend === 'auto') return { kernel: jsKernel, threads: 1, fallback: (err as Error)?.message ?? String(err) };
     throw new KMeansSegError(
       'ERR_BACKEND',
       `backend 'wasm' cannot run here (${(err as Error).message}): use backend 'auto' or 'js', or run npm run build to create build/kmeans.wasm`,

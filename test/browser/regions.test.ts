@@ -65,7 +65,8 @@ describe.skipIf(!HAVE_CHROMIUM)('regions from kmeans-seg/browser in headless Chr
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(isolated.url);
-    await page.waitForFunction(() => document.body.dataset.state === 'empty');
+    // The demo opens on its sample photo: wait for that run, so that this one has the page to itself.
+    await page.waitForFunction(() => (window as any).kmeansSegDemo?.runs === 1 && document.body.dataset.state === 'done', null, { timeout: 30_000 });
     const out = await page.evaluate(async ([options, width, height]) => {
       const { segmentImageData: run } = (window as any).kmeansSegDemo;
       const data = new Uint8Array(await (await fetch('/__fixtures/noise.rgba')).arrayBuffer());
