@@ -44,7 +44,7 @@ function flagCell(row: OptionRow): string {
 }
 
 /** File options that not every file-reading call takes yet (apply and batch write indexed PNGs by default anyway). */
-const FILE_TAKERS: Partial<Record<OptionName, string>> = { pngColors: '`segment` and the main command' };
+const FILE_TAKERS: Partial<Record<OptionName, string>> = { pngColors: '`segment` and the main command', strips: 'the main command', stripRows: 'the main command and `segmentStrips`' };
 
 export function optionsPage(): string {
   const rows = optionTable().map((row) => {
@@ -57,8 +57,8 @@ ${generated('src/core/option-table.ts')}
 
 The options of \`kmeans(image, options)\` and \`segment(input, options)\`. \`sweep\` takes them all
 but \`k\` and centroids in \`init\` (it takes \`ks\`); \`batch\` all but \`threads\` (its \`onProgress\`
-and \`signal\` are its own); \`applyPalette\` \`colorSpace\`, \`backend\`, \`threads\` and
-\`limitInputPixels\`. On the command line an option with a flag takes the same values, checked by
+and \`signal\` are its own); \`applyPalette\` \`colorSpace\`, \`backend\`, \`threads\`,
+\`limitInputPixels\` and the three of dithering. On the command line an option with a flag takes the same values, checked by
 the same rule ([cli.md](cli.md)).
 
 | option | flag | type and range | default | meaning |
@@ -69,7 +69,9 @@ Options that constrain each other: with \`spatialWeight\` > 0, \`histogram\` can
 cannot give centroids (positions make every pixel distinct, and given centroids have no position);
 with centroids in \`init\`, \`k\` is their number (a different \`k\` is refused) and \`attempts\` is 1.
 \`minRegion\` above 1 computes the regions as \`regions: true\` does, and \`connectivity\` counts only
-with one of them ([regions.md](regions.md)).
+with one of them ([regions.md](regions.md)). \`dither\` other than \`'none'\` refuses \`minRegion\` above 1
+(merging small regions would undo the dithering), and \`roi\` in \`kmeans\` is pixels, not a path
+([segments.md](segments.md)).
 
 A bad value, or an unknown name (the nearest valid one is suggested), is a \`KMeansSegError\` with the
 code \`ERR_INVALID_OPTION\`, whose message names the option, the value received and the fix; on the

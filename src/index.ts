@@ -5,13 +5,15 @@
 import './node/platform.js';
 
 // The main calls: cluster pixels in memory, or an image file with its outputs.
-export { kmeans } from './core/kmeans.js';
+export { kmeans, type NodeKMeansOptions, type WorkerOption } from './node/kmeans.js';
 export { segment, type SegmentOptions, type SegmentResult, type BufferOptions } from './segment.js';
+export { segmentStrips, type SegmentStripsOptions, type StripOutputs, type StripRun } from './io/strips/api.js';
 export type { ImageInput } from './io/load-input.js';
 export type { EncodedInput } from './io/decode.js';
-export { defaultOptions, type KMeansOptions, type Backend, type Connectivity, type InitMethod, type Progress } from './core/options.js';
+export { defaultOptions, type KMeansOptions, type Backend, type Connectivity, type InitMethod, type Progress, type ProgressStage } from './core/options.js';
+export type { DitherMethod, RoiMask, RoiOutside, RoiPixels } from './core/roi-dither-options.js';
 export type { ClusterExtent, KMeansResult, Labels, PaletteEntry, Region, Regions, RGBAImage } from './types.js';
-export { terminateWorkers } from './kernel/select.js';
+export { terminateWorkers } from './node/job-pool.js';
 
 // Errors and limits: the stable codes and the documented sizes.
 export { KMeansSegError, ERROR_CODES, type ErrorCode } from './errors.js';

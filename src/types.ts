@@ -3,6 +3,8 @@
  * kmeans. Invariant: types only, no code, so that any module may import it, the browser's included.
  */
 import type { ColorSpace } from './core/colorspace.js';
+import type { KSearch } from './core/k-search.js';
+import type { SampleInfo } from './core/sample.js';
 
 /** One colour of the result's palette. */
 export interface PaletteEntry {
@@ -58,6 +60,10 @@ export interface KMeansResult {
   minRegion: number;
   /** Regions merged away by `minRegion` (0 without it). */
   mergedRegions: number;
+  /** With `k: 'auto'`: the K chosen (also `k`), whether it meets the target, and the figures at every K tried (docs/quality-target.md). */
+  kSearch?: KSearch;
+  /** With `sample`: the points clustered and the points in all; absent for an exact run. A warning says it too. */
+  sample?: SampleInfo;
   /**
    * The connected regions of the labels (docs/regions.md), computed during the run: pass `regions: true`
    * (or `minRegion`). The same object on every call.

@@ -99,6 +99,8 @@ function fromText(rule: Rule, text: string): unknown {
   if (rule.kind === 'number') return /^(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i.test(text) ? Number(text) : NaN;
   // A choice of numbers (connectivity 4 or 8) takes their plain digits; anything else stays text, which no such choice holds.
   if (rule.kind === 'choice' && rule.choices.some((c) => typeof c === 'number') && /^\d+$/.test(text)) return Number(text);
+  // A choice of true and false (--serpentine) takes those words.
+  if (rule.kind === 'choice' && rule.choices.includes(true) && (text === 'true' || text === 'false')) return text === 'true';
   return text;
 }
 

@@ -23,15 +23,17 @@ import { quote } from '../validate.js';
 import { COMMON_FLAGS, hexColour, initColours, initFileFrom, kmeansOptionsFrom, parseCommandLine, tableFlags } from './flags.js';
 import { helpLine, optionLines } from './help.js';
 import { jpegAlphaWarnings } from './jpeg-alpha.js';
+import { RunProgressView } from './run-progress.js';
 import { checkRegionMapFits, checkRegionPaths, REGION_FLAGS, REGION_HELP, regionLines, regionsWanted, regionSummary, stageRegionOutputs } from './region-outputs.js';
 import { ms, oneInput, paletteLines, paletteJSON, plural, qualityJSON, qualityLine, UsageError, warn, writeOut } from './report.js';
+import { searchJSON, searchLines, strictMiss, TARGET_FLAGS, TARGET_HELP, targetOptionsFrom } from './quality-target.js';
 import { inputSource, parseStdio, STDIO_FLAGS, STDIO_HELP, writeStdout, type Stdio } from './stdio.js';
+import { keptOutside, ROI_DITHER_OPTIONS, roiDitherJSON, roiQualityImage, withRoiMask } from './roi-dither.js';
 
 /** The table options the main command takes, in the order its help lists them. */
 export const SEGMENT_OPTIONS: readonly OptionName[] = [
-  'k', 'colorSpace', 'spatialWeight', 'connectivity', 'minRegion', 'seed', 'init', 'maxIterations', 'tolerance', 'attempts', 'backend', 'threads', 'limitInputPixels',
-  'pngColors',
-];
+  'k', 'colorSpace', 'spatialWeight', 'sample', 'connectivity', 'minRegion', 'seed', 'init', 'maxIterations', 'tolerance', 'attempts', 'backend', 'threads', 'limitInputPixels',
+  'pngColors', ...ROI_DITHER_OPTIONS, 'strips', 'stripRows']; // the strip flags: taken out by cli/strips.ts before parsing
 
 export const USAGE = `Usage: kmeans-seg <input> -o <output> [-k <K>] [options]
        kmeans-seg sweep <input> -k <K,K,...> -o <sheet>   (kmeans-seg sweep --help)
@@ -55,7 +57,7 @@ Pipelines (at most one output may be -; the summary then goes to stderr):
 ${STDIO_HELP}
 
 K-means options:
-${optionLines(SEGMENT_OPTIONS, { init: `${optionRow('init').flag!.doc}; or a palette file (.json, .gpl) of the K starting colours (default kmeans++)` })}
+${optionLines(SEGMENT_OPTIONS, { k: `${optionRow('k').doc} (1-65536; default 8); with --max-delta-e or --min-psnr, the largest K to try (default 256)`, init: `${optionRow('init').flag!.doc}; or a palette file (.json, .gpl) of the K starting colours (default kmeans++)` })}\n${TARGET_HELP}
 
 Options:
 ${helpLine('--force', 'overwrite existing outputs, even the input')}
@@ -81,7 +83,7 @@ export const SEGMENT_FLAGS = {
   palette: { type: 'string' },
   overlay: { type: 'string' },
   'border-color': { type: 'string' },
-  ...REGION_FLAGS,
+  ...REGION_FLAGS, ...TARGET_FLAGS,
   ...STDIO_FLAGS,
 } as const;
 
@@ -121,7 +123,7 @@ export function parseSegmentCommand(argv: string[]): SegmentCommand {
   const stdio = parseStdio(input, outputs, values, json);
   distinctPaths(outputs);
   const init = initFileFrom(values);
-  const options = kmeansOptionsFrom(init.values, SEGMENT_OPTIONS);
+  const options = targetOptionsFrom(values, kmeansOptionsFrom(init.values, SEGMENT_OPTIONS));
   if (regionsWanted(outputs, values)) options.regions = true;
   const borderColor = values['border-color'] === undefined ? undefined : hexColour('--border-color', values['border-color'] as string);
   const check = { force: values.force === true, inputPath: stdio.stdin ? undefined : input };
@@ -156,7 +158,7 @@ const WHAT: Record<Exclude<keyof Outputs, 'masks'>, string> = {
  */
 async function checkOutputs(cmd: SegmentCommand, set: OutputSet): Promise<Checked> {
   if (cmd.initFile !== undefined) cmd.options.init = await initColours(cmd.initFile);
-  const { limitInputPixels, pngColors, ...kmeansOptions } = cmd.options;
+  const { limitInputPixels, pngColors, ...kmeansOptions } = await withRoiMask(cmd.options); // the mask file decoded
   const resolved = resolveOptions(kmeansOptions);
   const limit = resolveLimitInputPixels(limitInputPixels);
   const { outputs, check } = cmd;
@@ -206,16 +208,16 @@ function checkSizes(cmd: SegmentCommand, image: DecodedImage, resolved: Resolved
 /** The decoded input and its clustering. writeOutputs takes `image` out, so that it can be freed. */
 interface Clustered { image: DecodedImage | undefined; result: KMeansResult; warnings: string[]; decoded: number }
 
-async function cluster(cmd: SegmentCommand, checked: Checked): Promise<Clustered> {
+async function cluster(cmd: SegmentCommand, checked: Checked, progress: RunProgressView): Promise<Clustered> {
   const source = inputSource(cmd.input, cmd.stdio);
-  const image = await decodeImage(source, { limitInputPixels: checked.limit });
+  const image = await decodeImage(source, { limitInputPixels: checked.limit, kernel: checked.resolved });
   const decoded = performance.now();
   checkSizes(cmd, image, checked.resolved);
   const { limitInputPixels: _limit, pngColors: _png, ...kmeansOptions } = cmd.options;
   let result;
   try {
     wantColours(image); // the quality figures then need no pass over the pixels (see qualityOfColours)
-    result = await kmeans(image, kmeansOptions);
+    result = await kmeans(image, progress.enabled ? { ...kmeansOptions, onProgress: (p) => progress.update(p) } : kmeansOptions);
   } catch (error) {
     throw nameInput(error, source); // as segment() does: the core's image errors name the file
   }
@@ -243,14 +245,14 @@ async function writeOutputs(cmd: SegmentCommand, clustered: Clustered, set: Outp
   const { stdio } = cmd;
   const target = stdio.stdout === 'output' ? 'stdout' : outputs.output;
   const format = stdio.stdout === 'output' ? stdio.format : outputs.output === undefined ? undefined : imageFormatOf(outputs.output)!;
-  const indexed = format === 'png' && pngColors === 'auto' ? indexedSegmentedPNG(result, target!, image.data) : null;
+  const indexed = format === 'png' && pngColors === 'auto' && !keptOutside(result.labels) ? indexedSegmentedPNG(result, target!, image.data) : null;
   const labels = outputs.labels === undefined ? undefined : labelsPNG(result);
   for (const early of [indexed, labels]) early?.catch(() => undefined);
   // Quality before any paint, so that without --overlay a truecolour output can be painted over the
   // decoded original (no second image-sized buffer at the memory peak), which then goes.
   const colours = takeColours(result.labels);
   // Merged regions took their neighbour's label: only the pixels say what the output now is.
-  const quality = colours !== undefined && result.mergedRegions === 0 ? qualityOfColours(result, colours) : qualityOf(image, result);
+  const quality = colours !== undefined && result.mergedRegions === 0 ? qualityOfColours(result, colours) : qualityOf(roiQualityImage(image, cmd.options.roi), result); // over the roi's inside
   checkRegionMapFits(outputs, result); // before the first write: a PNG holds 65536 region ids
   const original = outputs.overlay === undefined ? undefined : image;
   let spare = original === undefined ? image.data : undefined;
@@ -287,8 +289,8 @@ function summaryJSON(cmd: SegmentCommand, c: Clustered, w: Written, t: Timings):
     inertia: result.inertia, iterations: result.iterations, converged: result.converged,
     // Which of the seeded restarts won, 0-based as result.attempt.
     attempts: cmd.options.attempts ?? 1, attempt: result.attempt,
-    backend: result.backend, warnings: c.warnings,
-    colorSpace: cmd.options.colorSpace ?? 'rgb',
+    backend: result.backend, warnings: c.warnings, ...searchJSON(result),
+    colorSpace: cmd.options.colorSpace ?? 'rgb', ...roiDitherJSON(cmd.options),
     quality: qualityJSON(w.quality),
     outputs: {
       labels: outputs.labels ?? null, masks: w.masks ?? null, palette: outputs.palette ?? null, overlay: outputs.overlay ?? null,
@@ -320,7 +322,7 @@ function summaryText(cmd: SegmentCommand, result: KMeansResult, w: Written, tota
   const to = outputs.output ?? (cmd.stdio.stdout === 'output' ? 'stdout' : undefined);
   return `${cmd.stdio.stdin ? 'stdin' : input}${to !== undefined ? ` -> ${to}` : ''}: ${result.width}x${result.height}, ${plural(result.k, 'colour')}, ` +
     `${plural(result.iterations, 'iteration')} (${stop})${won}, ${result.backend}, ${Math.round(total)} ms\n` +
-    paletteLines(result.palette) + `  ${qualityLine(w.quality)}\n` + written;
+    paletteLines(result.palette) + `  ${qualityLine(w.quality)}\n` + searchLines(result) + written;
 }
 
 /**
@@ -328,13 +330,15 @@ function summaryText(cmd: SegmentCommand, result: KMeansResult, w: Written, tota
  * @throws {UsageError} or a KMeansSegError of the failing step; runCommand turns them into exit codes.
  */
 export async function runSegment(argv: string[]): Promise<number> {
-  const cmd = parseSegmentCommand(argv);
+  const strips = await (await import('./strips.js')).stripCommand(argv, parseSegmentCommand); if ('code' in strips) return strips.code; const cmd = parseSegmentCommand(strips.argv); // --strips, or above STRIP_THRESHOLD_PIXELS: the strip path (cli/strips.ts)
   const t0 = performance.now();
   const set = new OutputSet();
   const checked = await checkOutputs(cmd, set);
-  const clustered = await cluster(cmd, checked);
+  const progress = new RunProgressView(process.stderr, { silent: cmd.json || cmd.stdio.quiet }); // on a terminal only
+  const clustered = await progress.during('decode', () => cluster(cmd, checked, progress));
+  const missed = strictMiss(cmd.options, clustered.result); if (missed !== undefined) return missed; // --strict: nothing written
   const t1 = performance.now();
-  const written = await writeOutputs(cmd, clustered, set, checked.pngColors);
+  const written = await progress.during('encode', () => writeOutputs(cmd, clustered, set, checked.pngColors));
   const t2 = performance.now();
   if (cmd.stdio.quiet) return 0;
   for (const warning of clustered.warnings) warn(warning);

@@ -3,7 +3,6 @@
  * Lloyd passes on the chosen kernel, restarts, and the result. Browser-safe; bits never depend on the kernel.
  */
 import { getKernel, wasmSessionBytes, type KernelChoice } from '../kernel/select.js';
-import { availableThreads } from '../platform.js';
 import { KMeansSegError } from '../errors.js';
 import { fromSrgb } from './colorspace.js';
 import { buildHistogram } from './histogram.js';
@@ -17,8 +16,12 @@ import { Random } from './random.js';
 import { pixelLabels, summarize, withPainters, type Unpainted } from './result.js';
 import { regionsOfRun } from './regions.js';
 import { offerColours } from './colour-labels.js';
+import { kernelThreads } from './prepare-kernel.js';
+import { ditherRun } from './dither.js';
+import { finishRoi, roiRun } from './roi.js';
+import { fitPoints, withReport } from './k-search.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
-import { PARALLEL_MIN_WORK, WASM_MAX_BYTES } from '../limits.js';
+import { WASM_MAX_BYTES } from '../limits.js';
 import { checkImage } from '../validate.js';
 
 const now = (): number => performance.now();
@@ -32,13 +35,20 @@ const now = (): number => performance.now();
  * result.palette[0].hex; // '#1f3a5c'
  */
 export async function kmeans(image: RGBAImage, options?: KMeansOptions): Promise<KMeansResult> {
+  return withPainters(await fitImage(image, options));
+}
+
+/**
+ * kmeans but the painters: plain data (labels, palette, alpha, regions) that can cross threads. The
+ * Node entry's job worker (node/job-worker.ts) runs this, so every option reaches the same code.
+ */
+export async function fitImage(image: RGBAImage, options?: KMeansOptions): Promise<Unpainted> {
   const opts = resolveOptions(options);
   checkImage(image);
   if (opts.signal?.aborted) throw new KMeansSegError('ERR_ABORTED', 'Aborted before it started: options.signal was already aborted');
   checkMemory(image, opts);
-  // Work too small to split never starts the pool: starting workers costs more than it saves.
-  const threads = image.width * image.height * opts.k < PARALLEL_MIN_WORK ? 1 : opts.threads ?? availableThreads();
-  return runKMeans(image, opts, await getKernel(opts.backend, threads));
+  const threads = kernelThreads(image.width * image.height, opts);
+  return fitKMeans(image, opts, await getKernel(opts.backend, threads));
 }
 
 /**
@@ -51,23 +61,28 @@ export function runKMeans(image: RGBAImage, opts: ResolvedOptions, choice: Kerne
 }
 
 /** runKMeans but the painters: the browser's job (browser/job.ts) paints once, as RGBA, and sends plain data. */
-export function fitKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, threads }: KernelChoice): Unpainted {
+export function fitKMeans(image: RGBAImage, opts: ResolvedOptions, choice: KernelChoice): Unpainted {
+  // A roi: the same run on a copy with alpha 0 outside it, then the input's pixels painted back there (roi.ts).
+  const roi = roiRun(image, opts.roi, opts.roiOutside, opts.signal);
+  if (roi !== null) return finishRoi(fitKMeans(roi.image, { ...opts, roi: undefined }, choice), image, roi);
+  const { kernel, threads, fallback } = choice;
   const t0 = now();
   const { data, width, height } = image;
   const pixels = width * height;
-  // The wasm kernel runs the histogram's per-pixel loops too, where it can.
-  const hist = buildHistogram(data, pixels, kernel.histogramEngine?.() ?? null);
+  // The wasm kernel runs the histogram's per-pixel loops too, where it can, on the run's threads.
+  const hist = buildHistogram(data, pixels, kernel.histogramEngine?.(threads) ?? null);
   try {
     if (hist.opaque === 0) {
       throw new KMeansSegError('ERR_INVALID_IMAGE', `Every one of the ${pixels} pixels is fully transparent (alpha 0): there is no colour to cluster; pass an image with visible pixels`);
     }
-    const warnings: string[] = [];
+    // Same bits either way, but several times slower: the caller should know, and why.
+    const warnings: string[] = fallback === undefined ? [] : [`the wasm kernel could not run (${fallback}), so the TS kernel ran instead: same results, several times slower`];
     const spatial = opts.spatialWeight > 0;
     // With positions every pixel is a distinct point; without, every distinct colour is.
     const distinct = spatial ? hist.opaque : hist.n;
     let k = opts.k;
     if (!Array.isArray(opts.init) && distinct < k) {
-      warnings.push(`k reduced from ${k} to ${distinct}: the image has only ${distinct} distinct ${spatial ? 'visible pixel' : 'colour'}${distinct === 1 ? '' : 's'}`);
+      if (opts.target === undefined) warnings.push(`k reduced from ${k} to ${distinct}: the image has only ${distinct} distinct ${spatial ? 'visible pixel' : 'colour'}${distinct === 1 ? '' : 's'}`);
       k = distinct;
     }
     const useHistogram = !spatial && (opts.histogram === 'auto' ? hist.n <= hist.opaque * 0.75 : opts.histogram);
@@ -80,22 +95,19 @@ export function fitKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
     const seedPoints = spatial ? points : histPoints;
     const t1 = now();
 
-    const session = kernel.open(points, k, threads);
-    const threadsUsed = session.threads;
-    let best: BestAttempt;
-    try {
-      best = bestOfAttempts(session, points, seedPoints, k, opts);
-    } finally {
-      session.dispose();
-    }
+    // One K, or the smallest that meets opts.target; on a sample when opts.sample asks (core/k-search.ts).
+    const found = fitPoints({ kernel, threads, image, points, seedPoints, hist, pointsAreColours: useHistogram, k, opts, warnings }, bestOfAttempts);
+    const { best, threads: threadsUsed } = found;
+    k = found.k;
     const t2 = now();
     const labels = pixelLabels(image, k, best.labels, useHistogram ? hist : null, hist.opaque < pixels);
-    // Before any region merge: until then a pixel's label is its colour's (see colour-labels.ts).
-    if (useHistogram) offerColours(image, labels, { keys: hist.keys, counts: hist.counts, labels: best.labels, n: hist.n });
+    const dithered = ditherRun(image, labels, k, best.fit, opts); // null unless dither; rewrites labels
+    // Before any region merge or dithering: until then a pixel's label is its colour's (see colour-labels.ts).
+    if (useHistogram && dithered === null) offerColours(image, labels, { keys: hist.keys, counts: hist.counts, labels: best.labels, n: hist.n });
     const t3 = now();
     const regions = regionsOfRun(image, labels, k, opts); // null unless asked for; merging rewrites labels
     const regionTime = regions === null ? {} : { regions: now() - t3 };
-    return summarize(image, k, best.fit, labels, opts.colorSpace, {
+    return withReport(found.report, summarize(image, k, dithered ?? best.fit, labels, opts.colorSpace, {
       regions,
       translucent: hist.translucent,
       backend: kernel.name,
@@ -103,19 +115,19 @@ export function fitKMeans(image: RGBAImage, opts: ResolvedOptions, { kernel, thr
       attempt: best.attempt,
       warnings,
       timings: { histogram: t1 - t0, init: best.initTime, lloyd: t2 - t1 - best.initTime, ...regionTime, total: now() - t0 },
-    });
+    }));
   } finally {
     hist.release();
   }
 }
 
-interface BestAttempt { fit: LloydResult; labels: Uint16Array; attempt: number; initTime: number }
+export interface BestAttempt { fit: LloydResult; labels: Uint16Array; attempt: number; initTime: number }
 
 /**
  * Every attempt on one session, seeded from one PRNG in turn; the lowest inertia is kept (the first
  * on a tie), with a copy of its point labels. `initTime` sums the seeding of all attempts.
  */
-function bestOfAttempts(session: KernelSession, points: Points, seedPoints: Points, k: number, opts: ResolvedOptions): BestAttempt {
+export function bestOfAttempts(session: KernelSession, points: Points, seedPoints: Points, k: number, opts: ResolvedOptions): BestAttempt {
   const rng = new Random(opts.seed);
   let best: Omit<BestAttempt, 'initTime'> | undefined;
   let initTime = 0;
@@ -128,7 +140,7 @@ function bestOfAttempts(session: KernelSession, points: Points, seedPoints: Poin
     initTime += now() - ti;
     session.reset();
     const fit = lloyd(session, points, initial, k, opts.maxIterations, opts.tolerance, (iteration, inertia, changed) => {
-      opts.onProgress?.({ attempt, iteration, inertia, changed });
+      opts.onProgress?.({ stage: 'lloyd', attempt, iteration, inertia, changed, done: iteration, total: opts.maxIterations });
       if (opts.signal?.aborted) {
         throw new KMeansSegError('ERR_ABORTED', `Aborted after pass ${iteration} of attempt ${attempt + 1}: the signal passed as options.signal was aborted`, { cause: opts.signal.reason });
       }

@@ -4,16 +4,23 @@
  */
 import { COLOR_SPACES } from './colorspace.js';
 import { DEFAULT_LIMIT_INPUT_PIXELS, MAX_K, MAX_MIN_REGION, MAX_SEED, MAX_THREADS } from '../limits.js';
+import { STRIP_DOCS, STRIP_RULES } from './strip-options.js';
 import { KMeansSegError } from '../errors.js';
 import { checkCallbacks, invalidOption, quote } from '../validate.js';
+import { ROI_DITHER_DOCS, ROI_DITHER_RULES } from './roi-dither-options.js';
+import { checkRoiMask } from './roi.js';
+import { K_SEARCH_DOCS, K_SEARCH_RULES, SAMPLE_DOCS, SAMPLE_RULES } from './k-search-options.js';
 
 /** What a value must be. `orFalse`: `false` is also accepted (limitInputPixels: no limit). */
 export type Rule =
-  | { kind: 'integer'; min: number; max: number; orFalse?: true }
+  | { kind: 'integer'; min: number; max: number; orFalse?: true; /** 'auto' is also accepted (k: the quality target's search). */ orAuto?: true }
   | { kind: 'number'; min: number; max?: number; unit?: string }
   | { kind: 'choice'; choices: readonly (string | boolean | number)[] }
   | { kind: 'function' }
-  | { kind: 'signal' };
+  | { kind: 'signal' }
+  /** A region-of-interest mask: its shape is checked by core/roi.ts (checkRoiMask). */
+  | { kind: 'mask' }
+  | { kind: 'object' } /* target: its fields are checked by core/k-search-options.ts */;
 
 export interface OptionRule {
   rule: Rule;
@@ -34,7 +41,8 @@ export interface OptionRule {
  * OPTION_DOCS, kept apart only so that the browser bundle, which needs the rules, drops the docs.
  */
 export const OPTION_RULES = {
-  k: { rule: { kind: 'integer', min: 1, max: MAX_K }, default: 8, fix: 'pass the number of colours, e.g. k: 8' },
+  k: { rule: { kind: 'integer', min: 1, max: MAX_K, orAuto: true }, default: 8, fix: "pass the number of colours, e.g. k: 8, or 'auto' with a target" },
+  ...K_SEARCH_RULES,
   seed: { rule: { kind: 'integer', min: 0, max: MAX_SEED }, default: 0, fix: 'pass a whole number, e.g. seed: 42' },
   init: {
     rule: { kind: 'choice', choices: ['kmeans++', 'random', 'random-colours'] }, default: 'kmeans++', aliases: { 'k-means++': 'kmeans++' },
@@ -57,6 +65,7 @@ export const OPTION_RULES = {
     rule: { kind: 'number', min: 0, max: 257 }, default: 0,
     fix: 'try 0.5 to 2; above 257, positions lose float32 exactness',
   },
+  ...SAMPLE_RULES,
   connectivity: {
     rule: { kind: 'choice', choices: [4, 8] }, default: 8,
     fix: '8 (default) joins pixels that touch at an edge or a corner, 4 only those that share an edge',
@@ -66,6 +75,7 @@ export const OPTION_RULES = {
     fix: 'pass a size in pixels, e.g. minRegion: 20; 0 (default) merges nothing',
   },
   regions: { rule: { kind: 'choice', choices: [true, false] }, default: false },
+  ...ROI_DITHER_RULES,
   onProgress: { rule: { kind: 'function' }, default: undefined },
   signal: { rule: { kind: 'signal' }, default: undefined },
 } as const satisfies Record<string, OptionRule>;
@@ -81,6 +91,7 @@ export const FILE_OPTION_RULES = {
     fix: `the default is ${DEFAULT_LIMIT_INPUT_PIXELS}; pass a larger number, or false for no limit, for images you trust`,
   },
   pngColors: { rule: { kind: 'choice', choices: ['auto', 'truecolour'] }, default: 'auto', filesOnly: true },
+  ...STRIP_RULES,
 } as const satisfies Record<string, OptionRule>;
 
 export type KMeansOptionName = keyof typeof OPTION_RULES;
@@ -131,7 +142,9 @@ export const OPTION_DOCS: Record<OptionName, OptionDoc> = {
     clusters: true,
     doc: 'number of colours; fewer, with a warning, when the image has fewer distinct colours',
     flag: { name: 'k', short: 'k', arg: '<K>', example: '8' },
+    type: "integer 1-65536, or `'auto'` (with target)",
   },
+  ...K_SEARCH_DOCS,
   seed: {
     clusters: true,
     doc: 'seed of the PRNG behind initialisation and restarts: same seed, same output',
@@ -183,6 +196,7 @@ export const OPTION_DOCS: Record<OptionName, OptionDoc> = {
       why: 'positions sit on a 1/256 grid in float32, exact only while w x 255 x 256 <= 2^24',
     },
   },
+  ...SAMPLE_DOCS,
   connectivity: {
     clusters: true,
     doc: 'how pixels of one label join into a region: 8 (edges and corners) or 4 (edges only); for regions, minRegion and the region outputs',
@@ -197,12 +211,13 @@ export const OPTION_DOCS: Record<OptionName, OptionDoc> = {
     clusters: true,
     doc: "compute the connected regions during the run, for result.regions() (their mean colours are read from the pixels, which the result does not keep); minRegion above 1 and the CLI's region outputs imply it",
   },
+  ...ROI_DITHER_DOCS,
   onProgress: {
-    doc: 'called after every assignment pass with { attempt, iteration, inertia, changed }, on the thread doing the work',
+    doc: "called after every assignment pass with { stage: 'lloyd', done, total, attempt, iteration, inertia, changed }, on the calling thread (Node's job worker posts each one)",
     type: '`(progress) => void`', defaultText: 'none',
   },
   signal: {
-    doc: 'checked after every pass: an abort stops the work with ERR_ABORTED',
+    doc: 'an abort rejects with ERR_ABORTED (cause: its reason): at once while a job worker runs the call, else after the current pass',
     type: '`AbortSignal`', defaultText: 'none',
   },
   limitInputPixels: {
@@ -214,6 +229,7 @@ export const OPTION_DOCS: Record<OptionName, OptionDoc> = {
     doc: 'how a segmented PNG stores its pixels: auto writes an indexed PNG (a palette, 1 to 8 bits a pixel) when it has at most 256 distinct colours, truecolour always RGB or RGBA; a reader gets the same pixels either way',
     flag: { name: 'png-colors', arg: '<mode>' },
   },
+  ...STRIP_DOCS,
 };
 
 /** A value as its row takes it: an alias (see OptionRule.aliases) becomes its choice, anything else stays. */
@@ -271,12 +287,14 @@ export const CLUSTER_OPTION_NAMES: readonly KMeansOptionName[] = /* @__PURE__ */
 export function accepts(rule: Rule, value: unknown): boolean {
   switch (rule.kind) {
     case 'integer':
-      return (rule.orFalse === true && value === false)
+      return (rule.orFalse === true && value === false) || (rule.orAuto === true && value === 'auto')
         || (typeof value === 'number' && Number.isInteger(value) && value >= rule.min && value <= rule.max);
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) && value >= rule.min && !(value > rule.max!);
     case 'choice':
       return rule.choices.includes(value as string | boolean | number);
+    case 'object':
+      return value !== null && typeof value === 'object' && !Array.isArray(value);
     default:
       return true; // functions and signals: checkCallbacks words their errors
   }
@@ -285,11 +303,13 @@ export function accepts(rule: Rule, value: unknown): boolean {
 /** The rule in words, for the API's errors ("an integer between 1 and 65536", "'auto', 'wasm' or 'js'"). */
 export function expectedText(rule: Rule): string {
   switch (rule.kind) {
-    case 'integer': return `an integer between ${rule.min} and ${rule.max}${rule.orFalse ? ' or false' : ''}`;
+    case 'integer': return `an integer between ${rule.min} and ${rule.max}${rule.orFalse ? ' or false' : ''}${rule.orAuto ? " or 'auto'" : ''}`;
     case 'number': return `a finite number >= ${rule.min}${rule.max === undefined ? '' : ` and <= ${rule.max}`}${rule.unit ? ` (${rule.unit})` : ''}`;
     case 'choice': return listOf(rule.choices.map((c) => (typeof c === 'string' ? `'${c}'` : String(c))));
     case 'function': return 'a function';
     case 'signal': return 'an AbortSignal';
+    case 'mask': return 'a mask';
+    case 'object': return 'an object';
   }
 }
 
@@ -311,6 +331,7 @@ export function checkValue(name: string, row: OptionRule, value: unknown): void 
   if (value === undefined && row.default === undefined) return;
   if (row.rule.kind === 'function') return checkCallbacks(value, undefined);
   if (row.rule.kind === 'signal') return checkCallbacks(undefined, value);
+  if (row.rule.kind === 'mask') return checkRoiMask(name, value);
   if (!accepts(row.rule, value)) throw invalidOption(name, row.expected ?? expectedText(row.rule), value, row.fix);
 }
 

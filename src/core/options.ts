@@ -6,6 +6,8 @@ import { type ColorSpace } from './colorspace.js';
 import { MAX_K } from '../limits.js';
 import { checkOptionNames, checkPlainObject, invalidOption } from '../validate.js';
 import { canonicalValue, checkForeignNames, checkValue, KMEANS_OPTION_NAMES, OPTION_RULES } from './option-table.js';
+import { checkRoiDither, type DitherMethod, type ResolvedRoiDither, type RoiMask, type RoiOutside } from './roi-dither-options.js';
+import { checkSearchOptions, type QualityTarget } from './k-search-options.js';
 
 export type Backend = 'auto' | 'wasm' | 'js';
 export type InitMethod = 'kmeans++' | 'random' | 'random-colours';
@@ -17,8 +19,12 @@ export type Connectivity = 4 | 8;
  * are its row of core/option-table.ts (docs/options.md); test/core/options-table.test.ts holds these docs to it.
  */
 export interface KMeansOptions {
-  /** Number of clusters, an integer in [1, 65536]. Reduced (with a warning) to the number of distinct colours when the image has fewer. Default 8. */
-  k?: number;
+  /** Number of clusters, an integer in [1, 65536]. Reduced (with a warning) to the number of distinct colours when the image has fewer. `'auto'`: the smallest K up to `maxK` that meets `target` (docs/quality-target.md). Default 8. */
+  k?: number | 'auto';
+  /** With `k: 'auto'`: the quality to reach, `{ maxDeltaE?, minPsnr? }` (mean ΔE OKLab x 100, PSNR in dB); both must hold when both are given. */
+  target?: QualityTarget;
+  /** With `k: 'auto'` (read only then): the largest K the search may choose, an integer in [1, 65536]. Default 256. */
+  maxK?: number;
   /** Seed of the PRNG behind initialisation and restarts, an integer in [0, 2^32). Default 0. */
   seed?: number;
   /** `'kmeans++'` (greedy k-means++, as scikit-learn), `'random'` (the classic method: K distinct colours, each drawn with probability proportional to its pixel count, as drawing K pixels would give), `'random-colours'` (K distinct colours drawn uniformly, whatever their counts), or K initial centroids `[[r, g, b], ...]` in 0-255. scikit-learn's spelling `'k-means++'` is taken as `'kmeans++'`. Default `'kmeans++'`. */
@@ -39,19 +45,48 @@ export interface KMeansOptions {
   colorSpace?: ColorSpace;
   /** Adds each pixel's position to its colour, so segments become spatially coherent (the idea of SLIC). 0 clusters colour alone; at 1 the image's longer side spans as many units as one colour channel (255). At most 257: positions sit on a 1/256 grid in float32, exact only while spatialWeight x 255 x 256 <= 2^24. Disables the histogram (every pixel is distinct), so it costs more. Default 0. */
   spatialWeight?: number;
+  /** Where every pixel is a point (spatialWeight > 0, or histogram: false): cluster a seeded sample of this many pixels, then assign every pixel to the final centroids (`result.sample` and a warning say so). Ignored, with a warning, when the run clusters the colour histogram; refused with histogram: true. 0 clusters every pixel. Default 0. */
+  sample?: number;
   /** How pixels of one label join into a connected region (regions, minRegion): 8 (pixels that touch at an edge or a corner) or 4 (an edge only). Default 8. */
   connectivity?: Connectivity;
   /** Merge every connected region under this many pixels into the neighbouring region nearest in mean colour, smallest first (docs/regions.md). Rewrites the labels, the palette counts and every output; `applyPalette` still gives the labels from before. An integer >= 0; 0 and 1 merge nothing. Implies `regions`. Default 0. */
   minRegion?: number;
   /** Compute the connected regions during the run, for `result.regions()`: each region's mean colour is read from the pixels, which the result does not keep. Default false. */
   regions?: boolean;
-  /** Called after every assignment pass. Runs on the thread doing the work; keep it cheap. */
+  /** A region of interest: only the pixels inside it are clustered (docs/segments.md). Inside means alpha >= 128 when the mask has alpha (some alpha below 255), else grey >= 128. The mask must have the image's size. `kmeans` takes pixels `{ data, width, height }` (RGBA, grey and alpha, or grey bytes); `segment` also a PNG's path or bytes. Default none. */
+  roi?: RoiMask;
+  /** What the output shows outside the roi: `'keep'` the input's pixels, `'transparent'` alpha 0. Their label is `k` either way. Default `'keep'`. */
+  roiOutside?: RoiOutside;
+  /** How pixels map to the palette: `'none'` (nearest colour), `'floyd-steinberg'` (error diffusion) or `'ordered'` (an 8 x 8 Bayer pattern). The palette is the clustering's; the labels and every output are the dithered mapping. Default `'none'`. */
+  dither?: DitherMethod;
+  /** Floyd-Steinberg only: odd rows run right to left, which breaks up the diagonal drift of errors. Default true. */
+  serpentine?: boolean;
+  /** How much error (or pattern) dithering adds, 0 to 1 (pngquant's --floyd). Default 1. */
+  ditherStrength?: number;
+  /** Called after every assignment pass ('lloyd' stage), on the calling thread (Node's job worker posts each report back). Keep it cheap. */
   onProgress?: (progress: Progress) => void;
-  /** Checked after every pass: an aborted signal stops the work with ERR_ABORTED. */
+  /** An abort rejects with ERR_ABORTED (cause: its reason): at once while Node's job worker runs the call, else after the current pass. */
   signal?: AbortSignal;
 }
 
+/**
+ * What a progress report is about. kmeans reports 'lloyd' after every assignment pass; segment adds
+ * 'decode'; a CLI or a strip-by-strip run reports its own stages through the same type.
+ */
+export type ProgressStage = 'decode' | 'histogram' | 'init' | 'lloyd' | 'labels' | 'regions' | 'encode' | 'strips' | (string & {});
+
+/**
+ * One progress report: the stage, how far it is (`done` of `total`, in the stage's own units), and for
+ * 'lloyd' the pass. For 'lloyd', `done` is the pass and `total` maxIterations: an upper bound, since
+ * a run usually converges before it.
+ */
 export interface Progress {
+  /** The stage this report is about ('lloyd' for an assignment pass). */
+  stage: ProgressStage;
+  /** Units of the stage done so far ('lloyd': passes of this attempt). */
+  done: number;
+  /** Units of the stage in all ('lloyd': maxIterations, an upper bound). */
+  total: number;
   /** 0-based restart index (see attempts). */
   attempt: number;
   /** 1-based assignment pass. */
@@ -62,8 +97,13 @@ export interface Progress {
   changed: number;
 }
 
-export interface ResolvedOptions {
+export interface ResolvedOptions extends ResolvedRoiDither {
+  /** With a target: the search's bound (maxK). */
   k: number;
+  /** Set: k is searched (k: 'auto'), up to k. */
+  target: QualityTarget | undefined;
+  maxK: number;
+  sample: number;
   seed: number;
   init: InitMethod | number[][];
   maxIterations: number;
@@ -108,6 +148,8 @@ export function resolveOptions(options: KMeansOptions | undefined, extraNames: r
   if (o.spatialWeight > 0 && o.histogram === true) {
     throw invalidOption('histogram', "'auto' or false with spatialWeight > 0 (positions make every pixel distinct)", o.histogram);
   }
+  checkRoiDither(o);
+  checkSearchOptions(o); // k: 'auto' becomes maxK here
   const init = resolveInit(o.init, options.k, o.spatialWeight);
   // -0 (which passes every range) is stored as 0, so no result or report ever shows it.
   const resolved = Object.fromEntries(KMEANS_OPTION_NAMES.map((name) => [name, o[name] === 0 ? 0 : o[name]])) as unknown as ResolvedOptions;

@@ -34,6 +34,7 @@ const IMAGE: ErrorCode = 'ERR_INVALID_IMAGE';
 const TABLE: Record<string, Row[]> = {
   kmeans: [['no image', () => api.kmeans(null as never), IMAGE, 'an image'], ['options a string', () => api.kmeans(img, 'k=3' as never), OPTION, 'for options']],
   segment: [['no input', () => api.segment(null as never), OPTION, 'for input'], ['a Map (names what is accepted)', () => api.segment(new Map() as never), OPTION, 'a Readable stream'], ['options null', () => api.segment(out('x.png'), null as never), OPTION, 'for options']],
+  segmentStrips: [['no input', () => api.segmentStrips(null as never, { output: out('s.png') }), OPTION, 'an image file path'], ['stripRows 0', () => api.segmentStrips(out('x.png'), { output: out('s.png') }, { stripRows: 0 }), OPTION, 'stripRows']],
   labelsPNG: [['* null', () => api.labelsPNG(null as never), OPTION, 'for result'], ['* labels too short', () => api.labelsPNG({ ...result, labels: new Uint8Array(2) }), OPTION, 'result.labels']],
   saveLabels: [['* null', () => api.saveLabels(null as never, out('l.png')), OPTION, 'for result'], ['* unknown option (it wrote the file)', () => api.saveLabels(result, out('l.png'), { forse: true } as never), OPTION, 'did you mean "force"']],
   masksPNG: [['* k a string', () => api.masksPNG({ ...result, k: 'x' as never }), OPTION, 'result.k'], ['* labels an array', () => api.masksPNG({ ...result, labels: [0] as never }), OPTION, 'result.labels']],

@@ -168,7 +168,7 @@ describe('options: typed errors naming the option (ERR_INVALID_OPTION)', () => {
     for (const [typo, meant] of near) {
       await rejects(kmeans(img, { [typo]: 1 } as never), 'ERR_INVALID_OPTION', `Unknown option ${JSON.stringify(typo)}`, `did you mean ${JSON.stringify(meant)}?`);
     }
-    const far = await rejects(kmeans(img, { frobnicate: 1 } as never), 'ERR_INVALID_OPTION', 'Unknown option "frobnicate"', 'Valid options: k, seed');
+    const far = await rejects(kmeans(img, { frobnicate: 1 } as never), 'ERR_INVALID_OPTION', 'Unknown option "frobnicate"', 'Valid options: k, target, maxK, seed');
     expect(far.message).not.toContain('did you mean');
     // segment's own option, misspelt; and given to kmeans, which does not take it.
     await rejects(segment(path.join(scratch(), 'never-read.png'), { limitInputPixel: 5 } as never), 'ERR_INVALID_OPTION', 'did you mean "limitInputPixels"?');

@@ -378,7 +378,7 @@ describe('invariants on random inputs', () => {
       const hasTransparent = opaque < pixels;
 
       // k: the requested number, cut to the distinct colours unless init gives the centroids.
-      const k = Array.isArray(options.init) ? options.init.length : Math.min(options.k!, distinct);
+      const k = Array.isArray(options.init) ? options.init.length : Math.min(options.k as number, distinct);
       expect(r.k).toBe(k);
       expect(r.centroids).toHaveLength(k);
       expect(r.labels.constructor).toBe(k + (hasTransparent ? 1 : 0) <= 256 ? Uint8Array : Uint16Array);

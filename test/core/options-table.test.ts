@@ -30,7 +30,7 @@ function probes(row: OptionRow): unknown[] {
 describe('the option table', () => {
   it('gives defaultOptions its names, order and values; limitInputPixels and pngColors belong to the file fronts', () => {
     expect(Object.keys(defaultOptions)).toEqual(KMEANS_OPTION_NAMES);
-    expect(optionNames().filter((n) => !(KMEANS_OPTION_NAMES as string[]).includes(n))).toEqual(['limitInputPixels', 'pngColors']);
+    expect(optionNames().filter((n) => !(KMEANS_OPTION_NAMES as string[]).includes(n))).toEqual(['limitInputPixels', 'pngColors', 'strips', 'stripRows']);
     for (const row of optionTable()) if (!row.filesOnly) expect(defaultOptions[row.name as keyof typeof defaultOptions], row.name).toEqual(row.default);
   });
 
