@@ -7,7 +7,8 @@ import './node/platform.js';
 // The main calls: cluster pixels in memory, or an image file with its outputs.
 export { kmeans, type NodeKMeansOptions, type WorkerOption } from './node/kmeans.js';
 export { segment, type SegmentOptions, type SegmentResult, type BufferOptions } from './segment.js';
-export { segmentStrips, type SegmentStripsOptions, type StripOutputs, type StripRun } from './io/strips/api.js';
+export { segmentStrips } from './node/strips-job.js';
+export type { SegmentStripsOptions, StripOutputs, StripRun } from './io/strips/api.js';
 export type { ImageInput } from './io/load-input.js';
 export type { EncodedInput } from './io/decode.js';
 export { defaultOptions, type KMeansOptions, type Backend, type Connectivity, type InitMethod, type Progress, type ProgressStage } from './core/options.js';

@@ -19,6 +19,7 @@ const JOBS: Record<JobName, () => Promise<JobRunner>> = {
   kmeans: async () => (await import('./kmeans-job.js')).kmeansJob as JobRunner,
   apply: async () => (await import('./apply-job.js')).applyJob as JobRunner,
   encode: async () => (await import('./encode-job.js')).encodeJob as JobRunner,
+  strips: async () => (await import('./strips-job.js')).stripsJob as JobRunner,
 };
 
 const port = parentPort!;

@@ -38,6 +38,23 @@ describe('segmentStrips', () => {
     expect((await readFile(labels)).equals(await labelsPNG(memory))).toBe(true);
   });
 
+  it('runs on a job worker by default: the same files and run as worker: false, and an abort rejects with nothing written', async () => {
+    const a = { output: path.join(dir, 'w.png'), labels: path.join(dir, 'w-labels.png') };
+    const b = { output: path.join(dir, 'h.png'), labels: path.join(dir, 'h-labels.png') };
+    const onWorker = await segmentStrips(input, a, { k: 4, seed: 3, stripRows: 5 });
+    const here = await segmentStrips(input, b, { k: 4, seed: 3, stripRows: 5, worker: false });
+    const untimed = (r: typeof here): unknown => ({ ...r, timings: null, result: { ...r.result, timings: null } });
+    expect(untimed(onWorker)).toEqual(untimed(here));
+    expect((await readFile(a.output)).equals(await readFile(b.output))).toBe(true);
+    expect((await readFile(a.labels)).equals(await readFile(b.labels))).toBe(true);
+    const controller = new AbortController();
+    const out = path.join(dir, 'aborted.png');
+    const onProgress = ({ stage }: { stage: string }): void => { if (stage === 'strips') controller.abort(new Error('enough')); };
+    await expect(segmentStrips(input, { output: out }, { k: 4, stripRows: 1, signal: controller.signal, onProgress })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(segmentStrips(input, { output: out }, { worker: 'yes' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('worker') });
+    expect((await readdir(dir)).includes('aborted.png')).toBe(false);
+  });
+
   it('refuses, before any work, what it does not do', async () => {
     await expect(segmentStrips(input, { output: path.join(dir, 'a.webp') })).rejects.toMatchObject({ code: 'ERR_OUTPUT_FORMAT', message: expect.stringContaining('.png') });
     await expect(segmentStrips(input, { output: path.join(dir, 'a.png') }, { minRegion: 9 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('minRegion') });
