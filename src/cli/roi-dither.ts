@@ -27,3 +27,13 @@ export function roiDitherJSON(options: SegmentOptions): { dither: string; roiOut
   const dither = options.dither ?? 'none';
   return options.roi === undefined ? { dither } : { dither, roiOutside: options.roiOutside ?? 'keep' };
 }
+
+/** The text summary's lines for them, '' when neither is used: the figures above them are the dithered output's, over the mask's inside. */
+export function roiDitherLines(options: SegmentOptions): string {
+  const { dither = 'none', serpentine = true, ditherStrength = 1 } = options;
+  const lines = [
+    dither !== 'none' && `  dither: ${dither}${dither === 'floyd-steinberg' ? `${serpentine ? ', serpentine' : ''}, strength ${ditherStrength}` : ''} (the labels, counts and quality are the dithered output's)\n`,
+    options.roi !== undefined && `  roi: the palette and quality figures count only the pixels inside the mask; outside ${options.roiOutside === 'transparent' ? 'made transparent' : 'kept as they were'}\n`,
+  ];
+  return lines.filter(Boolean).join('');
+}

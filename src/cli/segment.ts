@@ -28,7 +28,7 @@ import { checkRegionMapFits, checkRegionPaths, REGION_FLAGS, REGION_HELP, region
 import { ms, oneInput, paletteLines, paletteJSON, plural, qualityJSON, qualityLine, UsageError, warn, writeOut } from './report.js';
 import { searchJSON, searchLines, strictMiss, TARGET_FLAGS, TARGET_HELP, targetOptionsFrom } from './quality-target.js';
 import { inputSource, parseStdio, STDIO_FLAGS, STDIO_HELP, writeStdout, type Stdio } from './stdio.js';
-import { keptOutside, ROI_DITHER_OPTIONS, roiDitherJSON, roiQualityImage, withRoiMask } from './roi-dither.js';
+import { keptOutside, ROI_DITHER_OPTIONS, roiDitherJSON, roiDitherLines, roiQualityImage, withRoiMask } from './roi-dither.js';
 
 /** The table options the main command takes, in the order its help lists them. */
 export const SEGMENT_OPTIONS: readonly OptionName[] = [
@@ -322,7 +322,7 @@ function summaryText(cmd: SegmentCommand, result: KMeansResult, w: Written, tota
   const to = outputs.output ?? (cmd.stdio.stdout === 'output' ? 'stdout' : undefined);
   return `${cmd.stdio.stdin ? 'stdin' : input}${to !== undefined ? ` -> ${to}` : ''}: ${result.width}x${result.height}, ${plural(result.k, 'colour')}, ` +
     `${plural(result.iterations, 'iteration')} (${stop})${won}, ${result.backend}, ${Math.round(total)} ms\n` +
-    paletteLines(result.palette) + `  ${qualityLine(w.quality)}\n` + searchLines(result) + written;
+    paletteLines(result.palette) + `  ${qualityLine(w.quality)}\n` + searchLines(result) + roiDitherLines(cmd.options) + written;
 }
 
 /**

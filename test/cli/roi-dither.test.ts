@@ -136,6 +136,15 @@ describe('kmeans-seg --dither', () => {
     expect(Buffer.from(await pixelsOf('fs-apply.png')).equals(Buffer.from(api.toRGBA()))).toBe(true);
   });
 
+  it('the text summary says when the figures are of a dithered output, or of the inside of a mask', async () => {
+    const r = await run([PHOTO, '-k', '3', '--seed', '1', '--dither', 'ordered', '--roi', 'mask.png', '--roi-outside', 'transparent', '-o', 'both.png'], tmp);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('\n  dither: ordered (the labels, counts and quality are the dithered output\'s)\n');
+    expect(r.stdout).toContain('\n  roi: the palette and quality figures count only the pixels inside the mask; outside made transparent\n');
+    const plain = await run([PHOTO, '-k', '3', '--seed', '1', '-o', 'plain.png'], tmp);
+    expect(plain.stdout).not.toMatch(/ dither: | roi: /);
+  });
+
   it('--serpentine false and --dither-strength change the picture; ordered works too', async () => {
     for (const [name, extra] of [['a.png', []], ['b.png', ['--serpentine', 'false']], ['c.png', ['--dither-strength', '0.5']]] as const) {
       const r = await run([PHOTO, '-k', '4', '--seed', '1', '--dither', 'floyd-steinberg', ...extra, '-o', name], tmp);
