@@ -4,6 +4,7 @@
  * the floored inertia, f64 means rounded once to f32). The re-computations deliberately do not
  * import src/distance.ts or src/kernel-js.ts: a shared helper would share its bugs.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -332,4 +333,16 @@ export function decodeGrey16(bytes: Uint8Array): { depth: number; colourType: nu
   }
   const samples = Uint16Array.from({ length: width * height }, (_, i) => (rows[i * 2]! << 8) | rows[i * 2 + 1]!);
   return { depth, colourType, interlace, samples };
+}
+
+/** What a CLI run gave: its exit code and both streams. */
+export interface CliRun { code: number; stdout: string; stderr: string }
+
+/** The built CLI (bin/kmeans-seg.js) run as a user runs it, in `cwd`; never rejects. */
+export function runCli(args: string[], cwd: string): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(ROOT, 'bin', 'kmeans-seg.js'), ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
 }

@@ -3,7 +3,6 @@
  * (--border-color, --overlay-regions), --regions, --region-map; known answers on a tiny image with a
  * two-colour palette, one file per input in folders for several inputs, and all or nothing.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,19 +10,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeGrey16 } from '../helpers.js';
+import { decodeGrey16, runCli } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'kmeans-seg.js');
 
-interface Run { code: number; stdout: string; stderr: string }
-function run(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 // A 5 x 5 image: dark everywhere but two light islands, one of 2 x 2 pixels and one of 1 pixel.
 const LIGHT = new Set([6, 7, 11, 12, 18]);

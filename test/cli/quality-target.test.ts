@@ -3,7 +3,6 @@
  * bound (the K chosen and every K tried, in the summary and --json), --strict (exit 1, nothing
  * written), --sample (never silent), and the mistakes a user can make with them.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,19 +12,11 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node/platform.js';
 import { kmeans } from '../../src/core/kmeans.js';
-import { noiseImage } from '../helpers.js';
+import { noiseImage, runCli } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'kmeans-seg.js');
 
-interface Run { code: number; stdout: string; stderr: string }
-function run(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 const IMG = noiseImage(48, 32, 7, 10);
 let tmp: string, input: string;

@@ -3,7 +3,6 @@
  * --regions, --region-map (.png and .u32) and --overlay-regions, against the built dist/, on the sample
  * photo that ships in examples/; and the mistakes a user can make with them.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,20 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node/platform.js';
 import { kmeans } from '../../src/core/kmeans.js';
 import { qualityOf } from '../../src/core/quality.js';
-import { decodeGrey16 } from '../helpers.js';
+import { decodeGrey16, runCli } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'kmeans-seg.js');
 const PHOTO = path.join(ROOT, 'examples', 'coffee.jpg');
 
-interface Run { code: number; stdout: string; stderr: string }
-function run(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 let tmp: string;
 beforeAll(async () => {

@@ -4,7 +4,6 @@
  * quality over the inside or of the dithered image), apply dithers as the run does, and the mistakes
  * a user can make are named.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,19 +18,12 @@ import { roiQualityImage } from '../../src/core/roi.js';
 import { decodeImage } from '../../src/io/decode.js';
 import { segment } from '../../src/segment.js';
 import type { RGBAImage } from '../../src/types.js';
+import { runCli } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'kmeans-seg.js');
 const PHOTO = path.join(ROOT, 'examples', 'coffee.jpg');
 
-interface Run { code: number; stdout: string; stderr: string }
-function run(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 let tmp: string;
 let photo: RGBAImage;
