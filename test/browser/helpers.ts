@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -81,6 +82,29 @@ export async function launchChromium(): Promise<Chromium> {
     async close() {
       await context.close();
       await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The demo built into a temporary folder, served cross-origin isolated with `fixtures`, and a Chromium to open it. */
+export interface DemoSite { url: string; browser: Chromium; close(): Promise<void> }
+
+/** Build the demo (Vite, demo/vite.config.ts), serve it isolated with `fixtures`, and launch Chromium. */
+export async function openDemo(name: string, fixtures: Record<string, Uint8Array>): Promise<DemoSite> {
+  const { build } = await import('vite');
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const tmp = await mkdtemp(path.join(os.tmpdir(), `kmeans-seg-browser-${name}-`));
+  const site = path.join(tmp, 'site');
+  await build({ configFile: path.join(root, 'demo/vite.config.ts'), logLevel: 'error', build: { outDir: site } });
+  const server = await serveStatic(site, true, fixtures);
+  const browser = await launchChromium();
+  return {
+    url: server.url,
+    browser,
+    async close() {
+      await browser.close();
+      await server.close();
+      await rm(tmp, { recursive: true, force: true });
     },
   };
 }

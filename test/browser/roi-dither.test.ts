@@ -5,18 +5,12 @@
  * worker as plain pixels.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentImageData } from '../../src/browser.js';
 import { kmeans } from '../../src/core/kmeans.js';
 import { noiseImage } from '../helpers.js';
-import { CHROMIUM, HAVE_CHROMIUM, launchChromium, serveStatic, type Chromium, type StaticServer } from './helpers.js';
+import { CHROMIUM, HAVE_CHROMIUM, openDemo, type DemoSite } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const sha256 = (bytes: ArrayBufferView): string => createHash('sha256').update(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).digest('hex');
 const IMAGE = noiseImage(160, 120, 23, 12);
 /** A grey mask: a disc in the middle. */
@@ -42,27 +36,15 @@ describe('roi and dither from kmeans-seg/browser', () => {
 if (!HAVE_CHROMIUM) console.warn(`roi-dither.test.ts: the Chromium part is skipped: ${CHROMIUM} is missing`);
 
 describe.skipIf(!HAVE_CHROMIUM)('roi and dither from kmeans-seg/browser in headless Chromium', { timeout: 60_000 }, () => {
-  let tmp: string;
-  let isolated: StaticServer;
-  let browser: Chromium;
-  beforeAll(async () => {
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'kmeans-seg-browser-roi-'));
-    const site = path.join(tmp, 'site');
-    await build({ configFile: path.join(ROOT, 'demo/vite.config.ts'), logLevel: 'error', build: { outDir: site } });
-    isolated = await serveStatic(site, true, { '/__fixtures/noise.rgba': new Uint8Array(IMAGE.data), '/__fixtures/mask.grey': MASK.data });
-    browser = await launchChromium();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await isolated?.close();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  let demo: DemoSite;
+  beforeAll(async () => { demo = await openDemo('roi', { '/__fixtures/noise.rgba': new Uint8Array(IMAGE.data), '/__fixtures/mask.grey': MASK.data }); }, 120_000);
+  afterAll(async () => { await demo?.close(); });
 
   it("every tier gives Node's labels, palette and pixels", async () => {
-    const page = await browser.context.newPage();
+    const page = await demo.browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(isolated.url);
+    await page.goto(demo.url);
     await page.waitForFunction(() => (window as any).kmeansSegDemo?.runs === 1 && document.body.dataset.state === 'done', null, { timeout: 30_000 });
     const out = await page.evaluate(async ([options, width, height]) => {
       const { segmentImageData: run } = (window as any).kmeansSegDemo;
