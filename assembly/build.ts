@@ -192,3 +192,23 @@ export function weightBlocks(wPtr: usize, n: i32, out: usize): f64 {
   }
   return total;
 }
+
+/** `bytes` bytes at ptr set to `value` (a session's labels to UNASSIGNED: 0xff bytes), faster than a host fill of shared memory. */
+export function treeFill(ptr: usize, bytes: usize, value: u8): void {
+  memory.fill(ptr, value, bytes);
+}
+
+/** The labels in the caller's order: dst[perm[p]] = labels[p] (u16). */
+export function treeLabelsOut(labels: usize, perm: usize, n: i32, dst: usize): void {
+  for (let p = 0; p < n; p++) {
+    store<u16>(dst + (<usize>load<u32>(perm + (<usize>p << 2)) << 1), load<u16>(labels + (<usize>p << 1)));
+  }
+}
+
+/** n f32 at ptr (16-aligned) set to v: k-means++'s closest plane to +Infinity. */
+export function fillF32(ptr: usize, n: i32, v: f32): void {
+  const s = f32x4.splat(v);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(ptr + (<usize>i << 2), s);
+  for (; i < n; i++) store<f32>(ptr + (<usize>i << 2), v);
+}

@@ -85,8 +85,11 @@ function prune(np: usize, list: usize, count: i32, kept: usize): i32 {
   const w = gCentres + (<usize>load<u16>(list + (<usize>witness << 1)) << 5);
   const sx = load<f64>(w), sy = load<f64>(w, 8), sz = load<f64>(w, 16), s2 = load<f64>(w, 24);
   const far = REL * 3 * (farthest(sx, lx, hx) + farthest(sy, ly, hy) + farthest(sz, lz, hz)) + gSlack;
-  let m = 0;
-  for (let q = 0; q < count; q++) {
+  vSX = f64x2.splat(sx); vSY = f64x2.splat(sy); vSZ = f64x2.splat(sz); vS2 = f64x2.splat(s2); vFar = f64x2.splat(far);
+  vLX = f64x2.splat(lx); vLY = f64x2.splat(ly); vLZ = f64x2.splat(lz); vHX = f64x2.splat(hx); vHY = f64x2.splat(hy); vHZ = f64x2.splat(hz);
+  let m = 0, q = 0;
+  for (; q + 2 <= count; q += 2) m = keepPair(list, q, witness, kept, m);
+  for (; q < count; q++) {
     const j = load<u16>(list + (<usize>q << 1));
     if (q != witness) {
       const c = gCentres + (<usize>j << 5);
@@ -98,6 +101,35 @@ function prune(np: usize, list: usize, count: i32, kept: usize): i32 {
     store<u16>(kept + (<usize>m << 1), j);
     m++;
   }
+  return m;
+}
+
+// prune()'s witness (x, y, z, |z*|^2), allowance `far` and box, splatted for keepPair.
+let vSX: v128 = f64x2.splat(0), vSY: v128 = vSX, vSZ: v128 = vSX, vS2: v128 = vSX, vFar: v128 = vSX;
+let vLX: v128 = vSX, vLY: v128 = vSX, vLZ: v128 = vSX, vHX: v128 = vSX, vHY: v128 = vSX, vHZ: v128 = vSX;
+
+/**
+ * prune()'s test for candidates q and q + 1 at once, lane by lane the same f64 operations in the same
+ * order as its scalar loop (so the same answers): those kept (the witness always) go to kept[m...]
+ * in order; returns the new m.
+ */
+@inline
+function keepPair(list: usize, q: i32, witness: i32, kept: usize, m: i32): i32 {
+  const j0 = load<u16>(list + (<usize>q << 1)), j1 = load<u16>(list + (<usize>q << 1), 2);
+  const a0 = gCentres + (<usize>j0 << 5), a1 = gCentres + (<usize>j1 << 5);
+  const xy0 = v128.load(a0), zc0 = v128.load(a0, 16), xy1 = v128.load(a1), zc1 = v128.load(a1, 16);
+  const dx = f64x2.sub(i8x16.shuffle(xy0, xy1, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23), vSX);
+  const dy = f64x2.sub(i8x16.shuffle(xy0, xy1, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31), vSY);
+  const dz = f64x2.sub(i8x16.shuffle(zc0, zc1, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23), vSZ);
+  const c2 = i8x16.shuffle(zc0, zc1, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  const corner = f64x2.add(f64x2.add(f64x2.max(f64x2.mul(dx, vHX), f64x2.mul(dx, vLX)), f64x2.max(f64x2.mul(dy, vHY), f64x2.mul(dy, vLY))), f64x2.max(f64x2.mul(dz, vHZ), f64x2.mul(dz, vLZ)));
+  const gap = f64x2.sub(f64x2.sub(c2, vS2), f64x2.mul(f64x2.splat(2), corner));
+  const spread = f64x2.add(f64x2.add(f64x2.mul(dx, dx), f64x2.mul(dy, dy)), f64x2.mul(dz, dz));
+  let drop = i64x2.bitmask(f64x2.gt(gap, f64x2.add(vFar, f64x2.mul(f64x2.splat(REL * 2), spread))));
+  if (q == witness) drop &= 2;
+  if (q + 1 == witness) drop &= 1;
+  if ((drop & 1) == 0) { store<u16>(kept + (<usize>m << 1), j0); m++; }
+  if ((drop & 2) == 0) { store<u16>(kept + (<usize>m << 1), j1); m++; }
   return m;
 }
 

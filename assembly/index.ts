@@ -10,5 +10,5 @@ export { assign } from './assign';
 export { assign5 } from './assign/assign5';
 export { seedFlat, seedFlat5, seedTree, seedSum, seedChain, seedDraw } from './seed';
 export { filterPass } from './filter';
-export { gridOf, treeCodes, treeScatter, treeGather, treeLeaves, weightBlocks } from './build';
-export { countColours, labelColours, collectColours, fillLabelMap, clearColours } from './histogram';
+export { gridOf, treeCodes, treeScatter, treeGather, treeLeaves, weightBlocks, treeFill, treeLabelsOut, fillF32 } from './build';
+export { countColours, labelColours, collectColours, fillLabelMap, clearColours, rgbPlanes, mergeTables } from './histogram';

@@ -1,4 +1,4 @@
-// Kernel-only A/B (issue 12, kern helper): kmeans() fixed work on the 12 MP photo from src/, the
+// Kernel-only A/B (issue 12, kern helper): kmeans() fixed work (in this thread) on the 12 MP photo from src/, the
 // histogram's loops on 1 thread (A: the default) against 2 (B: WasmKernel.histogramThreads = 2), interleaved in one
 // process; per-stage medians and minima, and the bits of both (they must agree).
 // Usage: npx tsx bench/kern-ab.ts [rounds]   (input: kern-input.ts)
@@ -21,7 +21,9 @@ WasmKernel.prototype.histogramEngine = function (threads?: number, minPixels?: n
 const fp = (r: KMeansResult): string => createHash('sha256').update(r.labels as Uint8Array).update(JSON.stringify([r.centroids, r.history, r.iterations])).digest('hex').slice(0, 12);
 const med = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 const first = await kmeans(image, { k: 16, seed: 1, maxIterations: 1, threads: 2 });
-const opts = { k: 16, init: first.centroids.map((c) => c.map(Math.round)), maxIterations: 20, tolerance: 0, threads: 2 };
+// worker: false: the run must use this thread's WasmKernel, whose histogramThreads the override sets
+// (on a job worker, its own copy of the module would ignore it, and A would equal B).
+const opts = { k: 16, init: first.centroids.map((c) => c.map(Math.round)), maxIterations: 20, tolerance: 0, threads: 2, worker: false };
 const variants = { A: 1, B: 2 } as const;
 const stats: Record<string, Record<string, number[]>> = { A: {}, B: {} };
 const bits: Record<string, string> = {};

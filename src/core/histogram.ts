@@ -83,6 +83,8 @@ export interface HistogramEngine {
   collect(): Colours;
   /** Each pixel's label through a u8 or u16 map laid over the table's bytes: colourLabels[i] for keys[i], k for alpha 0. */
   label(words: Uint32Array, keys: Uint32Array, colourLabels: Uint16Array, k: number, out: Uint8Array | Uint16Array): void;
+  /** The RGB clustering points of `keys` into x, y, z (core/points.ts's loop, in wasm), where the engine has that loop. */
+  rgbPlanes?(keys: Uint32Array, x: Float32Array, y: Float32Array, z: Float32Array): void;
   /** Zero what the histogram wrote (table, a label map of `width` bytes an entry, flags), given its colours when it has them. */
   clear(width: 0 | 1 | 2 | 4, keys?: Uint32Array): void;
 }

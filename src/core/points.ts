@@ -11,7 +11,9 @@ import type { RGBAImage } from '../types.js';
 export function histogramPoints(h: Histogram, space: ColorSpace): Points {
   const { keys, n } = h;
   const x = new Float32Array(n), y = new Float32Array(n), z = new Float32Array(n);
-  if (space === 'rgb') {
+  if (space === 'rgb' && h.engine?.rgbPlanes) {
+    h.engine.rgbPlanes(keys.subarray(0, n), x, y, z); // the same loop in wasm: the same values
+  } else if (space === 'rgb') {
     for (let i = 0; i < n; i++) {
       const key = keys[i]!;
       x[i] = key & 255; y[i] = (key >>> 8) & 255; z[i] = key >>> 16;

@@ -30,10 +30,12 @@ export function initKMeansPlusPlus(points: Points, k: number, rng: Random, seedi
     const total = seeding.total();
     let bestPotential = Infinity;
     let bestId = -1;
+    // Every draw first (a potential changes nothing a draw reads), then their potentials, at once where the backend can.
+    const ids: number[] = [];
+    for (let t = 0; t < trials; t++) ids.push(seeding.draw(rng.nextFloat() * total));
+    const potentials = seeding.potentials?.(ids) ?? ids.map((id) => seeding.potential(id));
     for (let t = 0; t < trials; t++) {
-      const id = seeding.draw(rng.nextFloat() * total);
-      const potential = seeding.potential(id);
-      if (potential < bestPotential) { bestPotential = potential; bestId = id; }
+      if (potentials[t]! < bestPotential) { bestPotential = potentials[t]!; bestId = ids[t]!; }
     }
     seeding.add(bestId);
     copyPoint(planes, bestId, out, c);

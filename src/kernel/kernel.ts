@@ -55,6 +55,8 @@ export interface Seeding {
   draw(v: number): number;
   /** The potential if point c were a centre: the sum of floor(min(closest[i], d(i, c)) * 256) * w[i]. */
   potential(c: number): number;
+  /** potential() of each point of `ids`, where a backend computes several at once (threads); optional. */
+  potentials?(ids: number[]): number[];
   /** Make point c a centre: closest[i] = min(closest[i], d(i, c)). */
   add(c: number): void;
 }

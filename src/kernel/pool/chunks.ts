@@ -2,14 +2,14 @@
  * One thread's share of a pass, the same code on the host and in every pool worker. The sums are
  * integers, so the bits do not depend on which thread takes which chunk.
  */
-import { FILTER_JOB, HIST_COUNT_JOB, HIST_LABEL_JOB, NEXT, OUT_STRIDE, SEED_BLOCK, SEED_BYTE, SEED_JOB } from '../wasm/memory.js';
+import { FILTER_JOB, HIST_COUNT_JOB, HIST_LABEL_JOB, HIST_MERGE_JOB, NEXT, OUT_STRIDE, SEED_BLOCK, SEED_BYTE, SEED_JOB, SEED_TRIAL_JOB } from '../wasm/memory.js';
 import type { WasmExports } from '../wasm/module.js';
 
 /** Checks of a shared counter before sleeping on it: some tens of microseconds. */
 export const SPIN = 20_000;
 
 /** The kernel's exports a pool thread runs. */
-export type KernelCalls = Pick<WasmExports, 'assign' | 'assign5' | 'seedFlat' | 'seedFlat5' | 'filterPass' | 'labelColours' | 'countColours'>;
+export type KernelCalls = Pick<WasmExports, 'assign' | 'assign5' | 'seedFlat' | 'seedFlat5' | 'filterPass' | 'labelColours' | 'countColours' | 'seedTree' | 'mergeTables'>;
 
 /** A job's fields, in the order of thread-pool.ts's JOB_FIELDS. */
 export type JobFields = ArrayLike<number>;
@@ -38,6 +38,11 @@ export function runChunks(ctl: Int32Array, job: JobFields, calls: KernelCalls, m
       calls.countColours!(x! + start * 4, m, c!, labels!, out!);
     } else if (kind === HIST_LABEL_JOB) {
       calls.labelColours!(x! + start * 4, m, c!, dims!, k!, labels! + start * dims!);
+    } else if (kind === HIST_MERGE_JOB) {
+      calls.mergeTables!(c!, w!, labels!, start, start + m);
+    } else if (kind === SEED_TRIAL_JOB) {
+      const t = new Float64Array(memory, x! + start * 32, 4);
+      t[3] = calls.seedTree!(bounds!, t[0]!, t[1]!, t[2]!, 0); // POTENTIAL
     } else if (seed) {
       const block = blocks! + (start / SEED_BLOCK) * 8;
       potential += dims === 5

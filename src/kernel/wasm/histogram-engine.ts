@@ -4,12 +4,12 @@
  */
 import { clearColours, clearKeys, collectColours, slotOf, type Colours, type Coverage, type HistogramEngine } from '../../core/histogram.js';
 import type { Job } from '../pool/thread-pool.js';
-import { HISTOGRAM, HIST_COUNT_JOB, HIST_LABEL_JOB, OUT_BYTE, OUT_STRIDE, ensureBytes } from './memory.js';
+import { HISTOGRAM, HIST_COUNT_JOB, HIST_LABEL_JOB, HIST_MERGE_JOB, OUT_BYTE, OUT_STRIDE, ensureBytes } from './memory.js';
 import type { WasmExports } from './module.js';
 
 /** The loops the engine needs; the per-colour ones run as TS over the kernel's memory when absent. */
 export type HistogramLoops = Required<Pick<WasmExports, 'countColours' | 'labelColours'>>
-  & Pick<WasmExports, 'collectColours' | 'fillLabelMap' | 'clearColours'>;
+  & Pick<WasmExports, 'collectColours' | 'fillLabelMap' | 'clearColours' | 'rgbPlanes' | 'mergeTables'>;
 
 /** How the engine reaches the kernel's threads: the kernel sets `threads` before each histogram. */
 export interface EngineRunner {
@@ -17,8 +17,12 @@ export interface EngineRunner {
   threads: number;
   /** Images below this many pixels run on one thread (waking the others costs more); default THREADED_MIN_PIXELS. */
   minPixels?: number;
-  /** Run jobs[i] on thread i (jobs[0] on this one), sharing their chunks; returns when all are done. */
-  run(jobs: Job[]): void;
+  /**
+   * Run jobs[i] on thread i (jobs[0] on this one), sharing their chunks; returns when all are done.
+   * `first` runs on this thread once the others have started, before it takes chunks (the copies
+   * that feed the next slice).
+   */
+  run(jobs: Job[], first?: () => void): void;
 }
 
 /** Below this many pixels an image's loops run on one thread: waking the others costs more. */
@@ -26,7 +30,7 @@ export const THREADED_MIN_PIXELS = 1 << 20;
 /** Pixels a thread labels at a time (a multiple of 64: no two threads write one line of labels). */
 const LABEL_CHUNK = 1 << 14;
 /** Pixels a thread counts at a time, into its own table (so which thread takes which chunk cannot matter). */
-const COUNT_CHUNK = 1 << 18;
+const COUNT_CHUNK = 1 << 16;
 /** Threads that count at most, each into a table of its own (HISTOGRAM has two); 1 keeps the count on this thread. */
 const MAX_COUNT_THREADS = 2;
 
@@ -73,6 +77,7 @@ export function openHistogramEngine(memory: WebAssembly.Memory, loops: Histogram
       if (!loops.collectColours) return collectColours(tableView(memory), flagView(memory)); // leaves the indices: the table stays dirty
       // Zeroed as read when the wasm clear follows (it then skips the table's lines; the TS one clears all).
       const zeroed = loops.clearColours ? 1 : 0;
+      if (state.split && loops.mergeTables && runner && runner.threads > 1) mergeShared(state);
       const colours = collect(memory, loops.collectColours, state.split ? HISTOGRAM.table2 : 0, zeroed);
       state.split = false;
       state.tableDirty = !zeroed;
@@ -82,6 +87,7 @@ export function openHistogramEngine(memory: WebAssembly.Memory, loops: Histogram
       fillMap(memory, loops, keys, colourLabels, out.BYTES_PER_ELEMENT);
       labelSlices(state, words, k, out);
     },
+    ...(loops.rgbPlanes ? { rgbPlanes: (keys: Uint32Array, x: Float32Array, y: Float32Array, z: Float32Array) => rgbPlanes(memory, loops.rgbPlanes!, keys, x, y, z) } : {}),
     clear: (width: 0 | 1 | 2 | 4, keys?: Uint32Array): void => {
       const { flags, table2 } = HISTOGRAM;
       // A split count always has the wasm loops (countPixels checks): its second table is cleared here too.
@@ -116,6 +122,28 @@ function sliced(memory: WebAssembly.Memory, from: Uint32Array, size: number, eac
   }
 }
 
+/**
+ * The threaded loops' slices, through two buffers of half a threaded slice each (pixels at `slice`,
+ * output at `labelSlice`): while the other threads start on buffer b (`jobsFor(b, m)`), this one
+ * copies the next slice into the other buffer and hands the previous slice's output to `drain`,
+ * then takes its share of the chunks. The copies, serial before, now overlap the loops.
+ */
+function pipelined(state: EngineState, words: Uint32Array, jobsFor: (b: 0 | 1, m: number) => Job[], drain?: (s: number, m: number, b: 0 | 1) => void): void {
+  const half = HISTOGRAM.threadedSlicePixels / 2;
+  const buffers = [0, 1].map((b) => new Uint32Array(state.memory.buffer, HISTOGRAM.slice + b * half * 4, half));
+  const slices = Math.ceil(words.length / half);
+  const fill = (i: number): void => { buffers[i & 1]!.set(words.subarray(i * half, Math.min((i + 1) * half, words.length))); };
+  const lastOf = (i: number): number => Math.min(half, words.length - i * half);
+  fill(0);
+  for (let i = 0; i < slices; i++) {
+    state.runner!.run(jobsFor((i & 1) as 0 | 1, lastOf(i)), () => {
+      if (i + 1 < slices) fill(i + 1);
+      if (drain && i > 0) drain((i - 1) * half, half, ((i - 1) & 1) as 0 | 1);
+    });
+  }
+  if (drain) drain((slices - 1) * half, lastOf(slices - 1), ((slices - 1) & 1) as 0 | 1);
+}
+
 /** The count: on this thread, or split over two (each its own table and outcome slot, summed here). */
 function countPixels(state: EngineState, words: Uint32Array): Coverage {
   const { memory, loops, runner } = state;
@@ -133,10 +161,11 @@ function countPixels(state: EngineState, words: Uint32Array): Coverage {
     sliced(memory, words, HISTOGRAM.slicePixels, (_, m) => loops.countColours(slice, m, table, flags, OUT_BYTE));
   } else {
     state.split = true;
-    const jobs = [table, table2].map((c, i) => histJob({
-      kind: HIST_COUNT_JOB, x: slice, n: 0, chunk: COUNT_CHUNK, c, k: 0, labels: flags, out: OUT_BYTE + i * OUT_STRIDE,
-    }));
-    sliced(memory, words, threads.size, (_, m) => { for (const j of jobs) j.n = m; runner!.run(jobs); });
+    const half = HISTOGRAM.threadedSlicePixels / 2;
+    const jobs = [0, 1].map((b) => [table, table2].map((c, i) => histJob({
+      kind: HIST_COUNT_JOB, x: slice + b * half * 4, n: 0, chunk: COUNT_CHUNK, c, k: 0, labels: flags, out: OUT_BYTE + i * OUT_STRIDE,
+    })));
+    pipelined(state, words, (b, m) => { for (const j of jobs[b]!) j.n = m; return jobs[b]!; });
   }
   let transparent = 0, all = 0xffffffff;
   for (let i = 0; i < t; i++) { transparent += outs[(i * OUT_STRIDE) / 4]!; all &= outs[(i * OUT_STRIDE) / 4 + 1]!; }
@@ -149,29 +178,37 @@ function labelSlices(state: EngineState, words: Uint32Array, k: number, out: Uin
   const { table, slice, labelSlice } = HISTOGRAM;
   const width = out.BYTES_PER_ELEMENT;
   const { t, size } = threadsFor(runner, words.length);
-  const labels = width === 1 ? new Uint8Array(memory.buffer, labelSlice, size) : new Uint16Array(memory.buffer, labelSlice, size);
-  const jobs = Array.from({ length: t }, () => histJob({
-    kind: HIST_LABEL_JOB, x: slice, n: 0, chunk: LABEL_CHUNK, c: table, dims: width, k, labels: labelSlice, out: 0,
-  }));
-  sliced(memory, words, size, (s, m) => {
-    if (t === 1) loops.labelColours(slice, m, table, width, k, labelSlice);
-    else { for (const j of jobs) j.n = m; runner!.run(jobs); }
-    out.set(labels.subarray(0, m), s);
-  });
+  if (t === 1) {
+    const labels = width === 1 ? new Uint8Array(memory.buffer, labelSlice, size) : new Uint16Array(memory.buffer, labelSlice, size);
+    sliced(memory, words, size, (s, m) => {
+      loops.labelColours(slice, m, table, width, k, labelSlice);
+      out.set(labels.subarray(0, m), s);
+    });
+    return;
+  }
+  const half = HISTOGRAM.threadedSlicePixels / 2;
+  const jobs = [0, 1].map((b) => Array.from({ length: t }, () => histJob({
+    kind: HIST_LABEL_JOB, x: slice + b * half * 4, n: 0, chunk: LABEL_CHUNK, c: table, dims: width, k, labels: labelSlice + b * half * width, out: 0,
+  })));
+  const labels = [0, 1].map((b) => width === 1 ? new Uint8Array(memory.buffer, labelSlice + b * half, half) : new Uint16Array(memory.buffer, labelSlice + b * half * 2, half));
+  pipelined(state, words, (b, m) => { for (const j of jobs[b]!) j.n = m; return jobs[b]!; },
+    (s, m, b) => out.set(labels[b]!.subarray(0, m), s));
 }
 
 /**
  * collectColours through HISTOGRAM.seen, COLLECT_GROUPS at a time: each part is copied out, then
- * the parts are joined (how many colours there are is known only at the end).
+ * the parts are joined (how many colours there are is known only at the end). Collecting a photo
+ * in one piece, in a region 4x larger, was 2-5 ms faster but kept 10 MiB more resident (measured
+ * 2026-12-01): not worth it while the 12 MP file-to-file peak is above target.
  */
 function collect(memory: WebAssembly.Memory, run: NonNullable<HistogramLoops['collectColours']>, table2: number, zeroed: number): Colours {
-  const { table, flags, seen } = HISTOGRAM;
-  const keysOut = new Uint32Array(memory.buffer, seen, COLLECT_GROUPS * 16);
-  const countsOut = new Uint32Array(memory.buffer, seen + COLLECT_GROUPS * 64, COLLECT_GROUPS * 16);
+  const { table, flags, seen, seenColours: room } = HISTOGRAM;
+  const keysOut = new Uint32Array(memory.buffer, seen, room);
+  const countsOut = new Uint32Array(memory.buffer, seen + room * 4, room);
   const parts: Colours[] = [];
   let n = 0;
   for (let g = 0; g < 1 << 20; g += COLLECT_GROUPS) {
-    const m = run(table, flags, g, g + COLLECT_GROUPS, n, seen, seen + COLLECT_GROUPS * 64, table2, zeroed);
+    const m = run(table, flags, g, g + COLLECT_GROUPS, n, seen, seen + room * 4, table2, zeroed);
     if (m > 0) parts.push({ keys: keysOut.slice(0, m), counts: countsOut.slice(0, m) });
     n += m;
   }
@@ -182,6 +219,39 @@ function collect(memory: WebAssembly.Memory, run: NonNullable<HistogramLoops['co
     counts.set(parts[i]!.counts, at);
   }
   return { keys, counts };
+}
+
+/** Flag groups a thread merges at a time (64 KiB of flags' worth of table lines at most). */
+const MERGE_CHUNK = 1 << 12;
+
+/**
+ * A split count's second table added into the first over the runner's threads (mergeTables by
+ * ranges of groups), so that collect then reads one table: the merge done inside the one-thread
+ * collect cost about as much as the collect itself.
+ */
+function mergeShared(state: EngineState): void {
+  const { table, table2, flags } = HISTOGRAM;
+  const jobs = Array.from({ length: state.runner!.threads }, () => histJob({
+    kind: HIST_MERGE_JOB, x: 0, n: 1 << 20, chunk: MERGE_CHUNK, c: table, w: table2, k: 0, labels: flags, out: 0,
+  }));
+  state.runner!.run(jobs);
+  state.split = false; // the second table is zero again
+}
+
+/** Colours rgbPlanes converts at a time, through the pixel slice (keys, then the three planes: 1 MiB, what one thread's slices touch anyway). */
+const PLANE_CHUNK = HISTOGRAM.slicePixels / 4;
+
+/** The RGB planes of `keys` (core/points.ts's loop in wasm), through the pixel slice a chunk at a time. */
+function rgbPlanes(memory: WebAssembly.Memory, run: NonNullable<HistogramLoops['rgbPlanes']>, keys: Uint32Array, x: Float32Array, y: Float32Array, z: Float32Array): void {
+  const at = HISTOGRAM.slice, C = PLANE_CHUNK;
+  const keysIn = new Uint32Array(memory.buffer, at, C);
+  const planes = [x, y, z].map((_, q) => new Float32Array(memory.buffer, at + (q + 1) * C * 4, C));
+  for (let s = 0; s < keys.length; s += C) {
+    const m = Math.min(C, keys.length - s);
+    keysIn.set(keys.subarray(s, s + m));
+    run(at, m, at + C * 4, at + 2 * C * 4, at + 3 * C * 4);
+    x.set(planes[0]!.subarray(0, m), s); y.set(planes[1]!.subarray(0, m), s); z.set(planes[2]!.subarray(0, m), s);
+  }
 }
 
 /** Lay the colours' labels over the table as a u8 or u16 map at slotOf(key), through the slices. */

@@ -12,7 +12,7 @@ import { MAX_THREADS, WASM_MAX_BYTES, WASM_PAGE_BYTES } from '../../limits.js';
  *   [CONTROL_BYTE, DATA_BYTE)  the pool's control block: counters, then one job per thread
  *   [DATA_BYTE, HISTOGRAM.end) the histogram's table and slices, once a kernel has built them
  *   then one session (layoutSession): header | centroids | sums | planes | weights | closest | labels |
- *   block sums, and for a box tree: versions | centres | candidate list | scratch | perm | inv | nodes | leaves
+ *   block sums, and for a box tree: versions | centres | candidate list | scratch | perm | inv | caller labels | nodes | leaves
  */
 
 /**
@@ -56,6 +56,13 @@ export const FILTER_JOB = 2;
 export const HIST_LABEL_JOB = 3;
 /** The histogram's count over a slice of n pixels at `x` into the table at `c` (the thread's own), flags at `labels` (countColours). */
 export const HIST_COUNT_JOB = 4;
+/**
+ * k-means++ candidates over the box tree (seedTree, POTENTIAL), one a chunk: candidate i's f64 x, y, z
+ * at x + 32 i, its potential to + 24; the session's header at `bounds`.
+ */
+export const SEED_TRIAL_JOB = 6;
+/** The histogram's merge of the second table (at `w`) into the first (at `c`) over n flag groups, flags at `labels` (mergeTables). */
+export const HIST_MERGE_JOB = 7;
 /** Sessions lay out their data from here on (after the histogram's region, once a kernel has one). */
 export const DATA_BYTE = CONTROL_BYTE + (JOBS + MAX_THREADS * JOB_INTS) * 4 + 64;
 
@@ -66,18 +73,23 @@ export const DATA_BYTE = CONTROL_BYTE + (JOBS + MAX_THREADS * JOB_INTS) * 4 + 64
  */
 const SLICE = 1 << 18;
 const THREADED_SLICE = 1 << 21;
+/** Colours the histogram's `seen` region holds (keys, then as many counts): what one call of collectColours may write. */
+const SEEN_COLOURS = 1 << 20;
 /**
  * The histogram's region, laid out once, below every later session's data: the table (2^24 u32;
  * only the pages a picture touches become resident), the colours seen as the table hands them over
- * (up to 2^20 u32 keys, then as many counts), slices of pixels (u32) and labels (up to u16) that the
+ * (up to seenColours u32 keys, then as many counts), slices of pixels (u32) and labels (up to u16) that the
  * host copies through (room for a threaded slice; one thread uses the first slicePixels of it), one
  * flag byte per group of 16 keys that a picture touched, and last a second table that a second
  * thread counts into (untouched, so never resident, while counts run on one thread).
  */
 export const HISTOGRAM = (() => {
-  const table = DATA_BYTE, seen = table + (1 << 26), slice = seen + (1 << 23), labelSlice = slice + THREADED_SLICE * 4;
+  const table = DATA_BYTE, seen = table + (1 << 26), slice = seen + SEEN_COLOURS * 8, labelSlice = slice + THREADED_SLICE * 4;
   const flags = labelSlice + THREADED_SLICE * 2, table2 = flags + (1 << 20);
-  return { table, seen, slice, labelSlice, flags, table2, slicePixels: SLICE, threadedSlicePixels: THREADED_SLICE, end: table2 + (1 << 26) } as const;
+  return {
+    table, seen, seenColours: SEEN_COLOURS, slice, labelSlice, flags, table2, slicePixels: SLICE, threadedSlicePixels: THREADED_SLICE,
+    end: table2 + (1 << 26),
+  } as const;
 })();
 
 /**
@@ -123,6 +135,8 @@ export interface SessionLayout {
   leaves: number;
   perm: number;
   inv: number;
+  /** A box tree's labels in the caller's order (u16), gathered there from `labels` when the host asks for them; 0 without a tree. */
+  callerLabels: number;
   /** The first byte past the session: what the memory must hold. */
   end: number;
 }
@@ -163,18 +177,19 @@ export function layoutSession({ n, k, threads, dims, weighted, tree }: SessionSh
   const versions = tree ? next(k * 4) : 0, centres = tree ? next(k * 32) : 0, list = tree ? next(k * 2) : 0;
   const scratch = tree ? next(threads * scratchBytes) : 0;
   const perm = tree ? next(n * 4) : 0, inv = tree ? next(n * 4) : 0;
+  const callerLabels = tree ? next(n * 2) : 0;
   // Last, as their size is known only once the points are sorted (every offset before stays put).
   const nodes = tree ? next(t.nodes * 64) : 0, leaves = tree ? next(t.leaves * 64) : 0;
   return {
     header, centroids, centroidFloats, sumStride, sums, sumBytes, planes, weights, closest, labels,
-    blocks, checks, blockWeights, blockCount, versions, centres, list, scratch, scratchBytes, nodes, leaves, perm, inv,
+    blocks, checks, blockWeights, blockCount, versions, centres, list, scratch, scratchBytes, nodes, leaves, perm, inv, callerLabels,
     end: align(end) + OVERREAD,
   };
 }
 
-/** Bytes of memory a point takes in a session: its planes, weight, k-means++ plane, label and block sums (and a tree's two u32). */
+/** Bytes of memory a point takes in a session: its planes, weight, k-means++ plane, label and block sums (and a tree's two u32 and caller-order label). */
 export function wasmBytesPerPoint(dims: number, weighted: boolean, tree = false): number {
-  return dims * 4 + (weighted ? 4 : 0) + 4 + 2 + (3 * 8) / SEED_BLOCK + (tree ? 8 : 0);
+  return dims * 4 + (weighted ? 4 : 0) + 4 + 2 + (3 * 8) / SEED_BLOCK + (tree ? 10 : 0);
 }
 
 /**

@@ -25,12 +25,17 @@ export interface WasmExports {
   treeGather?(src: number, perm: number, n: number, dst: number): void;
   treeLeaves?(nodes: number, leafBase: number, leaves: number, count: number, x: number, y: number, z: number, w: number): void;
   weightBlocks?(w: number, n: number, out: number): number;
+  treeFill?(ptr: number, bytes: number, value: number): void;
+  treeLabelsOut?(labels: number, perm: number, n: number, dst: number): void;
+  fillF32?(ptr: number, n: number, v: number): void;
   /** The histogram's loops: in build/kmeans.wasm and kmeans-single.wasm, not in the scalar build. */
   countColours?(pix: number, n: number, table: number, flags: number, out: number): void;
   labelColours?(pix: number, n: number, map: number, width: number, k: number, out: number): void;
   collectColours?(table: number, flags: number, g0: number, g1: number, first: number, keys: number, counts: number, table2: number, zeroed: number): number;
   fillLabelMap?(keys: number, labels: number, n: number, map: number, width: number): void;
   clearColours?(table: number, flags: number, width: number, table2: number, tableToo: number): void;
+  rgbPlanes?(keys: number, n: number, x: number, y: number, z: number): void;
+  mergeTables?(table: number, table2: number, flags: number, g0: number, g1: number): void;
 }
 
 export type WasmSource = WebAssembly.Module | URL | string | ArrayBuffer | Uint8Array;

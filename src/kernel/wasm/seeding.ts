@@ -24,6 +24,11 @@ export interface SeedingParts {
   closest: Float32Array;
   /** A pass over flat points for candidate c in a mode, on the session's threads; null for the tree. */
   flat: ((centre: number[], mode: number) => number) | null;
+  /**
+   * With a tree on several threads: candidates' potentials over the pool, one candidate a chunk
+   * (SEED_TRIAL_JOB): `table` holds f64 x, y, z, potential per candidate (k of them at most).
+   */
+  trials?: { table: Float64Array; run(count: number): void };
 }
 
 /**
@@ -58,7 +63,11 @@ export function wasmSeeding(parts: SeedingParts): Seeding {
     return flat ? flat(centre, m) : exports.seedTree!(header, centre[0]!, centre[1]!, centre[2]!, m);
   };
   return {
-    reset() { closest.fill(Infinity); centres = 0; exact = false; },
+    reset() {
+      // The kernel's loop: a host fill of shared memory takes several times longer.
+      if (exports.fillF32) exports.fillF32(closest.byteOffset, closest.length, Infinity); else closest.fill(Infinity);
+      centres = 0; exact = false;
+    },
     total() {
       if (centres === 0) { mode = BY_WEIGHT; return weightTotal; }
       if (exact) {
@@ -73,6 +82,15 @@ export function wasmSeeding(parts: SeedingParts): Seeding {
     },
     draw: (v) => exports.seedDraw!(header, v, mode),
     potential: (c) => pass(c, centres === 0 ? FRESH : POTENTIAL),
+    potentials(ids) {
+      const { trials } = parts;
+      // Each seedTree walk reads the same state and writes none: the candidates can run side by side.
+      if (!trials || centres === 0 || ids.length < 2 || ids.length * 4 > trials.table.length) return ids.map((c) => this.potential(c));
+      const { table } = trials;
+      ids.forEach((c, q) => { table[q * 4] = planes[0]![c]!; table[q * 4 + 1] = planes[1]![c]!; table[q * 4 + 2] = planes[2]![c]!; });
+      trials.run(ids.length);
+      return ids.map((_, q) => table[q * 4 + 3]!);
+    },
     add(c) {
       // The first centre changes every distance: its block sums come from the next total()'s
       // running sum (seedChain), not from an update per point.

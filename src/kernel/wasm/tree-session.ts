@@ -4,7 +4,14 @@
  * order only when asked for; labels the caller changed are copied in, and every leaf then checks its points.
  */
 import { UNASSIGNED } from '../kernel.js';
+import type { WasmExports } from './module.js';
 import { H, LEAF_BYTES, MIXED, UNASSIGNED_STATE } from './tree.js';
+
+/**
+ * The kernel's loops for the labels, and the session's region of 2 n bytes for them in the caller's
+ * order (layout.callerLabels): the host's fill and copy of shared memory take several times longer.
+ */
+export interface LabelCalls { calls: Pick<WasmExports, 'treeFill' | 'treeLabelsOut'>; spare: number }
 
 /** The caller's view of a tree session's labels, and the leaves' label states. */
 export class TreeLabels {
@@ -12,10 +19,12 @@ export class TreeLabels {
   private readonly perm: Uint32Array;
   private readonly states: Uint32Array;
   private readonly theirs: Uint16Array;
+  private readonly spare: Uint16Array | null;
   private stale = false;
 
   /** `labels`, `perm` (u32 per point) and the leaf records, at byte offsets of `buf`. */
-  constructor(buf: ArrayBufferLike, labels: number, perm: number, leaves: number, leafCount: number, n: number) {
+  constructor(buf: ArrayBufferLike, labels: number, perm: number, leaves: number, leafCount: number, n: number, private readonly wasm?: LabelCalls) {
+    this.spare = wasm?.calls.treeLabelsOut ? new Uint16Array(buf, wasm.spare, n) : null;
     this.mine = new Uint16Array(buf, labels, n);
     this.perm = new Uint32Array(buf, perm, n);
     this.states = new Uint32Array(buf, leaves, (leafCount * LEAF_BYTES) / 4);
@@ -26,8 +35,13 @@ export class TreeLabels {
   /** Labels in the caller's order, up to date. */
   get labels(): Uint16Array {
     if (this.stale) {
-      const { mine, perm, theirs } = this;
-      for (let p = 0; p < mine.length; p++) theirs[perm[p]!] = mine[p]!;
+      const { mine, perm, theirs, spare } = this;
+      if (spare) {
+        this.wasm!.calls.treeLabelsOut!(mine.byteOffset, perm.byteOffset, mine.length, spare.byteOffset);
+        theirs.set(spare);
+      } else {
+        for (let p = 0; p < mine.length; p++) theirs[perm[p]!] = mine[p]!;
+      }
       this.stale = false;
     }
     return this.theirs;
@@ -38,7 +52,9 @@ export class TreeLabels {
 
   /** Every label UNASSIGNED, and so every leaf's state. */
   reset(): void {
-    this.mine.fill(UNASSIGNED);
+    const fill = this.wasm?.calls.treeFill;
+    // UNASSIGNED is 0xffff: every byte 0xff.
+    if (fill) fill(this.mine.byteOffset, this.mine.byteLength, 0xff); else this.mine.fill(UNASSIGNED);
     this.theirs.fill(UNASSIGNED);
     this.setStates(UNASSIGNED_STATE);
     this.stale = false;

@@ -28,6 +28,17 @@ export function bitsFor(n: number): number {
   return Math.max(3, Math.min(6, Math.round(Math.log2(Math.max(1, n / 40)) / 3)));
 }
 
+/** WasmKernel.treeThreadsMinPoints' default: fewest points for which a tree's passes take the pool (0: threadsFor decides). */
+export const TREE_THREADS_MIN_POINTS = 0;
+
+/** The nodes a tree's pass is split by: the highest level with enough of them to share out; chunks of them. */
+export function unitsOf(plan: TreePlan, t: number): { level: number; first: number; count: number; chunk: number } {
+  let level = plan.bits;
+  while (level > 0 && plan.levelNodes[level]! < 64 * t) level--;
+  const count = plan.levelNodes[level]!;
+  return { level, first: levelBases(plan.levelNodes)[level]!, count, chunk: t === 1 ? count : Math.max(1, Math.floor(count / (16 * t))) };
+}
+
 /** Bytes of the cell counts (kept where the node records go until the points are sorted). */
 export const cellCountBytes = (bits: number): number => 4 << (3 * bits);
 

@@ -12,12 +12,13 @@ import { BoundsTracker } from './bounds.js';
 import { openHistogramEngine, type EngineRunner } from './histogram-engine.js';
 import {
   ASSIGN_JOB, CONTROL_BYTE, DATA_BYTE, FILTER_JOB, HEADER_BYTES, HISTOGRAM, JOBS, NEXT, OUT_BYTE, OUT_STRIDE, PASS_BYTE,
-  SEED_BLOCK, SEED_BYTE, SEED_JOB, ensureBytes, layoutSession, type SessionLayout,
+  SEED_BLOCK, SEED_BYTE, SEED_JOB, SEED_TRIAL_JOB, ensureBytes, layoutSession, type SessionLayout,
 } from './memory.js';
 import { instantiateOwnMemory, type WasmExports } from './module.js';
 import { scanPoints, wasmSeeding } from './seeding.js';
-import { H, bitsFor, cellCountBytes, levelBases, sortIntoCells, writeTreeRecords, type TreePlan } from './tree.js';
+import { H, TREE_THREADS_MIN_POINTS, bitsFor, cellCountBytes, levelBases, sortIntoCells, unitsOf, writeTreeRecords, type TreePlan } from './tree.js';
 import { CentroidVersions, TreeLabels } from './tree-session.js';
+import { splatCentroids, zero } from './pass-host.js';
 
 /**
  * One memory and one instance on this thread, plus an optional pool of workers over the same
@@ -44,6 +45,20 @@ export class WasmKernel implements Kernel {
    * in interleaved A/B runs (bench/kern-ab.ts); set 2 once an idle machine measures them faster.
    */
   histogramThreads = 1;
+
+  /**
+   * Fewest points for which a box tree's passes take the pool (besides threadsFor's work threshold).
+   * 0 by default: on 2026-12-01, for 0.09-0.35 M colours at K = 16, 2 threads took 0.6-0.8x one
+   * thread's time a pass at load 2, but 1.6-2x at load 10 (other processes on both cores).
+   */
+  treeThreadsMinPoints = TREE_THREADS_MIN_POINTS;
+
+  /**
+   * Whether a box tree's k-means++ candidates (2 + ln k a centre) run side by side on the pool, one
+   * candidate a chunk (same bits either way). On 2026-12-01 (bench/tree-ab.ts, 1.4 M colours) k-means++
+   * took 0.89x (K = 16) and 0.80x (K = 64) of one thread's time at load 1.5, but 1.1-1.2x at load 7-9.
+   */
+  treeSeedThreads = true;
 
   /**
    * Instantiates either build: a shared memory first, a plain one when the module imports that.
@@ -79,10 +94,10 @@ export class WasmKernel implements Kernel {
   /** The histogram engine's way to the threads: jobs over the pool, or here alone. */
   private readonly runner: EngineRunner = {
     threads: 1,
-    run: (jobs: Job[]): void => {
+    run: (jobs: Job[], first?: () => void): void => {
       const buf = this.memory.buffer;
       const control = new Int32Array(buf, CONTROL_BYTE, JOBS);
-      const runHere = (j: Job) => runChunks(control, JOB_FIELDS.map((f) => j[f]), this.exports, buf);
+      const runHere = (j: Job) => { first?.(); runChunks(control, JOB_FIELDS.map((f) => j[f]), this.exports, buf); };
       if (jobs.length > 1 && this.pool && !this.pool.broken) { this.pool.run(jobs, runHere); return; }
       Atomics.store(control, NEXT, 0);
       runHere(jobs[0]!);
@@ -104,9 +119,9 @@ export class WasmKernel implements Kernel {
     if (points.u && points.w) throw new Error('kmeans-seg: spatial points take no weights');
     const { n } = points;
     const planes = planesOf(points);
-    const t = this.threadsFor(n, k, threads);
     const e = this.exports;
     const useTree = (tree ?? (bounds && n >= TREE_MIN_POINTS)) && planes.length === 3 && !!points.w && n > 0 && !!e.filterPass;
+    const t = useTree && n < this.treeThreadsMinPoints ? 1 : this.threadsFor(n, k, threads);
     const { layout, plan, scan } = this.place(points, planes, k, t, useTree);
     const buf = this.memory.buffer;
     const units = plan ? unitsOf(plan, t) : null;
@@ -115,13 +130,14 @@ export class WasmKernel implements Kernel {
     const jobs = makeJobs(layout, n, k, t, bounds && !plan, units);
     const tracker = jobs.assign[0]!.bounds ? new BoundsTracker(new Float32Array(buf, PASS_BYTE, 2), k) : null;
     const passes = this.passes(buf, outs, jobs, t, n);
-    const labelsOf = plan ? new TreeLabels(buf, layout.labels, layout.perm, layout.leaves, plan.leaves, n) : null;
+    const labelsOf = plan ? new TreeLabels(buf, layout.labels, layout.perm, layout.leaves, plan.leaves, n, { calls: e, spare: layout.callerLabels }) : null;
     const flatLabels = plan ? null : new Uint16Array(buf, layout.labels, n).fill(UNASSIGNED);
     const versions = plan ? new CentroidVersions(buf, layout, k, Math.max(...scan.bounds.flat().map(Math.abs))) : null;
     const seeding = wasmSeeding({
       exports: e, header: layout.header, points, limit: scan.limit, weightTotal: scan.weightTotal,
       closest: new Float32Array(buf, layout.closest, n),
       flat: plan ? null : (centre, mode) => { tracker?.forget(); return passes.seed(centre, mode); },
+      ...(plan && this.treeSeedThreads && t > 1 && n >= PARALLEL_MIN_WORK ? { trials: { table: new Float64Array(buf, layout.centres, k * 4), run: passes.trials } } : {}),
     });
     let settled = 0;
     this.busy = true;
@@ -135,7 +151,7 @@ export class WasmKernel implements Kernel {
         splatCentroids(splat, centroids, k, planes.length, layout.centroidFloats);
         tracker?.beforePass(centroids);
         versions?.update(centroids);
-        allSums.fill(0);
+        zero(allSums);
         if (plan) passes.filter(); else passes.assign();
         const outcome = reducePass(outs, allSums, sums, t, layout.sumBytes);
         settled = outcome.settled;
@@ -193,7 +209,7 @@ export class WasmKernel implements Kernel {
     const control = new Int32Array(buf, CONTROL_BYTE, JOBS);
     const runHere = (j: Job) => runChunks(control, JOB_FIELDS.map((f) => j[f]), calls, buf);
     const run = (passJobs: Job[], threads: number) => {
-      outs.fill(0);
+      zero(outs);
       if (threads === 1) {
         Atomics.store(control, NEXT, 0);
         runHere(passJobs[0]!);
@@ -215,23 +231,19 @@ export class WasmKernel implements Kernel {
         run(jobs.seed, seedThreads);
         return potentialOf(outs, t);
       },
+      trials: (count) => {
+        for (const j of jobs.trial) j.n = count;
+        run(jobs.trial, seedThreads);
+      },
     };
   }
 }
 
 type PointScan = ReturnType<typeof scanPoints>;
-interface SessionPasses { assign(): void; filter(): void; seed(centre: number[], mode: number): number }
+interface SessionPasses { assign(): void; filter(): void; seed(centre: number[], mode: number): number; trials(count: number): void }
 
 /** Below this many weighted colours a session keeps per-point bounds: building a tree would cost more than it saves. */
 export const TREE_MIN_POINTS = 4096;
-
-/** The nodes a tree's pass is split by: the highest level with enough of them to share out; chunks of them. */
-function unitsOf(plan: TreePlan, t: number): { level: number; first: number; count: number; chunk: number } {
-  let level = plan.bits;
-  while (level > 0 && plan.levelNodes[level]! < 64 * t) level--;
-  const count = plan.levelNodes[level]!;
-  return { level, first: levelBases(plan.levelNodes)[level]!, count, chunk: t === 1 ? count : Math.max(1, Math.floor(count / (16 * t))) };
-}
 
 /** The header the kernel reads (assembly/tree.ts's fields): every region of the session, 0 where absent. */
 function writeHeader(buf: ArrayBufferLike, layout: SessionLayout, s: { n: number; k: number; plan: TreePlan | null; unitLevel?: number; unitFirst?: number }): void {
@@ -274,8 +286,8 @@ function sessionArrays(buf: ArrayBufferLike, layout: SessionLayout, k: number, t
   return { splat, allSums, outs, sums: new Float64Array(k * layout.sumStride) };
 }
 
-/** Each thread's job for an assignment pass, and for a k-means++ pass. */
-interface SessionJobs { assign: Job[]; seed: Job[]; filter: Job[] }
+/** Each thread's job for an assignment pass, a k-means++ pass, a pass over the box tree, and k-means++ candidates over it. */
+interface SessionJobs { assign: Job[]; seed: Job[]; filter: Job[]; trial: Job[] }
 
 /**
  * Each thread's job for an assignment pass, the same for a k-means++ pass, and for a pass over the
@@ -300,14 +312,9 @@ function makeJobs(layout: SessionLayout, n: number, k: number, t: number, bounds
   const filter = assign.map((j, i) => ({
     ...j, kind: FILTER_JOB, n: units?.count ?? 0, chunk: units?.chunk ?? 1, bounds: layout.header, pass: layout.scratch + i * layout.scratchBytes,
   }));
-  return { assign, seed: assign.map((j) => ({ ...j, kind: SEED_JOB })), filter };
-}
-
-/** Centroid j as `dims` splatted vectors, so the kernel's inner loop loads without shuffles. */
-function splatCentroids(splat: Float32Array, centroids: Float32Array, k: number, dims: number, floats: number): void {
-  for (let j = 0; j < k; j++) {
-    for (let d = 0; d < dims; d++) splat.fill(centroids[j * dims + d]!, j * floats + d * 4, j * floats + d * 4 + 4);
-  }
+  // A tree's k-means++ candidates, one a chunk (n, their count, set for each call): their table is the centres', free until Lloyd starts.
+  const trial = assign.map((j) => ({ ...j, kind: SEED_TRIAL_JOB, x: layout.centres, n: 0, chunk: 1, bounds: layout.header }));
+  return { assign, seed: assign.map((j) => ({ ...j, kind: SEED_JOB })), filter, trial };
 }
 
 /**
