@@ -14,6 +14,7 @@ import { keptOutside } from './core/roi.js';
 import { resolveWorker, runKMeans, WORKER_OPTIONS, type WorkerOption } from './node/kmeans.js';
 import { withPainters, type Unpainted } from './core/result.js';
 import { encodeResult } from './node/encode-job.js';
+import { clusterFile, pathInput } from './node/file-job.js';
 import { resolveOptions, type KMeansOptions } from './core/options.js';
 import type { KMeansResult } from './types.js';
 import { checkOptionNames, checkPlainObject, invalidOption } from './validate.js';
@@ -66,15 +67,18 @@ export async function segment(input: ImageInput, options: SegmentOptions = {}): 
   const { limitInputPixels, pngColors: pngOption, ...kmeansOptions } = options;
   const pngColors = resolvePngColors(pngOption);
   kmeansOptions.roi = await loadRoi(kmeansOptions.roi, resolveLimitInputPixels(limitInputPixels)); // a mask file, decoded before the image
-  const loaded = await loadInput(input, resolveLimitInputPixels(limitInputPixels));
+  // A path is read and decoded on the job worker that clusters it (node/file-job.ts).
+  const onWorker = worker && typeof input === 'string';
+  const loaded = onWorker ? pathInput(input) : await loadInput(input, resolveLimitInputPixels(limitInputPixels));
   const { inputPath } = loaded;
-  const decode = performance.now() - t0;
+  let decode = performance.now() - t0;
   let result: KMeansResult;
   let image = loaded.image;
   let unpainted: Unpainted | null = null; // kept when a job worker ran it, to encode there too
   try {
     // On a job worker by default; decoded pixels come back as the worker's copy (see node/kmeans.ts).
-    const run = await runKMeans(image, kmeansOptions, { own: loaded.decoded, quality: false });
+    const run = onWorker ? await clusterFile(input, resolveLimitInputPixels(limitInputPixels), kmeansOptions) : await runKMeans(image, kmeansOptions, { own: loaded.decoded, quality: false });
+    if (run.file) { decode += run.file.decode; loaded.warnings.push(...run.file.warnings); }
     result = withPainters(run.unpainted);
     image = run.image;
     if (worker) unpainted = run.unpainted;

@@ -6,7 +6,7 @@ import type { Palette } from '../palette/parse.js';
 import { assignResolved, type Assignment, type ResolvedApply } from '../palette/apply.js';
 import type { RGBAImage } from '../types.js';
 import { runOnJobWorker } from './job-pool.js';
-import { copyInSlices } from './copy-slices.js';
+import { ship } from './staging.js';
 import type { JobOutput } from './job-worker.js';
 
 export interface ApplyJobArgs {
@@ -26,13 +26,14 @@ export async function applyJob(args: ApplyJobArgs, threads: number | undefined, 
 }
 
 /**
- * assignResolved on a job worker. The pixels are copied in slices (see copy-slices.ts) and moved;
+ * assignResolved on a job worker. The pixels are copied in slices to the worker's staging area;
  * toRGBA() copies the painted pixels the worker sent.
  */
 export async function assignOffThread(image: RGBAImage, palette: Palette, options: ResolvedApply): Promise<Assignment> {
   const { data, width, height } = image;
-  const pixels = await copyInSlices(data);
-  const args: ApplyJobArgs = { image: { data: pixels, width, height }, palette, options };
-  const { assignment, rgba } = await runOnJobWorker<ApplyJobValue>({ job: 'apply', args, progress: false }, [pixels.buffer as ArrayBuffer], {});
+  const args: ApplyJobArgs = { image: { data, width, height }, palette, options };
+  const shipment = await ship(data, false, undefined, (view) => { args.image.data = view; }); // see ship: staged, as a rule
+  args.image.data = shipment.pixels;
+  const { assignment, rgba } = await runOnJobWorker<ApplyJobValue>({ job: 'apply', args, progress: false }, shipment.transfer, { stage: shipment.stage });
   return { ...assignment, toRGBA: () => rgba.slice() };
 }

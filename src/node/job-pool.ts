@@ -10,6 +10,8 @@ import { revivedError, type JobReply, type JobRequest } from './job-protocol.js'
 import { workerEntry } from './worker-entry.js';
 import { startBatchWorker } from '../batch/exec-argv.js';
 import { stopFlag } from './stop-flag.js';
+import { abortError } from './abort-error.js';
+import { Staging } from './staging.js';
 
 /**
  * Calls that run at once, each on a worker of its own; more wait for one in turn. 16 covers a server's
@@ -31,6 +33,8 @@ const IDLE_MS = 30_000;
 
 interface JobWorker {
   worker: Worker;
+  /** Where calls put their pixels for this worker to read in place (staging.ts); goes with the worker. */
+  staging: Staging;
   timer?: ReturnType<typeof setTimeout>;
   /** While idle: takes it out of the idle list should it die meanwhile. */
   onIdleExit?: () => void;
@@ -58,7 +62,7 @@ export function threadsForJob(wanted: number | undefined): number {
 function spawn(): JobWorker {
   const url = workerEntry(import.meta.url, new URL('./job-worker.mjs', import.meta.url), new URL('./job-worker.js', import.meta.url));
   // The process's Node flags minus those a worker refuses (--input-type under `node -e`, V8's).
-  return { worker: startBatchWorker(url, {}, 'kmeans-seg job worker') };
+  return { worker: startBatchWorker(url, {}, 'kmeans-seg job worker'), staging: new Staging() };
 }
 
 let spawning: Promise<unknown> = Promise.resolve();
@@ -144,6 +148,12 @@ function discard(w: JobWorker): void {
 export interface JobHooks {
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
+  /**
+   * Run once the call has its worker, before the job is posted: fill the worker's staging area (the
+   * job then names the view it filled). A rejection (an abort between two slices) rejects the call,
+   * and the worker, which never saw the job, is reused.
+   */
+  stage?: (staging: Staging) => Promise<void>;
 }
 
 /**
@@ -163,7 +173,7 @@ export async function runOnJobWorker<T>(request: JobRequest, transfer: ArrayBuff
   const { onProgress, signal } = hooks;
   if (signal?.aborted) throw abortError(signal, 'before it started');
   const gen = generation;
-  const w = await acquire(signal);
+  const w = await acquireStaged(hooks, gen);
   const stop = prepare(request);
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -219,6 +229,19 @@ export async function runOnJobWorker<T>(request: JobRequest, transfer: ArrayBuff
   });
 }
 
+/** A worker for the call (see acquire), its staging area filled by hooks.stage; given back when that fails. */
+async function acquireStaged(hooks: JobHooks, gen: number): Promise<JobWorker> {
+  const w = await acquire(hooks.signal);
+  if (hooks.stage === undefined) return w;
+  try {
+    await hooks.stage(w.staging);
+  } catch (err) {
+    release(w, gen);
+    throw err;
+  }
+  return w;
+}
+
 /** The request's threads (from the jobs running now, its worker counted) and its stop flag. */
 function prepare(request: JobRequest): ReturnType<typeof stopFlag> {
   if (request.threads === undefined) request.threads = threadsForJob(undefined);
@@ -235,9 +258,7 @@ function listen(w: JobWorker, onMessage: (m: JobReply) => void, onError: (err: E
   return () => { w.worker.off('message', onMessage).off('error', onError).off('exit', onExit); };
 }
 
-export function abortError(signal: AbortSignal, when: string): KMeansSegError {
-  return new KMeansSegError('ERR_ABORTED', `Aborted ${when}: the signal passed as options.signal was aborted`, { cause: signal.reason });
-}
+export { abortError };
 
 /**
  * End the idle job workers now, and the busy ones as their jobs finish (a running call still settles).

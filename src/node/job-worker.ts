@@ -20,6 +20,7 @@ const JOBS: Record<JobName, () => Promise<JobRunner>> = {
   apply: async () => (await import('./apply-job.js')).applyJob as JobRunner,
   encode: async () => (await import('./encode-job.js')).encodeJob as JobRunner,
   strips: async () => (await import('./strips-job.js')).stripsJob as JobRunner,
+  file: async () => (await import('./file-job.js')).fileJob as JobRunner,
 };
 
 const port = parentPort!;

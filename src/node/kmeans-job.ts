@@ -9,7 +9,7 @@ import type { RGBAImage } from '../types.js';
 import type { JobOutput } from './job-worker.js';
 
 export interface KMeansJobArgs {
-  /** A private copy of the pixels (or pixels the caller owns and wants back: see giveBack). */
+  /** The pixels: a view of this worker's staging area or of the caller's shared memory (read only, never kept: see staging.ts), or a moved buffer (see giveBack). */
   image: RGBAImage;
   /** The caller's options but what cannot cross threads (see crossingOptions). */
   options: KMeansOptions;

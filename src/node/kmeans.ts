@@ -11,7 +11,8 @@ import { checkImage, invalidOption } from '../validate.js';
 import { crossingOptions } from './job-protocol.js';
 import { abortError, runOnJobWorker } from './job-pool.js';
 import type { KMeansJobArgs, KMeansJobValue } from './kmeans-job.js';
-import { copyInSlices, markOwn, movable } from './copy-slices.js';
+import { markOwn } from './copy-slices.js';
+import { ship } from './staging.js';
 
 /** Options of the Node entry beyond the core's: where the work runs. */
 export interface WorkerOption {
@@ -60,6 +61,8 @@ export interface KMeansRun {
   quality?: Quality;
   /** The image, whose pixels may be a new array when they were moved (own): use it, not the one passed. */
   image: RGBAImage;
+  /** When the job worker read the file too (node/file-job.ts): the decode's warnings and milliseconds. */
+  file?: { warnings: string[]; decode: number };
 }
 
 /** kmeans for the file fronts (segment, sweep): the plain result, on a worker or here. */
@@ -76,11 +79,13 @@ export async function runKMeans(image: RGBAImage, options: NodeKMeansOptions | u
     return { unpainted, image, quality: how.quality ? qualityOf(image, withPainters(unpainted)) : undefined };
   }
   const { data, width, height } = image;
-  // The caller's pixels, or sharp's (which cannot be transferred), are copied in slices and the copy
-  // moved; decoded pixels come back with the result, and that copy, ours, is moved as it is next time.
-  const pixels = how.own && movable(data) ? data : await copyInSlices(data);
-  const args: KMeansJobArgs = { image: { data: pixels, width, height }, options: crossingOptions(coreOptions) as KMeansOptions, quality: how.quality, giveBack: how.own };
-  const value = await runOnJobWorker<KMeansJobValue>({ job: 'kmeans', args, progress: onProgress !== undefined }, [pixels.buffer as ArrayBuffer], { onProgress, signal });
+  // Into the worker's staging area, or moved when ours (see ship); pixels that moved come back with
+  // the result when the caller owns them (decoded), to be moved again next time (sweep's next K).
+  const args: KMeansJobArgs = { image: { data, width, height }, options: crossingOptions(coreOptions) as KMeansOptions, quality: how.quality, giveBack: false };
+  const shipment = await ship(data, how.own, signal, (view) => { args.image.data = view; });
+  args.image.data = shipment.pixels;
+  args.giveBack = how.own && shipment.moved;
+  const value = await runOnJobWorker<KMeansJobValue>({ job: 'kmeans', args, progress: onProgress !== undefined }, shipment.transfer, { onProgress, signal, stage: shipment.stage });
   if (value.pixels !== undefined) markOwn(value.pixels);
   const back = value.pixels === undefined ? image : { data: value.pixels, width, height };
   return { unpainted: value.unpainted, quality: value.quality, image: back };
