@@ -43,6 +43,15 @@ function quiet(read: Promise<Uint8Array>): Promise<Uint8Array> {
   return read;
 }
 
+/**
+ * Two buffers of `rows` rows for the strips, in turn: one is read while the other is counted or
+ * labelled (a strip's bytes are not kept past push(): each writer derives its own rows from them).
+ */
+function stripBuffers(source: StripSource, rows: number): [Uint8Array, Uint8Array] {
+  const bytes = Math.min(rows, source.height) * source.width * source.channels;
+  return [new Uint8Array(bytes), new Uint8Array(bytes)];
+}
+
 /** Most bytes of RGBA in one strip, whatever stripRows asks. */
 export const MAX_STRIP_BYTES = 256 << 20;
 
@@ -51,20 +60,23 @@ function report(o: StripRunOptions, done: number, total: number): void {
   o.onProgress?.({ stage: 'strips', done, total, attempt: 0, iteration: 0, inertia: 0, changed: 0 });
 }
 
+/** Pass 1: every strip counted, each as soon as libvips has written it (the next one read meanwhile). */
 async function passOne(source: StripSource, o: StripRunOptions, signal: AbortSignal | undefined): Promise<StripHistogram> {
   const hist = new StripHistogram();
   const { height, width } = source;
-  const read = (top: number): Promise<Uint8Array> => quiet(source.read(top, Math.min(o.stripRows, height - top)));
+  const buffers = stripBuffers(source, o.stripRows);
+  const read = (top: number): Promise<Uint8Array> => quiet(source.read(top, Math.min(o.stripRows, height - top), buffers[(top / o.stripRows) & 1]));
   let next = read(0); // the next strip is read while this one is counted
   for (let top = 0; top < height; top += o.stripRows) {
     if (signal?.aborted) throw new KMeansSegError('ERR_ABORTED', `Aborted at row ${top} of ${height}: the signal passed as options.signal was aborted`, { cause: signal.reason });
     const rows = Math.min(o.stripRows, height - top);
-    const rgba = await next;
+    const pixels = await next;
     if (top + rows < height) next = read(top + rows);
-    hist.add(rgba);
+    hist.add(pixels, source.channels);
     report(o, top + rows, 2 * height);
   }
   if (hist.count !== width * height) throw new Error(`pass 1 counted ${hist.count} of ${width * height} pixels`);
+  await source.decoded();
   return hist;
 }
 
@@ -101,6 +113,8 @@ export async function runStrips(source: StripSource, opts: ResolvedOptions, out:
   const hist = (await passOne(source, o, opts.signal)).finish();
   const t1 = performance.now();
   const fit = await clusterHistogram(hist, source.width, source.height, opts);
+  // As decodeImage says it: the strip path too reads the first frame (page) only.
+  if (source.pages > 1) fit.result.warnings.unshift(`only the first of the ${source.pages} frames (or pages) of the ${source.format.toUpperCase()} was segmented`);
   const t2 = performance.now();
   const { k } = fit.result;
   const labelCount = k + (hist.opaque < source.width * source.height ? 1 : 0);
@@ -125,17 +139,18 @@ export async function runStrips(source: StripSource, opts: ResolvedOptions, out:
 async function passTwo(source: StripSource, labeller: StripLabeller, writers: StripWriter[], o: StripRunOptions): Promise<void> {
   const { width, height } = source;
   // Each strip with the row below it, read while the one before is labelled and written.
-  const read = (top: number): Promise<Uint8Array> => quiet(source.read(top, Math.min(o.stripRows + 1, height - top)));
+  const buffers = stripBuffers(source, o.stripRows + 1);
+  const read = (top: number): Promise<Uint8Array> => quiet(source.read(top, Math.min(o.stripRows + 1, height - top), buffers[(top / o.stripRows) & 1]));
   let next = read(0);
   for (let top = 0; top < height; top += o.stripRows) {
     const rows = Math.min(o.stripRows, height - top);
     const extra = top + rows < height ? 1 : 0;
-    const rgba = await next;
+    const pixels = await next;
     if (extra) next = read(top + rows);
-    const all = labeller.label(rgba);
-    const strip = { rows, rgba: rgba.subarray(0, rows * width * 4), labels: all.subarray(0, rows * width), below: extra ? all.subarray(rows * width) : undefined };
+    const all = labeller.label(pixels, source.channels); // reused: the writers copy what they keep (packed rows) in push()
+    const strip = { rows, pixels: pixels.subarray(0, rows * width * source.channels), channels: source.channels, labels: all.subarray(0, rows * width), below: extra ? all.subarray(rows * width) : undefined };
     await Promise.all(writers.map((w) => w.push(strip))); // each deflates on libuv's threads: together, none waits on another's parts
     report(o, height + top + rows, 2 * height);
   }
-  for (const w of writers) await w.end();
+  await Promise.all(writers.map((w) => w.end())); // each its own file: one's last parts need not wait for another's
 }

@@ -12,10 +12,12 @@ import { indexedHeader, indexLabels } from '../png-indexed.js';
 import { packRows, PngStream, type ByteSink } from '../png-writer.js';
 import type { PngColors } from '../encode.js';
 
-/** One strip of the image: its RGBA rows, their labels, and the labels of the row below it (none at the bottom). */
+/** One strip of the image: its rows (RGBA, or RGB for an opaque image), their labels, and the labels of the row below it (none at the bottom). */
 export interface Strip {
   rows: number;
-  rgba: Uint8Array;
+  pixels: Uint8Array;
+  /** Bytes a pixel: 4, or 3 (alpha 255). An image with alpha (hasAlpha) always has 4. */
+  channels: 3 | 4;
   labels: Uint8Array | Uint16Array;
   below: Uint8Array | Uint16Array | undefined;
 }
@@ -57,7 +59,7 @@ export function recolourWriter(r: Recolour, sink: ByteSink, file: string): Strip
   return {
     push: (s) => {
       const out = new Uint8Array(s.labels.length * channels);
-      if (r.hasAlpha) paintRGBA(out, s.labels, r.palette, r.k, s.rgba);
+      if (r.hasAlpha) paintRGBA(out, s.labels, r.palette, r.k, s.pixels);
       else paintRGB(out, s.labels, r.palette);
       return stream.push(withFilterBytes(out, r.width * channels, s.rows));
     },
@@ -97,7 +99,8 @@ export function overlayWriter(width: number, height: number, hasAlpha: boolean, 
   const [cr, cg, cb] = color as [number, number, number];
   return {
     push: (s) => {
-      const { labels, below, rgba, rows } = s;
+      const { labels, below, pixels, rows } = s;
+      const c = s.channels;
       const stride = width * channels + 1;
       const out = new Uint8Array(stride * rows);
       for (let y = 0, p = 0; y < rows; y++) {
@@ -106,8 +109,8 @@ export function overlayWriter(width: number, height: number, hasAlpha: boolean, 
           const down = y + 1 < rows ? labels[p + width] : below?.[x];
           const border = (x + 1 < width && labels[p + 1] !== l) || (down !== undefined && down !== l);
           if (border) { out[o] = cr; out[o + 1] = cg; out[o + 2] = cb; if (hasAlpha) out[o + 3] = 255; continue; }
-          out[o] = rgba[p * 4]!; out[o + 1] = rgba[p * 4 + 1]!; out[o + 2] = rgba[p * 4 + 2]!;
-          if (hasAlpha) out[o + 3] = rgba[p * 4 + 3]!;
+          out[o] = pixels[p * c]!; out[o + 1] = pixels[p * c + 1]!; out[o + 2] = pixels[p * c + 2]!;
+          if (hasAlpha) out[o + 3] = pixels[p * c + 3]!;
         }
       }
       return stream.push(out);
