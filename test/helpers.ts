@@ -346,3 +346,17 @@ export function runCli(args: string[], cwd: string): Promise<CliRun> {
     });
   });
 }
+
+/** A seeded image: `levels` values a channel, some pixels transparent (any colour) or translucent. */
+export function levelsImage(width: number, height: number, seed: number, levels: number, holes: number, translucent: boolean): RGBAImage {
+  let a = seed >>> 0;
+  const next = (): number => { a = (Math.imul(a, 1664525) + 1013904223) >>> 0; return a >>> 8; };
+  const data = new Uint8Array(width * height * 4);
+  const step = Math.max(1, Math.floor(256 / levels));
+  for (let p = 0; p < width * height; p++) {
+    data[p * 4] = (next() % levels) * step; data[p * 4 + 1] = (next() % levels) * step; data[p * 4 + 2] = (next() % levels) * step;
+    const r = next() % 1000;
+    data[p * 4 + 3] = r < holes ? 0 : translucent && r < holes + 20 ? 1 + (r % 254) : 255;
+  }
+  return { data, width, height };
+}

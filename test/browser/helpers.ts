@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -107,4 +107,17 @@ export async function openDemo(name: string, fixtures: Record<string, Uint8Array
       await rm(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A new page of the demo, its page errors collected, once the demo's own first run (its sample photo)
+ * is done: a test's run then has the page to itself.
+ */
+export async function demoPage(demo: DemoSite): Promise<{ page: Page; errors: string[] }> {
+  const page = await demo.browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(demo.url);
+  await page.waitForFunction(() => (window as any).kmeansSegDemo?.runs === 1 && document.body.dataset.state === 'done', null, { timeout: 30_000 });
+  return { page, errors };
 }

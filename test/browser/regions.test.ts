@@ -10,7 +10,7 @@ import { segmentImageData } from '../../src/browser.js';
 import { kmeans } from '../../src/core/kmeans.js';
 import type { KMeansResult } from '../../src/types.js';
 import { noiseImage } from '../helpers.js';
-import { CHROMIUM, HAVE_CHROMIUM, openDemo, type DemoSite } from './helpers.js';
+import { CHROMIUM, HAVE_CHROMIUM, demoPage, openDemo, type DemoSite } from './helpers.js';
 
 const sha256 = (bytes: ArrayBufferView): string => createHash('sha256').update(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).digest('hex');
 const IMAGE = noiseImage(160, 120, 21, 10, 0.05);
@@ -43,12 +43,7 @@ describe.skipIf(!HAVE_CHROMIUM)('regions from kmeans-seg/browser in headless Chr
   afterAll(async () => { await demo?.close(); });
 
   it('every tier gives Node\'s regions, map and merged labels', async () => {
-    const page = await demo.browser.context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(demo.url);
-    // The demo opens on its sample photo: wait for that run, so that this one has the page to itself.
-    await page.waitForFunction(() => (window as any).kmeansSegDemo?.runs === 1 && document.body.dataset.state === 'done', null, { timeout: 30_000 });
+    const { page, errors } = await demoPage(demo);
     const out = await page.evaluate(async ([options, width, height]) => {
       const { segmentImageData: run } = (window as any).kmeansSegDemo;
       const data = new Uint8Array(await (await fetch('/__fixtures/noise.rgba')).arrayBuffer());

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentImageData } from '../../src/browser.js';
 import { kmeans } from '../../src/core/kmeans.js';
 import { noiseImage } from '../helpers.js';
-import { CHROMIUM, HAVE_CHROMIUM, openDemo, type DemoSite } from './helpers.js';
+import { CHROMIUM, HAVE_CHROMIUM, demoPage, openDemo, type DemoSite } from './helpers.js';
 
 const sha256 = (bytes: ArrayBufferView): string => createHash('sha256').update(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).digest('hex');
 const IMAGE = noiseImage(160, 120, 23, 12);
@@ -41,11 +41,7 @@ describe.skipIf(!HAVE_CHROMIUM)('roi and dither from kmeans-seg/browser in headl
   afterAll(async () => { await demo?.close(); });
 
   it("every tier gives Node's labels, palette and pixels", async () => {
-    const page = await demo.browser.context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(demo.url);
-    await page.waitForFunction(() => (window as any).kmeansSegDemo?.runs === 1 && document.body.dataset.state === 'done', null, { timeout: 30_000 });
+    const { page, errors } = await demoPage(demo);
     const out = await page.evaluate(async ([options, width, height]) => {
       const { segmentImageData: run } = (window as any).kmeansSegDemo;
       const data = new Uint8Array(await (await fetch('/__fixtures/noise.rgba')).arrayBuffer());

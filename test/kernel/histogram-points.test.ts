@@ -11,22 +11,10 @@ import { histogramPoints } from '../../src/core/points.js';
 import type { ColorSpace } from '../../src/core/colorspace.js';
 import { getKernel, terminateWorkers } from '../../src/kernel/select.js';
 import type { RGBAImage } from '../../src/types.js';
+import { levelsImage } from '../helpers.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 afterAll(async () => { await terminateWorkers(); });
-
-function randomImage(width: number, height: number, seed: number, levels: number, holes: number): RGBAImage {
-  let a = seed >>> 0;
-  const next = (): number => { a = (Math.imul(a, 1664525) + 1013904223) >>> 0; return a >>> 8; };
-  const data = new Uint8Array(width * height * 4);
-  const step = Math.max(1, Math.floor(256 / levels));
-  for (let p = 0; p < width * height; p++) {
-    data[p * 4] = (next() % levels) * step; data[p * 4 + 1] = (next() % levels) * step; data[p * 4 + 2] = (next() % levels) * step;
-    const r = next() % 1000;
-    data[p * 4 + 3] = r < holes ? 0 : r < holes + 20 ? 1 + (r % 254) : 255;
-  }
-  return { data, width, height };
-}
 
 const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
@@ -57,7 +45,7 @@ describe('the histogram points from the wasm engine', () => {
       fc.integer({ min: 1, max: 97 }), fc.integer({ min: 1, max: 61 }), fc.integer({ min: 0, max: 2 ** 31 }),
       fc.constantFrom(1, 3, 64, 256), fc.constantFrom(0, 5, 990),
       async (w, h, seed, levels, holes) => {
-        const img = randomImage(w, h, seed, levels, holes);
+        const img = levelsImage(w, h, seed, levels, holes, true);
         if (img.data.every((v, i) => i % 4 !== 3 || v === 0)) return;
         await expectSamePoints(img, ['rgb', 'linear-rgb', 'lab', 'oklab']);
       },
@@ -65,6 +53,6 @@ describe('the histogram points from the wasm engine', () => {
   });
 
   it('match over more colours than one chunk of the engine loop (a 640 x 480 noise image)', async () => {
-    await expectSamePoints(randomImage(640, 480, 77, 256, 3), ['rgb']);
+    await expectSamePoints(levelsImage(640, 480, 77, 256, 3, true), ['rgb']);
   });
 });

@@ -13,24 +13,10 @@ import { getKernel, terminateWorkers } from '../../src/kernel/select.js';
 import { HISTOGRAM } from '../../src/kernel/wasm/memory.js';
 import type { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
 import type { RGBAImage } from '../../src/types.js';
-import { expectSameResult } from '../helpers.js';
+import { expectSameResult, levelsImage } from '../helpers.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 afterAll(async () => { await terminateWorkers(); });
-
-/** A seeded image: `levels` values a channel, some pixels transparent (any colour) or translucent. */
-function randomImage(width: number, height: number, seed: number, levels: number, holes: number, translucent: boolean): RGBAImage {
-  let a = seed >>> 0;
-  const next = (): number => { a = (Math.imul(a, 1664525) + 1013904223) >>> 0; return a >>> 8; };
-  const data = new Uint8Array(width * height * 4);
-  const step = Math.max(1, Math.floor(256 / levels));
-  for (let p = 0; p < width * height; p++) {
-    data[p * 4] = (next() % levels) * step; data[p * 4 + 1] = (next() % levels) * step; data[p * 4 + 2] = (next() % levels) * step;
-    const r = next() % 1000;
-    data[p * 4 + 3] = r < holes ? 0 : translucent && r < holes + 20 ? 1 + (r % 254) : 255;
-  }
-  return { data, width, height };
-}
 
 interface Outcome { keys: Uint32Array; counts: Uint32Array; opaque: number; translucent: boolean; u8: Uint8Array; u16: Uint16Array }
 
@@ -85,7 +71,7 @@ describe('the histogram on several threads', () => {
       fc.integer({ min: 1, max: 260 }), fc.integer({ min: 1, max: 190 }), fc.integer({ min: 0, max: 2 ** 31 }),
       fc.constantFrom(1, 2, 5, 64, 256), fc.constantFrom(0, 3, 500, 1000), fc.boolean(),
       async (w, h, seed, levels, holes, translucent) => {
-        const img = randomImage(w, h, seed, levels, holes, translucent);
+        const img = levelsImage(w, h, seed, levels, holes, translucent);
         const want = outcome(img, null);
         if (want.opaque === 0) return;
         expectSame(outcome(img, kernel.histogramEngine(2, 0)), want, `2 threads, ${w} x ${h}`);
@@ -100,7 +86,7 @@ describe('the histogram on several threads', () => {
     if (!kernel) return;
     const w = 1601, h = Math.ceil((HISTOGRAM.threadedSlicePixels * 1.6) / w);
     for (const [levels, holes] of [[256, 30], [8, 0]] as const) {
-      const img = randomImage(w, h, levels * 31 + holes, levels, holes, true);
+      const img = levelsImage(w, h, levels * 31 + holes, levels, holes, true);
       const want = outcome(img, null);
       expectSame(outcome(img, kernel.histogramEngine(2)), want, `2 threads, ${levels} levels`);
       expect(clean(kernel), 'tables and flags clean after release').toBe(true);
@@ -111,7 +97,7 @@ describe('the histogram on several threads', () => {
     const kernel = await twoThreads();
     if (!kernel) return;
     const engine = kernel.histogramEngine(2, 0)!;
-    const img = randomImage(300, 200, 9, 256, 10, false);
+    const img = levelsImage(300, 200, 9, 256, 10, false);
     engine.count(new Uint32Array(img.data.buffer, img.data.byteOffset, 300 * 200));
     expect(clean(kernel)).toBe(false);
     engine.clear(4);
@@ -121,7 +107,7 @@ describe('the histogram on several threads', () => {
 
   it('whole runs give the same bits on 1 and 2 threads and on the TS backend (an image above the threaded threshold)', async () => {
     await twoThreads();
-    const img = randomImage(1283, 911, 5, 48, 4, false);
+    const img = levelsImage(1283, 911, 5, 48, 4, false);
     const opts = { k: 12, seed: 3, maxIterations: 12 } as const;
     const one = await kmeans(img, { ...opts, threads: 1, backend: 'wasm' });
     const two = await kmeans(img, { ...opts, threads: 2, backend: 'wasm' });
