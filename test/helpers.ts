@@ -360,3 +360,16 @@ export function levelsImage(width: number, height: number, seed: number, levels:
   }
   return { data, width, height };
 }
+
+/** A coordinate of a weighted point set: the small alphabet (ties), any byte, or a 1/256-grid value far outside the cube. */
+export const pointCoordinateArb = fc.oneof(fc.constantFrom(...SMALL_ALPHABET), fc.integer({ min: 0, max: 255 }), fc.integer({ min: -300 * 256, max: 600 * 256 }).map((m) => m / 256));
+
+/** n weights of a kind: 'large' up to 40,000, 'zeros' from 0 up to 50, anything else 1 to 50. */
+export function weightsArb(kind: string, n: number): fc.Arbitrary<number[]> {
+  return fc.array(kind === 'large' ? fc.integer({ min: 1, max: 40_000 }) : fc.integer({ min: kind === 'zeros' ? 0 : 1, max: 50 }), { minLength: n, maxLength: n });
+}
+
+/** The x, y and z planes as f32, every seventh value moved off the 1/256 grid when `offGrid`. */
+export function pointPlanes(planes: number[][], offGrid: boolean): Float32Array[] {
+  return planes.map((p) => Float32Array.from(p, (v, i) => (offGrid && i % 7 === 0 ? v + 1 / 3 : v)));
+}

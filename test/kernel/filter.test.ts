@@ -7,7 +7,8 @@
  * images in every colour space, K = 1, 2, 16, 64, 255, one thread and two.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getKernel, terminateWorkers } from '../../src/kernel/select.js';
+import { twoKernels } from './kernels.js';
+import { terminateWorkers } from '../../src/kernel/select.js';
 import type { KernelSession, Points } from '../../src/kernel/kernel.js';
 import { assignJS, jsSeeding } from '../../src/kernel/js.js';
 import { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
@@ -25,10 +26,7 @@ import type { RGBAImage } from '../../src/types.js';
 let wasm: WasmKernel;
 let pooled: WasmKernel;
 beforeAll(async () => {
-  wasm = new WasmKernel(await compileKernel());
-  const choice = await getKernel('wasm', 2);
-  expect(choice.threads).toBe(2);
-  pooled = choice.kernel as WasmKernel;
+  ({ wasm, pooled } = await twoKernels());
   pooled.treeThreadsMinPoints = 0; // small trees split over the pool too, whatever the default
 });
 afterAll(async () => { await terminateWorkers(); });

@@ -6,22 +6,19 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { twoKernels } from './kernels.js';
 import type { Points } from '../../src/kernel/kernel.js';
 import { jsSeeding } from '../../src/kernel/js.js';
-import { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
-import { compileKernel } from '../../src/kernel/wasm/module.js';
-import { getKernel, terminateWorkers } from '../../src/kernel/select.js';
+import type { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
+import { terminateWorkers } from '../../src/kernel/select.js';
 import { initKMeansPlusPlus } from '../../src/core/seeding.js';
 import { Random } from '../../src/core/random.js';
-import { SMALL_ALPHABET } from '../helpers.js';
+import { pointCoordinateArb, pointPlanes, weightsArb } from '../helpers.js';
 
 let wasm: WasmKernel;
 let pooled: WasmKernel;
 beforeAll(async () => {
-  wasm = new WasmKernel(await compileKernel());
-  const choice = await getKernel('wasm', 2);
-  expect(choice.threads).toBe(2);
-  pooled = choice.kernel as WasmKernel;
+  ({ wasm, pooled } = await twoKernels());
   pooled.treeSeedThreads = true; // the candidates side by side are what is checked here, whatever the default
 });
 afterAll(async () => { await terminateWorkers(); });
@@ -52,7 +49,6 @@ function expectLockstep(points: Points, k: number, centres: number[], trials: nu
 
 describe('k-means++ over the box tree, centre by centre', () => {
   it('agree with the TS twin after every centre: random points on and off the grid, ties, duplicates, zero weights', () => {
-    const coordinate = fc.oneof(fc.constantFrom(...SMALL_ALPHABET), fc.integer({ min: 0, max: 255 }), fc.integer({ min: -300 * 256, max: 600 * 256 }).map((m) => m / 256));
     const caseArb = fc.record({
       n: fc.integer({ min: 2, max: 400 }),
       k: fc.integer({ min: 2, max: 40 }),
@@ -61,14 +57,14 @@ describe('k-means++ over the box tree, centre by centre', () => {
       clustered: fc.boolean(),
     }).chain((c) => fc.record({
       c: fc.constant(c),
-      planes: fc.array(fc.array(c.clustered ? fc.integer({ min: 0, max: 7 }).map((v) => v * 32) : coordinate, { minLength: c.n, maxLength: c.n }), { minLength: 3, maxLength: 3 }),
-      w: fc.array(c.weights === 'large' ? fc.integer({ min: 1, max: 40_000 }) : fc.integer({ min: c.weights === 'zeros' ? 0 : 1, max: 50 }), { minLength: c.n, maxLength: c.n }),
+      planes: fc.array(fc.array(c.clustered ? fc.integer({ min: 0, max: 7 }).map((v) => v * 32) : pointCoordinateArb, { minLength: c.n, maxLength: c.n }), { minLength: 3, maxLength: 3 }),
+      w: weightsArb(c.weights, c.n),
       centres: fc.array(fc.nat({ max: c.n - 1 }), { minLength: 1, maxLength: 12 }),
       trials: fc.array(fc.array(fc.nat({ max: c.n - 1 }), { minLength: 1, maxLength: Math.min(c.k, 13) }), { minLength: 1, maxLength: 4 }),
       draws: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 4 }),
     }));
     fc.assert(fc.property(caseArb, ({ c, planes, w, centres, trials, draws }) => {
-      const [x, y, z] = planes.map((p) => Float32Array.from(p, (v, i) => (c.offGrid && i % 7 === 0 ? v + 1 / 3 : v)));
+      const [x, y, z] = pointPlanes(planes, c.offGrid);
       expectLockstep({ x: x!, y: y!, z: z!, w: Uint32Array.from(w), n: c.n }, c.k, centres, trials, [...draws, 0, 0.999999]);
     }), { seed: 412, numRuns: 300 });
   });

@@ -8,19 +8,19 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getKernel, terminateWorkers } from '../../src/kernel/select.js';
+import { twoKernels } from './kernels.js';
+import { terminateWorkers } from '../../src/kernel/select.js';
 import { planesOf, type Points } from '../../src/kernel/kernel.js';
 import { dist2, distN } from '../../src/kernel/f32.js';
 import { jsSeeding } from '../../src/kernel/js.js';
-import { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
+import type { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
 import { bitsFor } from '../../src/kernel/wasm/tree.js';
-import { compileKernel } from '../../src/kernel/wasm/module.js';
 import { initKMeansPlusPlus } from '../../src/core/seeding.js';
 import { buildHistogram } from '../../src/core/histogram.js';
 import { histogramPoints } from '../../src/core/points.js';
 import { COLOR_SPACES } from '../../src/core/colorspace.js';
 import { Random } from '../../src/core/random.js';
-import { HAVE_IMAGES, SMALL_ALPHABET, loadRGBA, noiseImage, sharedImageNames } from '../helpers.js';
+import { HAVE_IMAGES, SMALL_ALPHABET, loadRGBA, noiseImage, pointCoordinateArb, pointPlanes, sharedImageNames, weightsArb } from '../helpers.js';
 import type { RGBAImage } from '../../src/types.js';
 
 // ---- The reference: core/seeding.ts's initKMeansPlusPlus and kernel/js.ts's jsSeeding as they were. ----
@@ -113,10 +113,7 @@ function exactLimit(points: Points): number {
 let wasm: WasmKernel;
 let pooled: WasmKernel;
 beforeAll(async () => {
-  wasm = new WasmKernel(await compileKernel());
-  const choice = await getKernel('wasm', 2);
-  expect(choice.threads).toBe(2);
-  pooled = choice.kernel as WasmKernel;
+  ({ wasm, pooled } = await twoKernels());
 });
 afterAll(async () => { await terminateWorkers(); });
 
@@ -162,7 +159,6 @@ function histogramOf(img: RGBAImage, space: (typeof COLOR_SPACES)[number]): Poin
 
 describe('k-means++ draws the centres the original code drew', () => {
   it('on random weighted point sets with ties, duplicates, zero weights and off-grid coordinates (both backends)', () => {
-    const coordinate = fc.oneof(fc.constantFrom(...SMALL_ALPHABET), fc.integer({ min: 0, max: 255 }), fc.integer({ min: -300 * 256, max: 600 * 256 }).map((m) => m / 256));
     const caseArb = fc.record({
       n: fc.integer({ min: 1, max: 300 }),
       k: fc.integer({ min: 1, max: 40 }),
@@ -172,12 +168,12 @@ describe('k-means++ draws the centres the original code drew', () => {
     // Weights stay small enough for the potentials (sums of floor(256 d) * w) to be exact integers.
     }).chain((c) => fc.record({
       c: fc.constant(c),
-      planes: fc.array(fc.array(coordinate, { minLength: c.n, maxLength: c.n }), { minLength: 3, maxLength: 3 }),
-      w: fc.array(c.weights === 'large' ? fc.integer({ min: 1, max: 40_000 }) : fc.integer({ min: c.weights === 'zeros' ? 0 : 1, max: 50 }), { minLength: c.n, maxLength: c.n }),
+      planes: fc.array(fc.array(pointCoordinateArb, { minLength: c.n, maxLength: c.n }), { minLength: 3, maxLength: 3 }),
+      w: weightsArb(c.weights, c.n),
     }));
     let chained = 0;
     fc.assert(fc.property(caseArb, ({ c, planes, w }) => {
-      const [x, y, z] = planes.map((p) => Float32Array.from(p, (v, i) => (c.offGrid && i % 7 === 0 ? v + 1 / 3 : v)));
+      const [x, y, z] = pointPlanes(planes, c.offGrid);
       const points: Points = { x: x!, y: y!, z: z!, w: c.weights === 'none' ? null : Uint32Array.from(w), n: c.n };
       if (exactLimit(points) === 0) chained++;
       expectSameCentres(points, c.k, [c.seed], JSON.stringify(c));
