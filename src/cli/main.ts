@@ -5,8 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { KMeansSegError } from '../errors.js';
 import { nearestName, quote } from '../validate.js';
+import { dropPrefetch, prefetchFile } from '../io/read-file.js';
 import { runCommand, UsageError } from './report.js';
-import { runSegment, USAGE } from './segment.js';
+import { parseSegmentCommand, runSegment, USAGE } from './segment.js';
 
 /** Loaded only when used, so the main command never pays for a subcommand's imports. */
 const SUBCOMMANDS: Record<string, string> = { sweep: './sweep.js', apply: './apply.js', batch: './batch.js', worker: './worker.js' };
@@ -19,10 +20,31 @@ const MAIN_USAGE = USAGE.includes('kmeans-seg worker') ? USAGE
 export async function main(argv: string[]): Promise<number> {
   const sub = argv[0] !== undefined && Object.hasOwn(SUBCOMMANDS, argv[0]) ? argv[0] : undefined;
   if (sub !== undefined) return runCommand(argv.slice(1), '', (rest) => subcommand(sub, rest));
-  return runCommand(argv, MAIN_USAGE, (rest) => {
+  return runCommand(argv, MAIN_USAGE, async (rest) => {
     refuseMistypedCommand(rest[0]);
-    return runSegment(rest);
+    prefetchInput(rest);
+    try {
+      return await runSegment(rest);
+    } finally {
+      dropPrefetch(); // not taken (the strip path, an error): its bytes go
+    }
   }, version);
+}
+
+/**
+ * The input file's read starts at once, so that it runs while sharp loads (tens of ms: sharp's load
+ * is this thread's, the read libuv's); decodeImage then takes the bytes (see prefetchFile). A command
+ * line that does not parse reads nothing (runSegment says what is wrong, as before), nor does
+ * --strips true: the strip path reads its input in strips, never whole.
+ */
+function prefetchInput(argv: string[]): void {
+  let cmd: ReturnType<typeof parseSegmentCommand>;
+  try {
+    cmd = parseSegmentCommand(argv);
+  } catch {
+    return;
+  }
+  if (!cmd.stdio.stdin && (cmd.options as { strips?: unknown }).strips !== true) prefetchFile(cmd.input);
 }
 
 /**

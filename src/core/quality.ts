@@ -91,7 +91,7 @@ export function qualityOf(original: RGBAImage, result: KMeansResult): Quality {
  * @throws ERR_INVALID_IMAGE when no colour has a pixel.
  */
 export function qualityOfColours(result: Pick<KMeansResult, 'palette'>, colours: ColourLabels): Quality {
-  const { counts, n } = colours;
+  const { counts } = colours;
   const paletteLab = labOfPalette(result.palette);
   const { approx, top, squared, opaque, sum } = approximateDeltas(result.palette, paletteLab, colours);
   if (opaque === 0) throw new KMeansSegError('ERR_INVALID_IMAGE', 'Every pixel of the original is fully transparent (alpha 0): there is nothing to compare');
@@ -104,7 +104,7 @@ export function qualityOfColours(result: Pick<KMeansResult, 'palette'>, colours:
     oklab100(lin, key & 255, (key >>> 8) & 255, key >>> 16, lab, 0);
     return Math.hypot(lab[0]! - paletteLab[j]!, lab[1]! - paletteLab[j + 1]!, lab[2]! - paletteLab[j + 2]!);
   };
-  const { p95, max } = exactRanks(approx, counts, rank, weightedRank(approx, counts, n, rank, top), top, exact);
+  const { p95, max } = exactRanks(approx, counts, rank, top, exact);
   return { psnr: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), mse, deltaE: { mean: sum / opaque, p95, max }, pixels: opaque };
 }
 
@@ -149,26 +149,50 @@ function approximateDeltas(palette: readonly PaletteEntry[], paletteLab: Float64
 /** How far (relative) a stored approximation may be from the exact ΔE: float32 rounding and 2 ulp, with a wide margin. */
 const WINDOW = 1e-6;
 
+/** Bins of the weighted selection: the window around any value lies within its bin and the two beside it (see exactRanks). */
+const BINS = 1 << 16;
+
 /**
- * The weighted nearest rank `rank` of the exact ΔE (`exact(i)`), given `near`, that rank of
- * `approx`, and the maximum, given `top`, the largest of `approx`, in one pass. Only the colours
- * within WINDOW (relative) of `near` (of `top`) can hold the answer: every colour below that window
- * is below it (the window is far wider than the error), so the selection over the window's exact
- * values, starting from the weight below, is exact.
+ * The weighted nearest rank `rank` of the exact ΔE (`exact(i)`), and the maximum, given `top`, the
+ * largest of `approx`. The counts are binned by approximation (BINS equal bins up to `top`: binning
+ * is monotonic, so the rank of the approximations, `near`, lies in the bin where the running count
+ * reaches `rank`); only the colours within WINDOW (relative) of `near` (of `top`) can hold the
+ * answer: every colour below that window is below it (the window is far wider than the error), so
+ * the selection over the window's exact values, starting from the weight below, is exact. A bin is
+ * top / (BINS - 1) wide, more than WINDOW x top, so one more pass over the colours collects all the
+ * window can hold (that bin and its two neighbours) and the candidates for the maximum.
+ * @internal exported for its test.
  */
-function exactRanks(approx: Float32Array, counts: Uint32Array, rank: number, near: number, top: number, exact: (i: number) => number): { p95: number; max: number } {
+export function exactRanks(approx: Float32Array, counts: Uint32Array, rank: number, top: number, exact: (i: number) => number): { p95: number; max: number } {
   if (top === 0) return { p95: 0, max: 0 }; // every colour is its centroid's exactly: a zero sum of squares is a zero hypot
-  const lo = near * (1 - WINDOW), hi = near * (1 + WINDOW), high = top * (1 - WINDOW);
-  let below = 0;
-  const window: number[] = [], highest: number[] = [];
-  for (let i = 0; i < approx.length; i++) {
+  const n = approx.length, scale = (BINS - 1) / top;
+  const binWeight = new Float64Array(BINS);
+  for (let i = 0; i < n; i++) binWeight[Math.floor(approx[i]! * scale)] += counts[i]!;
+  let bin = 0, below = 0;
+  while (below + binWeight[bin]! < rank) below += binWeight[bin++]!;
+  if (bin > 0) below -= binWeight[bin - 1]!; // the weight below the three bins
+  const first = bin - 1, high = top * (1 - WINDOW);
+  const near3: number[] = [], highest: number[] = [];
+  for (let i = 0; i < n; i++) {
     const d = approx[i]!;
-    if (d < lo) below += counts[i]!;
-    else if (d <= hi) window.push(i);
+    if ((Math.floor(d * scale) - first) >>> 0 < 3) near3.push(i);
     if (d >= high) highest.push(i);
   }
   let max = 0;
   for (const i of highest) max = Math.max(max, exact(i));
+  near3.sort((a, b) => approx[a]! - approx[b]!);
+  let near = approx[near3.at(-1)!]!, sum = below;
+  for (const i of near3) {
+    sum += counts[i]!;
+    if (sum >= rank) { near = approx[i]!; break; }
+  }
+  const lo = near * (1 - WINDOW), hi = near * (1 + WINDOW);
+  const window: number[] = [];
+  for (const i of near3) {
+    const d = approx[i]!;
+    if (d < lo) below += counts[i]!;
+    else if (d <= hi) window.push(i);
+  }
   const ranked = window.map((i) => ({ d: exact(i), w: counts[i]! })).sort((a, b) => a.d - b.d);
   for (const { d, w } of ranked) {
     below += w;
@@ -228,30 +252,6 @@ function grow(a: Uint32Array, size: number): Uint32Array<ArrayBuffer> {
   const b = new Uint32Array(size);
   b.set(a);
   return b;
-}
-
-/**
- * Weighted nearest rank: the smallest value v among the first `n` such that the weights of the
- * values <= v add up to at least `rank`. A selection, not a sort: the weights are binned by value
- * (binning is monotonic, so the answer lies in the bin where the running total reaches the rank),
- * and only that bin's values are sorted.
- */
-function weightedRank(values: Float32Array, weights: Uint32Array, n: number, rank: number, max: number): number {
-  if (max === 0) return 0;
-  const bins = 1 << 16;
-  const scale = (bins - 1) / max;
-  const binWeight = new Float64Array(bins);
-  for (let i = 0; i < n; i++) binWeight[Math.floor(values[i]! * scale)] += weights[i]!;
-  let bin = 0, below = 0;
-  while (below + binWeight[bin]! < rank) below += binWeight[bin++]!;
-  const members: number[] = [];
-  for (let i = 0; i < n; i++) if (Math.floor(values[i]! * scale) === bin) members.push(i);
-  members.sort((a, b) => values[a]! - values[b]!);
-  for (const i of members) {
-    below += weights[i]!;
-    if (below >= rank) return values[i]!;
-  }
-  return values[members.at(-1)!]!; // unreachable: the bin's weights reach the rank
 }
 
 /**

@@ -12,7 +12,7 @@ import { warmKernel } from '../core/prepare-kernel.js';
 import { invalidOption, quote } from '../validate.js';
 import { firstLine } from './error-text.js';
 import { undecodable, unreadableHeader } from './sniff.js';
-import { isByteStream, readRegularFile, readStream, type ByteStream } from './read-file.js';
+import { isByteStream, readRegularFile, readStream, startsOwnBuffer, type ByteStream } from './read-file.js';
 import { loadSharp, type Sharp } from './sharp.js';
 
 export interface DecodeOptions {
@@ -133,7 +133,7 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
  * them once its promise has settled. @internal exported for its test.
  */
 export async function release(bytes: Buffer): Promise<void> {
-  if (bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) return; // a slice of Node's pool: not ours to free
+  if (!startsOwnBuffer(bytes)) return; // a slice of Node's pool: not ours to free
   const { port1, port2 } = new MessageChannel();
   port2.close();
   try {

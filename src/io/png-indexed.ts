@@ -3,7 +3,7 @@
  * 255). Invariant: a reader decodes exactly the pixels of the truecolour file, or no index is made.
  */
 import type { Labels, PaletteEntry } from '../types.js';
-import { depthFor, packRows, pngFile, type PngHeader } from './png-writer.js';
+import { depthFor, packRowsOnDemand, pngFile, type PngHeader } from './png-writer.js';
 
 /** A PNG palette holds at most 256 entries. */
 export const MAX_ENTRIES = 256;
@@ -147,7 +147,7 @@ export function indexPixels(pixels: Uint8Array | Uint8ClampedArray, count: numbe
  */
 export function indexedPNG(ix: Indexed, width: number, height: number, file: string): Promise<Buffer> {
   const header = indexedHeader(ix.words, width, height);
-  return pngFile(header, packRows(ix.values, ix.map, width, height, header.depth as 1 | 2 | 4 | 8), file);
+  return pngFile(header, packRowsOnDemand(ix.values, ix.map, width, height, header.depth as 1 | 2 | 4 | 8), file);
 }
 
 /** The header of an indexed PNG of the palette `words` (see indexedPNG): PLTE, tRNS, depth. */

@@ -6,6 +6,10 @@ import zlib from 'node:zlib';
 import { KMeansSegError } from '../errors.js';
 import { quote } from '../validate.js';
 import { firstLine } from './error-text.js';
+import type { Scanlines } from './png-rows.js';
+
+// The scanline packers live in png-rows.ts; these names stay importable from here.
+export { depthFor, packRows, packRowsOnDemand, rowBytes, type Scanlines } from './png-rows.js';
 
 /** The header of a PNG we write: colour type 0 (grayscale), 2 (RGB), 3 (indexed) or 6 (RGBA), not interlaced. */
 export interface PngHeader {
@@ -65,18 +69,39 @@ function chunk(type: string, ...parts: Uint8Array[]): Buffer {
   return out;
 }
 
-/** Adler-32 of `data`, continued from `sum` (1 for a new stream): the zlib trailer, which split deflating cannot give. */
+/**
+ * Adler-32 of `data`, continued from `sum` (1 for a new stream): the zlib trailer, which split
+ * deflating cannot give. Four bytes a step (one word read; b gains 4a and the bytes weighted 4, 3, 2,
+ * 1), which halves its time on this thread: the sums are exact integers in a double, taken modulo
+ * 65521 every 5552 bytes as zlib does.
+ */
 export function adler32(data: Uint8Array, sum = 1): number {
   let a = sum & 0xffff, b = sum >>> 16;
   const n = data.length;
-  for (let i = 0; i < n;) {
-    // 5552 bytes is the most that cannot overflow before the modulo (zlib's NMAX).
+  let i = Math.min(n, (4 - (data.byteOffset & 3)) & 3); // up to the first aligned word
+  for (let j = 0; j < i; j++) { a += data[j]!; b += a; }
+  const words = LITTLE_ENDIAN && n - i >= 4 ? new Uint32Array(data.buffer, data.byteOffset + i, (n - i) >>> 2) : new Uint32Array(0);
+  for (let w = 0; w < words.length;) {
+    const end = Math.min(words.length, w + 1388);
+    for (; w < end; w++) {
+      const v = words[w]!;
+      const d0 = v & 255, d1 = (v >>> 8) & 255, d2 = (v >>> 16) & 255, d3 = v >>> 24;
+      b += 4 * a + 4 * d0 + 3 * d1 + 2 * d2 + d3;
+      a += d0 + d1 + d2 + d3;
+    }
+    a %= 65521; b %= 65521;
+  }
+  i += words.length * 4;
+  for (; i < n;) {
     const end = Math.min(i + 5552, n);
     for (; i < end; i++) { a += data[i]!; b += a; }
     a %= 65521; b %= 65521;
   }
+  a %= 65521; b %= 65521;
   return ((b << 16) | a) >>> 0;
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * One part, deflated on a libuv thread. Its output buffer holds the whole part's output: with zlib's
@@ -246,17 +271,19 @@ export class PngStream {
 
 /**
  * A whole PNG file: signature, IHDR, PLTE and tRNS when given, IDAT (the zlib stream of `raw`, the
- * scanlines each led by its filter byte), IEND. Every part goes to libuv's threads before this
+ * scanlines each led by its filter byte, or of Scanlines filled part by part), IEND. Every part goes to libuv's threads before this
  * returns its promise, so they deflate while this thread computes (the CLI's quality figures): none
  * waits for this thread to be free to start. The bytes are a PngStream's of `raw` (the same parts,
  * dictionaries, trailer and IDAT cuts; test/strips/png-stream.test.ts). `file` names the output in messages.
  *
  * @throws ERR_WRITE when zlib fails.
  */
-export async function pngFile(header: PngHeader, raw: Uint8Array, file: string): Promise<Buffer> {
+export async function pngFile(header: PngHeader, scanlines: Uint8Array | Scanlines, file: string): Promise<Buffer> {
+  const { raw, fill } = scanlines instanceof Uint8Array ? { raw: scanlines, fill: undefined } : scanlines;
   const parts: Promise<Buffer>[] = [];
   for (let at = 0; ; at += PART_BYTES) {
     const end = Math.min(raw.length, at + PART_BYTES), last = end === raw.length;
+    fill?.(end); // the part's rows, packed now: the first part deflates while the next ones are packed
     const options: zlib.ZlibOptions = { level: PNG_LEVEL, memLevel: 9, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
     if (at > 0) options.dictionary = raw.subarray(at - 32768, at); // the tail of the part before, as PngStream primes it
     const part = deflatePart(raw.subarray(at, end), options);
@@ -276,74 +303,4 @@ export async function pngFile(header: PngHeader, raw: Uint8Array, file: string):
   for (let at = 0; at < stream.length; at += IDAT_MAX) out.push(chunk('IDAT', stream.subarray(at, at + IDAT_MAX)));
   out.push(chunk('IEND'));
   return Buffer.concat(out);
-}
-
-/** Bytes per scanline, without its filter byte. */
-export const rowBytes = (width: number, depth: number): number => Math.ceil((width * depth) / 8);
-
-/**
- * Scanlines of 1-, 2-, 4- or 8-bit samples `map[values[p]]`, each led by filter byte 0, the leftmost
- * pixel in the high bits as PNG packs them. `map` turns labels or provisional indices into the
- * file's indices (identity when they already are).
- */
-export function packRows(values: ArrayLike<number>, map: Uint8Array, width: number, height: number, depth: 1 | 2 | 4 | 8): Uint8Array {
-  const stride = rowBytes(width, depth) + 1;
-  const raw = new Uint8Array(stride * height);
-  if (values instanceof Uint8Array && map.every((v, i) => v === i)) {
-    // The labels are the indices already (a result's usual case): rows copied, or read 4 at a time.
-    if (depth === 8) {
-      for (let y = 0; y < height; y++) raw.set(values.subarray(y * width, (y + 1) * width), y * stride + 1);
-      return raw;
-    }
-    if (depth === 4 && width % 4 === 0 && values.byteOffset % 4 === 0 && LITTLE_ENDIAN) return pack4(values, raw, width, height);
-  }
-  const perByte = 8 / depth;
-  const whole = width - (width % perByte);
-  for (let y = 0, p = 0; y < height; y++) {
-    let o = y * stride + 1;
-    // One loop per depth: a loop over the samples of a byte runs several times slower.
-    if (depth === 8) {
-      for (let x = 0; x < width; x++) raw[o++] = map[values[p++]!]!;
-      continue;
-    }
-    if (depth === 4) {
-      for (let x = 0; x < whole; x += 2, p += 2) raw[o++] = (map[values[p]!]! << 4) | map[values[p + 1]!]!;
-    } else if (depth === 2) {
-      for (let x = 0; x < whole; x += 4, p += 4) {
-        raw[o++] = (map[values[p]!]! << 6) | (map[values[p + 1]!]! << 4) | (map[values[p + 2]!]! << 2) | map[values[p + 3]!]!;
-      }
-    } else {
-      for (let x = 0; x < whole; x += 8, p += 8) {
-        raw[o++] = (map[values[p]!]! << 7) | (map[values[p + 1]!]! << 6) | (map[values[p + 2]!]! << 5) | (map[values[p + 3]!]! << 4) |
-          (map[values[p + 4]!]! << 3) | (map[values[p + 5]!]! << 2) | (map[values[p + 6]!]! << 1) | map[values[p + 7]!]!;
-      }
-    }
-    if (whole < width) {
-      let byte = 0;
-      for (let x = whole; x < width; x++) byte = (byte << depth) | map[values[p++]!]!;
-      raw[o] = byte << (depth * (perByte - (width - whole)));
-    }
-  }
-  return raw;
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/** packRows at 4 bits for labels that are the indices, 4 labels a word read. */
-function pack4(values: Uint8Array, raw: Uint8Array, width: number, height: number): Uint8Array {
-  const words = new Uint32Array(values.buffer, values.byteOffset, (width * height) >>> 2);
-  const stride = width / 2 + 1;
-  for (let y = 0, w = 0; y < height; y++) {
-    for (let x = 0, o = y * stride + 1; x < width; x += 4, o += 2) {
-      const v = words[w++]!;
-      raw[o] = ((v & 0xf) << 4) | ((v >>> 8) & 0xf);
-      raw[o + 1] = ((v >>> 12) & 0xf0) | ((v >>> 24) & 0xf);
-    }
-  }
-  return raw;
-}
-
-/** The smallest PNG bit depth (1, 2, 4 or 8) whose samples hold `count` values. */
-export function depthFor(count: number): 1 | 2 | 4 | 8 {
-  return count <= 2 ? 1 : count <= 4 ? 2 : count <= 16 ? 4 : 8;
 }
