@@ -4,10 +4,10 @@
 import type { Worker } from 'node:worker_threads';
 import { removeTemporaryFiles } from '../../io/atomic-write.js';
 import { firstLine } from '../../io/error-text.js';
-import { workerEntry } from '../../node/worker-entry.js';
 import type { Palette } from '../../palette/parse.js';
 import type { SegmentOptions } from '../../segment.js';
 import { startBatchWorker } from '../exec-argv.js';
+import { batchWorkerUrl } from '../worker-url.js';
 import type { WorkerData, WorkerOutcome, WorkerReply } from '../messages.js';
 import { recipeOf, recordFileOf } from '../record.js';
 
@@ -74,8 +74,7 @@ export class ThreadPool {
 
   private spawn(settings: ThreadSettings, key: string): Thread {
     const data: WorkerData = { stop: this.stopFlag, options: settings.options, palette: settings.palette, recipe: recipeOf(settings.options, settings.palette) };
-    const url = workerEntry(import.meta.url, new URL('../worker.mjs', import.meta.url), new URL('../worker.js', import.meta.url));
-    const thread: Thread = { worker: startBatchWorker(url, { workerData: data }), key, busy: null };
+    const thread: Thread = { worker: startBatchWorker(batchWorkerUrl(), { workerData: data }), key, busy: null };
     this.threads.push(thread);
     thread.worker.on('message', (reply: WorkerReply) => {
       if (thread.busy?.id !== reply.id) return;

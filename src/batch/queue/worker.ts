@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Job } from 'bullmq';
 import { KMeansSegError } from '../../errors.js';
 import { removeStaleTemporaryFiles } from '../../io/atomic-write.js';
+import { loadSharp } from '../../io/sharp.js';
 import { recordFolderOf } from '../record.js';
 import type { BatchFileSummary, FileError } from '../messages.js';
 import { loadBullMQ, probeRedis, scrub, type BullMQ } from './connection.js';
@@ -57,7 +58,7 @@ export async function startWorker(options: QueueWorkerOptions): Promise<QueueWor
   const lib = await loadBullMQ();
   await probeRedis(o.target);
   // sharp's libraries must stay loaded for the life of the process (see BatchScheduler.run).
-  await import('sharp').catch(() => undefined);
+  await loadSharp().catch(() => undefined);
   const name = `${os.hostname()}/${process.pid}`;
   const log = (event: QueueWorkerEvent): void => { try { o.onEvent?.({ ...event, text: scrub(event.text) }); } catch { /* a logger's fault never stops the worker */ } };
   const pool = new ThreadPool(o.concurrency);
