@@ -88,20 +88,35 @@ export class ThreadPool {
     Atomics.store(ctl, NEXT, 0);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
-    runHere(jobs[0]!);
+    // Even when this thread's share throws, the workers' check-outs are awaited first: one landing
+    // after this returns would count toward the next pass, which could then end before its workers.
+    try {
+      runHere(jobs[0]!);
+    } finally {
+      this.awaitWorkers(ctl);
+    }
+    if (Atomics.exchange(ctl, FAILED, 0) !== 0) {
+      throw new KMeansSegError('ERR_BACKEND', 'the wasm kernel failed in a worker thread: retry with threads: 1 or backend: \'js\', and report it');
+    }
+  }
+
+  /** Sleep until every worker has checked out of the pass. @throws ERR_BACKEND when one never started it (the pool is then broken). */
+  private awaitWorkers(ctl: Int32Array): void {
     // A worker that died never starts: rather than sleep forever, give up once the others are done
     // waiting for it. (Event handlers cannot run while this thread sleeps, so liveness is counted.)
     const since = Date.now();
     for (let spin = 0; spin < SPIN && Atomics.load(ctl, PENDING) !== 0; spin++);
     for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) {
+      if (p < 0) {
+        // More check-outs than workers: the accounting is broken, and waiting for 0 would never end.
+        this.broken = true;
+        throw new KMeansSegError('ERR_BACKEND', 'a kernel worker ran a pass twice: retry with threads: 1, and report it');
+      }
       Atomics.wait(ctl, PENDING, p, 1000);
       if (Atomics.load(ctl, STARTED) < this.workers.length && Date.now() - since > START_TIMEOUT_MS) {
         this.broken = true;
         throw new KMeansSegError('ERR_BACKEND', `a kernel worker stopped answering (${Atomics.load(ctl, STARTED)} of ${this.workers.length} started a pass): retry with threads: 1`);
       }
-    }
-    if (Atomics.exchange(ctl, FAILED, 0) !== 0) {
-      throw new KMeansSegError('ERR_BACKEND', 'the wasm kernel failed in a worker thread: retry with threads: 1 or backend: \'js\', and report it');
     }
   }
 

@@ -22,15 +22,22 @@ export interface WorkerPort {
 export function runPoolWorker(init: WorkerInit, port: WorkerPort): void {
   const { module, memory, index } = init;
   const calls = instantiateKernel(module, memory);
+  // The generation is read before saying ready: passes the host starts from then on count this
+  // worker, earlier ones did not. Starting from 0 instead, a worker that joins a pool whose memory
+  // has run passes before (after terminate(), say) took the last pass's stale job at once, and its
+  // check-out could land on the host's next pass (PENDING out by one: a pass returning early).
+  let seen = Atomics.load(new Int32Array(memory.buffer, CONTROL_BYTE, JOBS), GEN);
   port.postMessage({ ready: index });
-  let seen = 0;
   for (;;) {
     // Views are rebuilt every pass: the host may have grown the memory since the last one.
     const ctl = new Int32Array(memory.buffer, CONTROL_BYTE, JOBS);
     // Lloyd's passes come back to back: look for the next one a little before sleeping, since a
     // wake-up from Atomics.wait can take longer than a whole pass over a small histogram.
     for (let spin = 0; spin < SPIN && Atomics.load(ctl, GEN) === seen; spin++);
-    Atomics.wait(ctl, GEN, seen);
+    // Sleep until the generation really moves: a wait can return with it unchanged (seen in a run of
+    // ~1,000 kmeans() calls on 2026-12-01: this worker checked in twice for one pass, PENDING fell to
+    // -1, and the host slept forever on it, every thread asleep), and one pass must be one check-in.
+    while (Atomics.load(ctl, GEN) === seen) Atomics.wait(ctl, GEN, seen);
     seen = Atomics.load(ctl, GEN);
     if (Atomics.load(ctl, STOP) !== 0) return;
     Atomics.add(ctl, STARTED, 1);
