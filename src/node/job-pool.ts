@@ -38,6 +38,8 @@ interface JobWorker {
   timer?: ReturnType<typeof setTimeout>;
   /** While idle: takes it out of the idle list should it die meanwhile. */
   onIdleExit?: () => void;
+  /** It died while asked something before its job (see ask): never to be reused. */
+  dead?: boolean;
 }
 
 const idle: JobWorker[] = [];
@@ -128,6 +130,7 @@ function release(w: JobWorker, gen: number): void {
   w.worker.unref();
   w.onIdleExit = (): void => {
     clearTimeout(w.timer);
+    w.staging.drop(); // it may hold the ended worker's kernel memory
     const i = idle.indexOf(w);
     if (i >= 0) idle.splice(i, 1);
   };
@@ -140,6 +143,7 @@ function release(w: JobWorker, gen: number): void {
 /** A worker that cannot be reused (aborted, failed): ended, and its place given to a waiting call. */
 function discard(w: JobWorker): void {
   void w.worker.terminate();
+  w.staging.drop();
   const next = waiting.shift();
   if (next) next(spawn());
   else running--;
@@ -153,7 +157,7 @@ export interface JobHooks {
    * job then names the view it filled). A rejection (an abort between two slices) rejects the call,
    * and the worker, which never saw the job, is reused.
    */
-  stage?: (staging: Staging) => Promise<void>;
+  stage?: (staging: Staging, ask: AskWorker) => Promise<void>;
 }
 
 /**
@@ -229,14 +233,32 @@ export async function runOnJobWorker<T>(request: JobRequest, transfer: ArrayBuff
   });
 }
 
+/** A request to the call's worker before its job (a job of its own, say 'input'), answered with its value. */
+export type AskWorker = (request: JobRequest) => Promise<unknown>;
+
+/** Post `request` to the idle worker `w` and resolve with its value (progress ignored); reject with its error, or when it dies. */
+function ask(w: JobWorker, request: JobRequest): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: JobReply): void => {
+      if (m.type === 'progress') return;
+      unlisten();
+      if (m.type === 'done') resolve(m.value);
+      else reject(revivedError(m.error));
+    };
+    const unlisten = listen(w, onMessage, (err) => { unlisten(); w.dead = true; reject(err); });
+    w.worker.postMessage(request);
+  });
+}
+
 /** A worker for the call (see acquire), its staging area filled by hooks.stage; given back when that fails. */
 async function acquireStaged(hooks: JobHooks, gen: number): Promise<JobWorker> {
   const w = await acquire(hooks.signal);
   if (hooks.stage === undefined) return w;
   try {
-    await hooks.stage(w.staging);
+    await hooks.stage(w.staging, (request) => ask(w, request));
   } catch (err) {
-    release(w, gen);
+    if (w.dead) discard(w);
+    else release(w, gen);
     throw err;
   }
   return w;

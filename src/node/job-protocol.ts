@@ -4,7 +4,7 @@ import { KMeansSegError, type ErrorCode } from '../errors.js';
 import type { Progress } from '../core/options.js';
 
 /** The jobs a job worker runs (job-worker.ts maps each name to its code). */
-export type JobName = 'kmeans' | 'apply' | 'encode' | 'strips' | 'file';
+export type JobName = 'kmeans' | 'apply' | 'encode' | 'strips' | 'file' | 'input';
 
 /** Calling thread to job worker: one job at a time. */
 export interface JobRequest {

@@ -21,6 +21,7 @@ const JOBS: Record<JobName, () => Promise<JobRunner>> = {
   encode: async () => (await import('./encode-job.js')).encodeJob as JobRunner,
   strips: async () => (await import('./strips-job.js')).stripsJob as JobRunner,
   file: async () => (await import('./file-job.js')).fileJob as JobRunner,
+  input: async () => (await import('./kmeans-job.js')).inputJob as JobRunner,
 };
 
 const port = parentPort!;

@@ -7,6 +7,9 @@ import { qualityOf, type Quality } from '../core/quality.js';
 import { withPainters, type Unpainted } from '../core/result.js';
 import type { RGBAImage } from '../types.js';
 import type { JobOutput } from './job-worker.js';
+import { getKernel } from '../kernel/select.js';
+import { WasmKernel } from '../kernel/wasm/wasm-kernel.js';
+import { STAGING_MAX_BYTES, type KernelInput } from './staging.js';
 
 export interface KMeansJobArgs {
   /** The pixels: a view of this worker's staging area or of the caller's shared memory (read only, never kept: see staging.ts), or a moved buffer (see giveBack). */
@@ -17,6 +20,8 @@ export interface KMeansJobArgs {
   quality: boolean;
   /** Send the pixels back (transferred), for a caller that still needs them (segment's encoding). */
   giveBack: boolean;
+  /** The pixels are in this worker's kernel input area (the caller adopted its offer): read them there, in place. */
+  inKernel?: boolean;
 }
 
 export interface KMeansJobValue {
@@ -26,12 +31,33 @@ export interface KMeansJobValue {
 }
 
 export async function kmeansJob(args: KMeansJobArgs, threads: number | undefined, onProgress: ((p: Progress) => void) | undefined, signal: AbortSignal | undefined): Promise<JobOutput> {
-  const { image, options } = args;
+  const { options } = args;
+  // The kernel fitImage takes (memoized per thread); its errors are fitImage's to report, in order.
+  const kernel = options.backend === 'js' ? undefined : (await getKernel(options.backend ?? 'auto').catch(() => undefined))?.kernel;
+  const wasm = kernel instanceof WasmKernel ? kernel : undefined;
+  // The view the caller filled is a SharedArrayBuffer of its own: the same bytes as this memory's, but
+  // the kernel reads in place only through its own memory's buffer.
+  const image = args.inKernel && wasm ? { ...args.image, data: new Uint8Array(wasm.memory.buffer, args.image.data.byteOffset, args.image.data.length) } : args.image;
   const unpainted = await fitImage(image, { ...options, threads: options.threads ?? threads, onProgress, signal });
   const value: KMeansJobValue = { unpainted };
   if (args.quality) value.quality = qualityOf(image, withPainters(unpainted));
   if (args.giveBack) value.pixels = image.data;
   return { value, transfer: unpaintedBuffers(unpainted, args.giveBack ? [image.data.buffer as ArrayBuffer] : []) };
+}
+
+export interface InputJobArgs { bytes: number; backend?: KMeansOptions['backend'] }
+
+/**
+ * The 'input' job, asked before a kmeans job is staged (kmeans.ts): this worker's kernel input area
+ * with room for `bytes` (reserved now, between runs: sessions then start past it), for the caller to
+ * write the pixels into; null where the kernel has no histogram engine (the TS backend, a plain
+ * memory) or the image is above what a staging area keeps.
+ */
+export async function inputJob(args: InputJobArgs): Promise<JobOutput> {
+  const kernel = args.bytes > STAGING_MAX_BYTES || args.backend === 'js' ? undefined : (await getKernel(args.backend ?? 'auto').catch(() => undefined))?.kernel;
+  const area = kernel instanceof WasmKernel ? kernel.histogramEngine()?.inputArea(args.bytes) : undefined;
+  const value: KernelInput | null = area ? { buffer: area.buffer as SharedArrayBuffer, offset: area.byteOffset, bytes: area.byteLength } : null;
+  return { value, transfer: [] };
 }
 
 /** The result's big arrays, each buffer once: transferred, not copied. */

@@ -9,10 +9,10 @@ import { withPainters, type Unpainted } from '../core/result.js';
 import type { KMeansResult, RGBAImage } from '../types.js';
 import { checkImage, invalidOption } from '../validate.js';
 import { crossingOptions } from './job-protocol.js';
-import { abortError, runOnJobWorker } from './job-pool.js';
-import type { KMeansJobArgs, KMeansJobValue } from './kmeans-job.js';
+import { abortError, runOnJobWorker, type AskWorker } from './job-pool.js';
+import type { InputJobArgs, KMeansJobArgs, KMeansJobValue } from './kmeans-job.js';
 import { markOwn } from './copy-slices.js';
-import { ship } from './staging.js';
+import { ship, STAGING_MAX_BYTES, type KernelInput, type Staging } from './staging.js';
 
 /** Options of the Node entry beyond the core's: where the work runs. */
 export interface WorkerOption {
@@ -85,8 +85,26 @@ export async function runKMeans(image: RGBAImage, options: NodeKMeansOptions | u
   const shipment = await ship(data, how.own, signal, (view) => { args.image.data = view; });
   args.image.data = shipment.pixels;
   args.giveBack = how.own && shipment.moved;
-  const value = await runOnJobWorker<KMeansJobValue>({ job: 'kmeans', args, progress: onProgress !== undefined }, shipment.transfer, { onProgress, signal, stage: shipment.stage });
+  const stage = shipment.stage && (async (s: Staging, ask: AskWorker) => {
+    await intoKernel(s, ask, data.byteLength, coreOptions.backend);
+    await shipment.stage!(s);
+    args.inKernel = s.inKernel(args.image.data);
+  });
+  const value = await runOnJobWorker<KMeansJobValue>({ job: 'kmeans', args, progress: onProgress !== undefined }, shipment.transfer, { onProgress, signal, stage });
   if (value.pixels !== undefined) markOwn(value.pixels);
   const back = value.pixels === undefined ? image : { data: value.pixels, width, height };
   return { unpainted: value.unpainted, quality: value.quality, image: back };
+}
+
+/**
+ * Make the worker's area its kernel's input area where it does not hold `bytes` yet: the pixels then
+ * land where the worker's histogram counts and labels them in place (one copy, not three), and no
+ * second image-sized buffer is kept for them. Asked once per growth; a worker with no such area (the
+ * TS backend) is asked no more.
+ */
+async function intoKernel(s: Staging, ask: AskWorker, bytes: number, backend: KMeansOptions['backend']): Promise<void> {
+  if (backend === 'js' || s.kernelRoom === null || (s.kernelRoom ?? 0) >= bytes || bytes > STAGING_MAX_BYTES) return;
+  const input = await ask({ job: 'input', args: { bytes, backend } satisfies InputJobArgs, progress: false }) as KernelInput | null;
+  if (input === null) s.refuse();
+  else s.adopt(input);
 }

@@ -3,6 +3,8 @@
 // more in page faults than in copying: here the pages stay resident, so a call pays a plain memcpy.
 // Invariant: it is written only by the call that holds its worker, before the job is posted, and the
 // worker reads only the view it was sent (the call's own length), so no call sees another's pixels.
+// Once the worker has offered its kernel's input area (adopt), that is the area: the worker's
+// histogram then counts and labels the pixels where they landed, and this thread's own area goes.
 import { abortError } from './abort-error.js';
 import { copyInSlices, movable } from './copy-slices.js';
 
@@ -20,13 +22,49 @@ const STEP = 1 << 20;
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A job worker's kernel input area (kernel/wasm/histogram-engine.ts's inputArea), as it offers it with a result. */
+export interface KernelInput { buffer: SharedArrayBuffer; offset: number; bytes: number }
+
 /** One worker's area. The calling thread keeps it with the worker, and it goes when the worker ends. */
 export class Staging {
   private area: SharedArrayBuffer | undefined;
+  private kernel: KernelInput | undefined;
+  private noKernel = false;
 
-  /** Bytes resident now (0 before the first call, then the largest image staged, rounded up to STEP). */
+  /** Bytes this area holds for pixels now (0 before the first call, then the largest image staged, rounded up to STEP, or the kernel's). */
   get bytes(): number {
-    return this.area?.byteLength ?? 0;
+    return this.area?.byteLength ?? this.kernel?.bytes ?? 0;
+  }
+
+  /**
+   * Stage into the worker's kernel memory from now on, where it fits (`input`, offered by the worker
+   * with a result, replaces the last one): this thread's own area is dropped, so the memory is
+   * replaced, not added to. The worker must not write there between its calls (it does not).
+   */
+  adopt(input: KernelInput): void {
+    this.kernel = input;
+    this.area = undefined;
+  }
+
+  /** Bytes the worker's kernel input area holds: undefined before it is known, null when the worker has none (refuse). */
+  get kernelRoom(): number | null | undefined {
+    return this.noKernel ? null : this.kernel?.bytes;
+  }
+
+  /** The worker has no kernel input area (its kernel is the TS twin): stage here, and stop asking. */
+  refuse(): void {
+    this.noKernel = true;
+  }
+
+  /** Whether `view` lies in the worker's kernel input area (the job then reads it there: see kmeans-job.ts). */
+  inKernel(view: ArrayBufferView): boolean {
+    return this.kernel !== undefined && view.buffer === this.kernel.buffer;
+  }
+
+  /** Let go of the worker's memory (it ended): a reference kept here would keep all of it alive. */
+  drop(): void {
+    this.kernel = undefined;
+    this.area = undefined;
   }
 
   /**
@@ -37,8 +75,10 @@ export class Staging {
    */
   async fill<T extends Uint8Array | Uint8ClampedArray>(src: T, signal: AbortSignal | undefined): Promise<T> {
     if (src.length > STAGING_MAX_BYTES) throw new RangeError(`a staging area holds at most ${STAGING_MAX_BYTES} bytes`);
-    if (this.area === undefined || this.area.byteLength < src.length) this.area = new SharedArrayBuffer(Math.max(STEP, Math.ceil(src.length / STEP) * STEP));
-    const view = (src instanceof Uint8ClampedArray ? new Uint8ClampedArray(this.area, 0, src.length) : new Uint8Array(this.area, 0, src.length)) as T;
+    const k = this.kernel !== undefined && src.length <= this.kernel.bytes ? this.kernel : undefined;
+    if (k === undefined && (this.area === undefined || this.area.byteLength < src.length)) this.area = new SharedArrayBuffer(Math.max(STEP, Math.ceil(src.length / STEP) * STEP));
+    const [buffer, offset] = k === undefined ? [this.area!, 0] : [k.buffer, k.offset];
+    const view = (src instanceof Uint8ClampedArray ? new Uint8ClampedArray(buffer, offset, src.length) : new Uint8Array(buffer, offset, src.length)) as T;
     for (let at = 0; at < src.length; at += SLICE) {
       if (at > 0) await yieldToLoop();
       if (signal?.aborted) throw abortError(signal, 'while running');

@@ -4,7 +4,7 @@
  */
 import { clearColours, clearKeys, collectColours, slotOf, type Colours, type Coverage, type HistogramEngine } from '../../core/histogram.js';
 import type { Job } from '../pool/thread-pool.js';
-import { HISTOGRAM, HIST_COUNT_JOB, HIST_LABEL_JOB, HIST_MERGE_JOB, OUT_BYTE, OUT_STRIDE, ensureBytes } from './memory.js';
+import { HISTOGRAM, HIST_COUNT_JOB, HIST_LABEL_JOB, HIST_MERGE_JOB, INPUT_BYTE, OUT_BYTE, OUT_STRIDE, ensureBytes } from './memory.js';
 import type { WasmExports } from './module.js';
 
 /** The loops the engine needs; the per-colour ones run as TS over the kernel's memory when absent. */
@@ -46,7 +46,8 @@ const COLLECT_GROUPS = 1 << 16;
  * The engine over `memory`'s histogram region, or null when the memory cannot grow to hold it.
  * Earlier sessions may have written below the memory's present end: that part of the region is
  * zeroed (fresh pages are zero already, and stay out of the resident set until a picture touches them).
- * The per-pixel loops copy the pixels (and the labels back) a slice at a time. On the runner's
+ * The per-pixel loops copy the pixels (and the labels back) a slice at a time, or read pixels a
+ * caller wrote into the input area (inputArea) where they are. On the runner's
  * threads (large images), the labels are shared by chunks of pixels (lookups: the same bits on any
  * split), and the count over two threads at most, each counting the chunks it takes into a table of
  * its own: collect adds the second table into the first only in the groups the flags name (merging
@@ -54,7 +55,7 @@ const COLLECT_GROUPS = 1 << 16;
  * the table into ranges that each thread counts over the whole slice was slower even on one thread
  * (measured 2026-12-01: the branch-free range test cost more than it saved).
  */
-export function openHistogramEngine(memory: WebAssembly.Memory, loops: HistogramLoops, runner?: EngineRunner): HistogramEngine | null {
+export function openHistogramEngine(memory: WebAssembly.Memory, loops: HistogramLoops, runner?: EngineRunner): WasmHistogramEngine | null {
   const { table, end } = HISTOGRAM;
   const dirty = Math.min(memory.buffer.byteLength, end) - table;
   try {
@@ -63,8 +64,10 @@ export function openHistogramEngine(memory: WebAssembly.Memory, loops: Histogram
     return null;
   }
   if (dirty > 0) new Uint8Array(memory.buffer, table, dirty).fill(0);
-  const state: EngineState = { memory, loops, runner, split: false, tableDirty: false };
+  const state: EngineState = { memory, loops, runner, split: false, tableDirty: false, input: 0, buffers: new WeakSet() };
   return {
+    inputArea: (bytes: number) => inputArea(state, bytes),
+    get end() { return state.input > 0 ? INPUT_BYTE + state.input : HISTOGRAM.end; },
     table: () => tableView(memory),
     indexTable: (keys: Uint32Array): Uint32Array => {
       const view = tableView(memory);
@@ -100,8 +103,47 @@ export function openHistogramEngine(memory: WebAssembly.Memory, loops: Histogram
   };
 }
 
-/** An engine's memory, loops and threads; whether its second table holds unmerged counts, and its first anything but zeros and a label map. */
-interface EngineState { memory: WebAssembly.Memory; loops: HistogramLoops; runner: EngineRunner | undefined; split: boolean; tableDirty: boolean }
+/**
+ * An engine's memory, loops and threads; whether its second table holds unmerged counts, and its
+ * first anything but zeros and a label map; the bytes reserved at INPUT_BYTE, and the memory's
+ * buffers seen so far (a shared memory's buffer is a new object after each growth: views made
+ * before one still read the same bytes).
+ */
+interface EngineState {
+  memory: WebAssembly.Memory; loops: HistogramLoops; runner: EngineRunner | undefined; split: boolean; tableDirty: boolean;
+  input: number; buffers: WeakSet<ArrayBufferLike>;
+}
+
+/** The wasm engine: the core's HistogramEngine, and its memory's input area for callers on other threads. */
+export interface WasmHistogramEngine extends HistogramEngine {
+  /**
+   * A view of the area at INPUT_BYTE of the kernel's memory, grown to hold `bytes` at least (it
+   * never shrinks) and reserved from now on: pixels written there are counted and labelled in place,
+   * with no copy into the slices. Call it only between runs (a session's data lies past the
+   * reservation). Null when the memory cannot grow.
+   */
+  inputArea(bytes: number): Uint8Array | null;
+  /** The first byte past the histogram's region and the input area: where sessions start. */
+  readonly end: number;
+}
+
+function inputArea(state: EngineState, bytes: number): Uint8Array | null {
+  const want = Math.ceil(bytes / 4096) * 4096;
+  try {
+    ensureBytes(state.memory, INPUT_BYTE + Math.max(want, state.input));
+  } catch {
+    return null;
+  }
+  state.input = Math.max(want, state.input);
+  state.buffers.add(state.memory.buffer);
+  return new Uint8Array(state.memory.buffer, INPUT_BYTE, state.input);
+}
+
+/** Whether `words` are pixels in this memory's input area, which the loops then read where they are. */
+function inPlace(state: EngineState, words: Uint32Array): boolean {
+  state.buffers.add(state.memory.buffer);
+  return state.input > 0 && words.byteOffset === INPUT_BYTE && words.byteLength <= state.input && state.buffers.has(words.buffer);
+}
 
 const tableView = (memory: WebAssembly.Memory) => new Uint32Array(memory.buffer, HISTOGRAM.table, 1 << 24);
 const flagView = (memory: WebAssembly.Memory) => new Uint8Array(memory.buffer, HISTOGRAM.flags, 1 << 20);
@@ -112,13 +154,16 @@ function threadsFor(runner: EngineRunner | undefined, pixels: number): { t: numb
   return { t, size: t === 1 ? HISTOGRAM.slicePixels : HISTOGRAM.threadedSlicePixels };
 }
 
-/** Copy `from` into the pixel slice, `size` at a time, and run `each` on every slice. */
-function sliced(memory: WebAssembly.Memory, from: Uint32Array, size: number, each: (s: number, m: number) => void): void {
+/**
+ * Run `each` on `from` a slice of `size` at a time, given the slice's pixels' address: copied into
+ * the pixel slice, or where they are when `from` is the input area (`inPlace`).
+ */
+function sliced(memory: WebAssembly.Memory, from: Uint32Array, size: number, inPlace: boolean, each: (s: number, m: number, at: number) => void): void {
   const into = new Uint32Array(memory.buffer, HISTOGRAM.slice, size);
   for (let s = 0; s < from.length; s += size) {
     const m = Math.min(size, from.length - s);
-    into.set(from.subarray(s, s + m));
-    each(s, m);
+    if (!inPlace) into.set(from.subarray(s, s + m));
+    each(s, m, inPlace ? INPUT_BYTE + s * 4 : HISTOGRAM.slice);
   }
 }
 
@@ -128,15 +173,17 @@ function sliced(memory: WebAssembly.Memory, from: Uint32Array, size: number, eac
  * copies the next slice into the other buffer and hands the previous slice's output to `drain`,
  * then takes its share of the chunks. The copies, serial before, now overlap the loops.
  */
-function pipelined(state: EngineState, words: Uint32Array, jobsFor: (b: 0 | 1, m: number) => Job[], drain?: (s: number, m: number, b: 0 | 1) => void): void {
+function pipelined(state: EngineState, words: Uint32Array, jobsFor: (b: 0 | 1, m: number, at: number) => Job[], drain?: (s: number, m: number, b: 0 | 1) => void): void {
   const half = HISTOGRAM.threadedSlicePixels / 2;
   const buffers = [0, 1].map((b) => new Uint32Array(state.memory.buffer, HISTOGRAM.slice + b * half * 4, half));
   const slices = Math.ceil(words.length / half);
-  const fill = (i: number): void => { buffers[i & 1]!.set(words.subarray(i * half, Math.min((i + 1) * half, words.length))); };
+  const here = inPlace(state, words); // then the pixels are read where they are: nothing to copy in
+  const fill = (i: number): void => { if (!here) buffers[i & 1]!.set(words.subarray(i * half, Math.min((i + 1) * half, words.length))); };
   const lastOf = (i: number): number => Math.min(half, words.length - i * half);
+  const at = (i: number): number => (here ? INPUT_BYTE + i * half * 4 : HISTOGRAM.slice + (i & 1) * half * 4);
   fill(0);
   for (let i = 0; i < slices; i++) {
-    state.runner!.run(jobsFor((i & 1) as 0 | 1, lastOf(i)), () => {
+    state.runner!.run(jobsFor((i & 1) as 0 | 1, lastOf(i), at(i)), () => {
       if (i + 1 < slices) fill(i + 1);
       if (drain && i > 0) drain((i - 1) * half, half, ((i - 1) & 1) as 0 | 1);
     });
@@ -157,15 +204,20 @@ function countPixels(state: EngineState, words: Uint32Array): Coverage {
     outs[(i * OUT_STRIDE) / 4 + 1] = 0xffffffff; // every pixel ANDed
   }
   state.tableDirty = true;
-  if (t === 1) {
-    sliced(memory, words, HISTOGRAM.slicePixels, (_, m) => loops.countColours(slice, m, table, flags, OUT_BYTE));
+  const here = inPlace(state, words);
+  const countJobs = (x: number, n: number): Job[] => [table, table2].map((c, i) => histJob({
+    kind: HIST_COUNT_JOB, x, n, chunk: COUNT_CHUNK, c, k: 0, labels: flags, out: OUT_BYTE + i * OUT_STRIDE,
+  }));
+  if (t === 1 && here) {
+    loops.countColours(INPUT_BYTE, words.length, table, flags, OUT_BYTE); // one call: nothing to copy
+  } else if (t === 1) {
+    sliced(memory, words, HISTOGRAM.slicePixels, false, (_, m) => loops.countColours(slice, m, table, flags, OUT_BYTE));
+  } else if (here) {
+    state.split = true;
+    state.runner!.run(countJobs(INPUT_BYTE, words.length)); // chunks straight over the input: no slices to wait at
   } else {
     state.split = true;
-    const half = HISTOGRAM.threadedSlicePixels / 2;
-    const jobs = [0, 1].map((b) => [table, table2].map((c, i) => histJob({
-      kind: HIST_COUNT_JOB, x: slice + b * half * 4, n: 0, chunk: COUNT_CHUNK, c, k: 0, labels: flags, out: OUT_BYTE + i * OUT_STRIDE,
-    })));
-    pipelined(state, words, (b, m) => { for (const j of jobs[b]!) j.n = m; return jobs[b]!; });
+    pipelined(state, words, (_, m, at) => countJobs(at, m));
   }
   let transparent = 0, all = 0xffffffff;
   for (let i = 0; i < t; i++) { transparent += outs[(i * OUT_STRIDE) / 4]!; all &= outs[(i * OUT_STRIDE) / 4 + 1]!; }
@@ -175,23 +227,23 @@ function countPixels(state: EngineState, words: Uint32Array): Coverage {
 /** Each pixel's label through the map (filled already), slice by slice, on this thread or shared by chunks. */
 function labelSlices(state: EngineState, words: Uint32Array, k: number, out: Uint8Array | Uint16Array): void {
   const { memory, loops, runner } = state;
-  const { table, slice, labelSlice } = HISTOGRAM;
+  const { table, labelSlice } = HISTOGRAM;
   const width = out.BYTES_PER_ELEMENT;
   const { t, size } = threadsFor(runner, words.length);
   if (t === 1) {
     const labels = width === 1 ? new Uint8Array(memory.buffer, labelSlice, size) : new Uint16Array(memory.buffer, labelSlice, size);
-    sliced(memory, words, size, (s, m) => {
-      loops.labelColours(slice, m, table, width, k, labelSlice);
+    sliced(memory, words, size, inPlace(state, words), (s, m, at) => {
+      loops.labelColours(at, m, table, width, k, labelSlice);
       out.set(labels.subarray(0, m), s);
     });
     return;
   }
   const half = HISTOGRAM.threadedSlicePixels / 2;
   const jobs = [0, 1].map((b) => Array.from({ length: t }, () => histJob({
-    kind: HIST_LABEL_JOB, x: slice + b * half * 4, n: 0, chunk: LABEL_CHUNK, c: table, dims: width, k, labels: labelSlice + b * half * width, out: 0,
+    kind: HIST_LABEL_JOB, x: 0, n: 0, chunk: LABEL_CHUNK, c: table, dims: width, k, labels: labelSlice + b * half * width, out: 0,
   })));
   const labels = [0, 1].map((b) => width === 1 ? new Uint8Array(memory.buffer, labelSlice + b * half, half) : new Uint16Array(memory.buffer, labelSlice + b * half * 2, half));
-  pipelined(state, words, (b, m) => { for (const j of jobs[b]!) j.n = m; return jobs[b]!; },
+  pipelined(state, words, (b, m, at) => { for (const j of jobs[b]!) { j.n = m; j.x = at; } return jobs[b]!; },
     (s, m, b) => out.set(labels[b]!.subarray(0, m), s));
 }
 

@@ -11,6 +11,7 @@ import { MAX_THREADS, WASM_MAX_BYTES, WASM_PAGE_BYTES } from '../../limits.js';
  *   PASS_BYTE, SEED_BYTE       the pass's two f32 for the bounds; a k-means++ candidate's coordinates
  *   [CONTROL_BYTE, DATA_BYTE)  the pool's control block: counters, then one job per thread
  *   [DATA_BYTE, HISTOGRAM.end) the histogram's table and slices, once a kernel has built them
+ *   [INPUT_BYTE, +reserved)    an image's pixels, written by a job worker's caller (none unless asked)
  *   then one session (layoutSession): header | centroids | sums | planes | weights | closest | labels |
  *   block sums, and for a box tree: versions | centres | candidate list | scratch | perm | inv | caller labels | nodes | leaves
  */
@@ -91,6 +92,13 @@ export const HISTOGRAM = (() => {
     end: table2 + (1 << 26),
   } as const;
 })();
+
+/**
+ * Where a job worker's callers may write an image's pixels for the histogram's loops to read in place
+ * (histogram-engine.ts's inputArea): right after the histogram's region, page-aligned. Sessions then
+ * start past the bytes reserved there; nothing is reserved (and nothing resident) until asked.
+ */
+export const INPUT_BYTE = Math.ceil(HISTOGRAM.end / 4096) * 4096;
 
 /**
  * What a session holds: n points of `dims` coordinates (3, or 5 with positions), weighted or not, k

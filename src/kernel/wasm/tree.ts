@@ -20,13 +20,26 @@ export const UNASSIGNED_STATE = 0xffff;
 export const MIXED = 0x10000;
 
 /**
- * Cells per axis, 2^bits, and so levels above the leaves: a few dozen points a leaf on average
- * (for 1.4 M photo colours, 32 cells an axis: a cell side of 8 in RGB). Finer leaves own more of
- * their points but cost more per pass in boxes tested and records read; measured best there.
+ * Cells per axis, 2^bits, and so levels above the leaves: a few dozen to a few hundred points a leaf
+ * (for 1.4 M photo colours, 32 cells an axis: a cell side of 8 in RGB). Finer leaves own more of their
+ * points but cost more per pass in boxes tested and records read, and the build more records; with few
+ * centroids coarse leaves win longer: on one thread, 32^3 cells or more only from n k >= 2^25
+ * (treeShape.fineWork). How points are grouped changes the speed only, never a result.
  */
-export function bitsFor(n: number): number {
-  return Math.max(3, Math.min(6, Math.round(Math.log2(Math.max(1, n / 40)) / 3)));
+export function bitsFor(n: number, k = 1, threads = 1): number {
+  const bits = Math.max(3, Math.min(6, Math.round(Math.log2(Math.max(1, n / 40)) / 3)));
+  return bits >= 5 && threads === 1 && n * k < treeShape.fineWork ? bits - 1 : bits;
 }
+
+/**
+ * bitsFor's threshold for sessions on one thread, a module-level setting for benchmarks (0: the leaf
+ * size of n alone; bench/tree-leaf-ab.ts). 2^25 from CPU time a pass, 16^3 cells against 32^3, the 12 MP
+ * photo's colours, one thread, 2026-12-01 (load 5-7): K = 8: 0.95x at 1.4 M; K = 16: 0.80x at 0.47 M,
+ * 0.95x at 1.4 M; K = 32: 0.78x at 0.47 M, 0.87x at 0.70 M, 1.07x at 1.4 M (n k = 2^25.4); K = 64: 0.86x
+ * at 0.47 M, 1.02x at 1.4 M; the build 0.82-0.90x. On two threads the passes measured 0.98-1.19x (wall)
+ * and 0.98-1.07x (CPU) at 1.4 M and K = 16: not shown to win there, so not used there.
+ */
+export const treeShape = { fineWork: 2 ** 25 };
 
 /** WasmKernel.treeThreadsMinPoints' default: fewest points for which a tree's passes take the pool (0: threadsFor decides). */
 export const TREE_THREADS_MIN_POINTS = 0;
@@ -76,12 +89,12 @@ type BuildCalls = Required<Pick<WasmExports, 'treeCodes' | 'treeScatter' | 'tree
 
 /**
  * Sort the session's points (x, y, z and w in the caller's order in their regions, `bounds` the
- * planes' lowest and highest values) into cell order: perm (place to caller index) and inv (the
- * reverse), then the planes and weights gathered in that order, into other regions (plan.moved).
+ * planes' lowest and highest values) into the order of 2^bits cells an axis (bitsFor): perm (place to
+ * caller index) and inv (the reverse), then the planes and weights gathered in that order, into other
+ * regions (plan.moved).
  * The cell counts use the memory where the node records will go (cellCountBytes from layout.nodes).
  */
-export function sortIntoCells(calls: BuildCalls, buf: ArrayBufferLike, layout: SessionLayout, n: number, bounds: number[][]): TreePlan {
-  const bits = bitsFor(n);
+export function sortIntoCells(calls: BuildCalls, buf: ArrayBufferLike, layout: SessionLayout, n: number, bits: number, bounds: number[][]): TreePlan {
   const [x, y, z] = layout.planes as [number, number, number];
   const counts = new Uint32Array(buf, layout.nodes, cellCountBytes(bits) / 4).fill(0);
   const scale = bounds.map(([lo, hi]) => 1 / cellSide(lo!, hi!, bits));

@@ -2,16 +2,15 @@
  * The SIMD kernel's host side: one memory and instance on this thread (and an optional pool over the
  * same memory), one session at a time. Its answers are the TS twin's bit for bit, on any thread count.
  */
-import type { HistogramEngine } from '../../core/histogram.js';
 import { PARALLEL_MIN_WORK } from '../../limits.js';
 import type { AssignOutcome, Kernel, KernelSession, Points } from '../kernel.js';
 import { UNASSIGNED, planesOf } from '../kernel.js';
 import { runChunks } from '../pool/chunks.js';
 import { JOB_FIELDS, type Job, type ThreadPool } from '../pool/thread-pool.js';
 import { BoundsTracker } from './bounds.js';
-import { openHistogramEngine, type EngineRunner } from './histogram-engine.js';
+import { openHistogramEngine, type EngineRunner, type WasmHistogramEngine } from './histogram-engine.js';
 import {
-  ASSIGN_JOB, CONTROL_BYTE, DATA_BYTE, FILTER_JOB, HEADER_BYTES, HISTOGRAM, JOBS, NEXT, OUT_BYTE, OUT_STRIDE, PASS_BYTE,
+  ASSIGN_JOB, CONTROL_BYTE, DATA_BYTE, FILTER_JOB, HEADER_BYTES, JOBS, NEXT, OUT_BYTE, OUT_STRIDE, PASS_BYTE,
   SEED_BLOCK, SEED_BYTE, SEED_JOB, SEED_TRIAL_JOB, ensureBytes, layoutSession, type SessionLayout,
 } from './memory.js';
 import { instantiateOwnMemory, type WasmExports } from './module.js';
@@ -32,9 +31,9 @@ export class WasmKernel implements Kernel {
   pool: ThreadPool | null = null;
   private readonly exports: WasmExports;
   private busy = false;
-  /** Where sessions lay out their data: after the histogram's region once there is one. */
-  private dataStart = DATA_BYTE;
-  private engine: HistogramEngine | null | undefined;
+  /** Where sessions lay out their data: after the histogram's region (and its input area) once there is one. */
+  private get dataStart(): number { return this.engine?.end ?? DATA_BYTE; }
+  private engine: WasmHistogramEngine | null | undefined;
 
   /** Whether the memory is shared, so that a pool of workers may use it. */
   readonly shared: boolean;
@@ -79,7 +78,7 @@ export class WasmKernel implements Kernel {
    * `threads` of the pool's threads (and at most histogramThreads) for the next histogram, for images
    * of `minPixels` or more (tests lower it).
    */
-  histogramEngine(threads = 1, minPixels?: number): HistogramEngine | null {
+  histogramEngine(threads = 1, minPixels?: number): WasmHistogramEngine | null {
     const pool = this.pool;
     this.runner.threads = pool && !pool.broken ? Math.max(1, Math.min(threads, this.histogramThreads, pool.size + 1)) : 1;
     this.runner.minPixels = minPixels;
@@ -87,7 +86,6 @@ export class WasmKernel implements Kernel {
     const { countColours, labelColours } = this.exports;
     if (!this.shared || !countColours || !labelColours || this.busy) return (this.engine = null);
     this.engine = openHistogramEngine(this.memory, { ...this.exports, countColours, labelColours }, this.runner);
-    if (this.engine) this.dataStart = HISTOGRAM.end;
     return this.engine;
   }
 
@@ -177,7 +175,7 @@ export class WasmKernel implements Kernel {
   private place(points: Points, planes: Float32Array[], k: number, t: number, useTree: boolean): { layout: SessionLayout; plan: TreePlan | null; scan: PointScan } {
     const e = this.exports;
     const base = { n: points.n, k, threads: t, dims: planes.length, weighted: !!points.w };
-    const levels = bitsFor(points.n) + 1;
+    const levels = bitsFor(points.n, k, t) + 1;
     let layout = layoutSession(useTree ? { ...base, tree: { nodes: 0, leaves: 0, levels } } : base, this.dataStart);
     ensureBytes(this.memory, useTree ? Math.max(layout.end, layout.nodes + cellCountBytes(levels - 1)) : layout.end);
     writePoints(this.memory.buffer, layout, planes, points);
@@ -185,7 +183,7 @@ export class WasmKernel implements Kernel {
     const scan = e.gridOf && e.weightBlocks ? scanPoints({ gridOf: e.gridOf, weightBlocks: e.weightBlocks }, this.memory.buffer, layout, points.n) : { bounds: [], limit: 0, weightTotal: 0 };
     if (!useTree) return { layout, plan: null, scan };
     const calls = e as Required<WasmExports>;
-    const plan = sortIntoCells(calls, this.memory.buffer, layout, points.n, scan.bounds);
+    const plan = sortIntoCells(calls, this.memory.buffer, layout, points.n, levels - 1, scan.bounds);
     layout = { ...layoutSession({ ...base, tree: { nodes: plan.nodes, leaves: plan.leaves, levels } }, this.dataStart), ...plan.moved };
     ensureBytes(this.memory, layout.end);
     writeTreeRecords(calls, this.memory.buffer, layout, plan);
