@@ -5,36 +5,18 @@
 // env KERN_THREADS, TREE_K, TREE_MODE=fixed, TREE_WRAP=1: time each kernel export, TREE_ALTERNATE=threads: 1 and KERN_THREADS
 // threads in alternate rounds, TREE_MIN_POINTS: the kernel's treeThreadsMinPoints)
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
 import '../src/node/platform.js';
-import { kernPhoto } from './kern-input.js';
-import { buildHistogram } from '../src/core/histogram.js';
-import { histogramPoints } from '../src/core/points.js';
+import { med, treePoints } from './tree-input.js';
 import { initKMeansPlusPlus } from '../src/core/seeding.js';
 import { lloyd } from '../src/core/lloyd.js';
 import { Random } from '../src/core/random.js';
 import { getKernel, terminateWorkers } from '../src/kernel/select.js';
-import type { Points } from '../src/kernel/kernel.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const files = process.argv.slice(3).length ? process.argv.slice(3) : ['photo'];
 const threads = Number(process.env.KERN_THREADS ?? 2);
 const k = Number(process.env.TREE_K ?? 16);
 const fixed = process.env.TREE_MODE === 'fixed';
-const med = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;
-
-async function pointsOf(file: string): Promise<Points> {
-  const img = file.startsWith('photo') ? await kernPhoto()
-    : await sharp(file).ensureAlpha().raw().toBuffer({ resolveWithObject: true }).then(({ data, info }) => ({ data: new Uint8Array(data), width: info.width, height: info.height }));
-  const hist = buildHistogram(img.data, img.width * img.height);
-  const p = histogramPoints(hist, 'rgb');
-  // photo/m: every m-th colour of the photo (smaller point sets of the same kind).
-  const m = Number(file.split('/')[1] ?? 1);
-  const pick = <T extends Float32Array | Uint32Array>(a: T): T => a.filter((_, i) => i % m === 0) as T;
-  const out = m > 1 ? { x: pick(p.x), y: pick(p.y), z: pick(p.z), w: pick(p.w!), n: Math.ceil(p.n / m) } : { ...p, w: Uint32Array.from(p.w!) };
-  hist.release();
-  return out;
-}
 
 const { kernel } = await getKernel('wasm', threads);
 // TREE_MIN_POINTS: the kernel's treeThreadsMinPoints (fewest points for which a tree's passes take the pool).
@@ -51,7 +33,7 @@ if (process.env.TREE_WRAP) {
   }
 }
 for (const file of files) {
-  const points = await pointsOf(file);
+  const points = await treePoints(file);
   const rows: Record<string, number[]> = { open: [], seed: [], lloyd: [], perPass: [], labels: [] };
   let fp = '', passes = 0;
   for (let r = -1; r < rounds; r++) {

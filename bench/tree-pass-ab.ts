@@ -4,46 +4,24 @@
 // Usage: npx tsx bench/tree-pass-ab.ts A.wasm B.wasm [blocks] [photo|file.png ...] (env TREE_K, TREE_MODE=fixed, TREE_BLOCK passes a block, TREE_FROM: the first timed pass, 0-based; default spread over the run)
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import sharp from 'sharp';
 import '../src/node/platform.js';
-import { kernPhoto } from './kern-input.js';
-import { buildHistogram } from '../src/core/histogram.js';
-import { histogramPoints } from '../src/core/points.js';
-import { initKMeansPlusPlus } from '../src/core/seeding.js';
-import { lloyd } from '../src/core/lloyd.js';
-import { Random } from '../src/core/random.js';
+import { med, referencePasses, treePoints } from './tree-input.js';
 import { WasmKernel } from '../src/kernel/wasm/wasm-kernel.js';
-import type { KernelSession, Points } from '../src/kernel/kernel.js';
 
 const [fileA, fileB] = process.argv.slice(2, 4) as [string, string];
 const blocks = Number(process.argv[4] ?? 40);
 const inputs = process.argv.slice(5).length ? process.argv.slice(5) : ['photo'];
 const k = Number(process.env.TREE_K ?? 16), per = Number(process.env.TREE_BLOCK ?? 5);
-const med = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 const kernels = [fileA, fileB].map((f) => new WasmKernel(new WebAssembly.Module(readFileSync(f))));
-
-async function pointsOf(file: string): Promise<Points> {
-  const img = file === 'photo' ? await kernPhoto()
-    : await sharp(file).ensureAlpha().raw().toBuffer({ resolveWithObject: true }).then(({ data, info }) => ({ data: new Uint8Array(data), width: info.width, height: info.height }));
-  const hist = buildHistogram(img.data, img.width * img.height);
-  const p = histogramPoints(hist, 'rgb');
-  const out = { ...p, w: Uint32Array.from(p.w!) };
-  hist.release();
-  return out;
-}
 
 console.log(`load ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
 for (const input of inputs) {
-  const points = await pointsOf(input);
+  const points = await treePoints(input);
   // The reference run's centroids, pass by pass (k-means++ then Lloyd to convergence on kernel A).
   const s0 = kernels[0]!.open(points, k, 1);
   // TREE_MODE=fixed: the fixed work's centroids ((i * 37 + 11) % 256) and 20 passes, as tree-parts.ts runs it.
   const fixed = process.env.TREE_MODE === 'fixed';
-  const init = fixed ? Float32Array.from({ length: k * 3 }, (_, i) => (i * 37 + 11) % 256) : initKMeansPlusPlus(points, k, new Random(1), s0.seeding);
-  s0.reset();
-  const seq: Float32Array[] = [];
-  const rec: KernelSession = Object.create(s0, { assign: { value: (c: Float32Array) => { seq.push(Float32Array.from(c)); return s0.assign(c); } } });
-  lloyd(rec, points, init, k, fixed ? 20 : 300, fixed ? 0 : 0.01);
+  const seq = referencePasses(s0, points, k, fixed);
   s0.dispose();
   const ratios: number[] = [], ms: number[][] = [[], []];
   let differ = 0;
