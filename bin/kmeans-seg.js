@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The main command runs from dist/cli/bundle.js and `batch` from dist/cli/batch-bundle.js (the same
-// modules as one file each, imported in about a third of the time; see bundle-cli.mjs) when the build
+// modules as one file each, imported in about a third of the time; see scripts/bundle-cli.mjs) when the build
 // made them and they are not older than the file they bundle; every other case runs dist/cli/main.js.
 import { statSync } from 'node:fs';
 

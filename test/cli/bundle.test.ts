@@ -1,5 +1,5 @@
 /**
- * The CLI's bundles (made by bin/bundle-cli.mjs after tsc): bin/kmeans-seg.js runs dist/cli/bundle.js
+ * The CLI's bundles (made by scripts/bundle-cli.mjs after tsc): bin/kmeans-seg.js runs dist/cli/bundle.js
  * only for the main command and dist/cli/batch-bundle.js only for `batch`, each only when it is not
  * older than the file it bundles; the main bundle writes the same files and figures as
  * dist/cli/main.js, and every bundle finds its workers and wasm from their dist/ files.
