@@ -11,8 +11,8 @@ import { assignJS } from '../../src/kernel/js.js';
 import { WasmKernel } from '../../src/kernel/wasm/wasm-kernel.js';
 import { bitsFor, treeShape } from '../../src/kernel/wasm/tree.js';
 
-let wasm: WasmKernel;
-beforeAll(async () => { ({ wasm } = await twoKernels()); });
+let wasm: WasmKernel, pooled: WasmKernel;
+beforeAll(async () => { ({ wasm, pooled } = await twoKernels()); });
 afterAll(async () => { await terminateWorkers(); });
 
 /** n distinct integer colours spread over the cube (one in every `step` keys, jittered), weights 1..16 with ties. */
@@ -35,27 +35,26 @@ function withFineWork<T>(work: number, f: () => T): T {
 }
 
 describe('the box tree leaf size', () => {
-  it('is coarser on one thread while n k < 2^25, from the n rule alone otherwise', () => {
+  it('is coarser while n k < 2^25, from the n rule alone otherwise', () => {
     expect(treeShape.fineWork).toBe(2 ** 25);
-    // Below ~58 K points 3 bits, then 4, and from ~463 K the n rule's 5: kept on several threads and from n k >= 2^25.
-    expect(bitsFor(50_000, 16, 1)).toBe(3);
-    expect(bitsFor(143_405, 16, 1)).toBe(4);
-    expect(bitsFor(143_405, 64, 2)).toBe(4);
-    expect(bitsFor(467_587, 16, 1)).toBe(4);
-    expect(bitsFor(467_587, 64, 1)).toBe(4);
-    expect(bitsFor(1_402_759, 16, 1)).toBe(4);
-    expect(bitsFor(1_402_759, 16, 2)).toBe(5);
-    expect(bitsFor(1_402_759, 32, 1)).toBe(5);
-    expect(bitsFor(1_402_759, 64, 1)).toBe(5);
-    expect(bitsFor(4_000_000, 4, 1)).toBe(5);
-    expect(bitsFor(4_000_000, 16, 1)).toBe(6);
-    expect(withFineWork(0, () => bitsFor(1_402_759, 16, 1))).toBe(5);
+    // Below ~58 K points 3 bits, then 4, and from ~463 K the n rule's 5: kept from n k >= 2^25.
+    expect(bitsFor(50_000, 16)).toBe(3);
+    expect(bitsFor(143_405, 16)).toBe(4);
+    expect(bitsFor(143_405, 64)).toBe(4);
+    expect(bitsFor(467_587, 16)).toBe(4);
+    expect(bitsFor(467_587, 64)).toBe(4);
+    expect(bitsFor(1_402_759, 16)).toBe(4);
+    expect(bitsFor(1_402_759, 32)).toBe(5);
+    expect(bitsFor(1_402_759, 64)).toBe(5);
+    expect(bitsFor(4_000_000, 4)).toBe(5);
+    expect(bitsFor(4_000_000, 16)).toBe(6);
+    expect(withFineWork(0, () => bitsFor(1_402_759, 16))).toBe(5);
   });
 
-  it('coarser grid on one thread: every pass as the full pass and as the finer grid', () => {
+  it('coarser grid, on one thread and on two: every pass as the full pass and as the finer grid', () => {
     const n = 480_000, k = 16;
     const points = colours(n);
-    expect(bitsFor(n, k, 1)).toBe(4);
+    expect(bitsFor(n, k)).toBe(4);
     // The finer grid's passes first (a session holds the kernel until disposed), Lloyd's means between them.
     const fine = withFineWork(0, () => wasm.open(points, k, 1, { tree: true }));
     const seq: Float32Array[] = [], outcomes: string[] = [];
@@ -72,24 +71,26 @@ describe('the box tree leaf size', () => {
     } finally {
       fine.dispose();
     }
-    const coarse = wasm.open(points, k, 1, { tree: true });
-    try {
-      const labels = new Uint16Array(n).fill(0xffff), sums = new Float64Array(k * 4);
-      seq.forEach((c, pass) => {
-        const at = `pass ${pass + 1}`;
-        const want = assignJS(points, c, k, labels, sums);
-        const got = coarse.assign(c);
-        expect(Object.is(got.inertiaQ, want.inertiaQ), `${at}: inertia ${got.inertiaQ} vs ${want.inertiaQ}`).toBe(true);
-        expect(got.changed, `${at}: changed`).toBe(want.changed);
-        expect(coarse.labels.findIndex((l, i) => l !== labels[i]), `${at}: labels`).toBe(-1);
-        expect(Array.from(coarse.sums), `${at}: sums`).toEqual(Array.from(sums));
-        expect(`${got.inertiaQ} ${got.changed} ${Array.from(coarse.sums).join(',')}`, `${at}: as the finer grid`).toBe(outcomes[pass]);
-        // Whole leaves settled: the coarse tree pruned.
-        expect(coarse.settled, `${at}: settled`).toBeGreaterThan(n / 10);
-      });
-      expect(Array.from(coarse.labels).join(',')).toBe(outcomes[seq.length]);
-    } finally {
-      coarse.dispose();
+    for (const [kernel, threads] of [[wasm, 1], [pooled, 2]] as const) {
+      const coarse = kernel.open(points, k, threads, { tree: true });
+      try {
+        const labels = new Uint16Array(n).fill(0xffff), sums = new Float64Array(k * 4);
+        seq.forEach((c, pass) => {
+          const at = `${threads} threads, pass ${pass + 1}`;
+          const want = assignJS(points, c, k, labels, sums);
+          const got = coarse.assign(c);
+          expect(Object.is(got.inertiaQ, want.inertiaQ), `${at}: inertia ${got.inertiaQ} vs ${want.inertiaQ}`).toBe(true);
+          expect(got.changed, `${at}: changed`).toBe(want.changed);
+          expect(coarse.labels.findIndex((l, i) => l !== labels[i]), `${at}: labels`).toBe(-1);
+          expect(Array.from(coarse.sums), `${at}: sums`).toEqual(Array.from(sums));
+          expect(`${got.inertiaQ} ${got.changed} ${Array.from(coarse.sums).join(',')}`, `${at}: as the finer grid`).toBe(outcomes[pass]);
+          // Whole leaves settled: the coarse tree pruned.
+          expect(coarse.settled, `${at}: settled`).toBeGreaterThan(n / 10);
+        });
+        expect(Array.from(coarse.labels).join(',')).toBe(outcomes[seq.length]);
+      } finally {
+        coarse.dispose();
+      }
     }
   }, 120_000);
 });

@@ -23,21 +23,21 @@ export const MIXED = 0x10000;
  * Cells per axis, 2^bits, and so levels above the leaves: a few dozen to a few hundred points a leaf
  * (for 1.4 M photo colours, 32 cells an axis: a cell side of 8 in RGB). Finer leaves own more of their
  * points but cost more per pass in boxes tested and records read, and the build more records; with few
- * centroids coarse leaves win longer: on one thread, 32^3 cells or more only from n k >= 2^25
- * (treeShape.fineWork). How points are grouped changes the speed only, never a result.
+ * centroids coarse leaves win longer: 32^3 cells or more only from n k >= 2^25 (treeShape.fineWork).
+ * How points are grouped changes the speed only, never a result.
  */
-export function bitsFor(n: number, k = 1, threads = 1): number {
+export function bitsFor(n: number, k = 1): number {
   const bits = Math.max(3, Math.min(6, Math.round(Math.log2(Math.max(1, n / 40)) / 3)));
-  return bits >= 5 && threads === 1 && n * k < treeShape.fineWork ? bits - 1 : bits;
+  return bits >= 5 && n * k < treeShape.fineWork ? bits - 1 : bits;
 }
 
 /**
- * bitsFor's threshold for sessions on one thread, a module-level setting for benchmarks (0: the leaf
+ * bitsFor's threshold, a module-level setting for benchmarks (0: the leaf
  * size of n alone; bench/tree-leaf-ab.ts). 2^25 from CPU time a pass, 16^3 cells against 32^3, the 12 MP
  * photo's colours, one thread, 2026-12-01 (load 5-7): K = 8: 0.95x at 1.4 M; K = 16: 0.80x at 0.47 M,
  * 0.95x at 1.4 M; K = 32: 0.78x at 0.47 M, 0.87x at 0.70 M, 1.07x at 1.4 M (n k = 2^25.4); K = 64: 0.86x
- * at 0.47 M, 1.02x at 1.4 M; the build 0.82-0.90x. On two threads the passes measured 0.98-1.19x (wall)
- * and 0.98-1.07x (CPU) at 1.4 M and K = 16: not shown to win there, so not used there.
+ * at 0.47 M, 1.02x at 1.4 M; the build 0.82-0.90x. On two threads, idle (load 1-1.7, 22:51, 4 runs of
+ * 30-40 blocks, 1.4 M, K = 16): the open 2.5-7 ms cheaper every time, the passes 0.86-1.04x (neutral).
  */
 export const treeShape = { fineWork: 2 ** 25 };
 

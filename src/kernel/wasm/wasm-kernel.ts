@@ -175,7 +175,7 @@ export class WasmKernel implements Kernel {
   private place(points: Points, planes: Float32Array[], k: number, t: number, useTree: boolean): { layout: SessionLayout; plan: TreePlan | null; scan: PointScan } {
     const e = this.exports;
     const base = { n: points.n, k, threads: t, dims: planes.length, weighted: !!points.w };
-    const levels = bitsFor(points.n, k, t) + 1;
+    const levels = bitsFor(points.n, k) + 1;
     let layout = layoutSession(useTree ? { ...base, tree: { nodes: 0, leaves: 0, levels } } : base, this.dataStart);
     ensureBytes(this.memory, useTree ? Math.max(layout.end, layout.nodes + cellCountBytes(levels - 1)) : layout.end);
     writePoints(this.memory.buffer, layout, planes, points);
