@@ -8,7 +8,11 @@ const SUBCOMMANDS = new Set(['sweep', 'apply', 'batch', 'worker']);
 const argv = process.argv.slice(2);
 const dist = (file) => new URL(`../dist/cli/${file}`, import.meta.url);
 
-/** `bundle` when it exists and is no older than `built` (a build that did not remake it never runs stale code). */
+/**
+ * Whether `bundle` exists and is no older than `built` (a build that did not remake it never runs stale
+ * code). The batch worker's twin is freshBundle in src/batch/worker-url.ts: this file runs before any
+ * dist/ module is resolved, so it keeps its own copy; change both together.
+ */
 function fresh(bundle, built) {
   try {
     return statSync(bundle).mtimeMs >= statSync(built).mtimeMs;

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { workerEntry } from '../node/worker-entry.js';
 
-/** `bundle` when it exists and is no older than `built`, else `built`. */
+/** `bundle` when it exists and is no older than `built`, else `built`: bin/kmeans-seg.js's `fresh` rule (keep the two alike). */
 export function freshBundle(bundle: URL, built: URL): URL {
   try {
     return statSync(bundle).mtimeMs >= statSync(built).mtimeMs ? bundle : built;
