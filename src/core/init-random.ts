@@ -3,7 +3,7 @@
  * and 'random-colours' (distinct colours drawn uniformly). Invariant: the draws depend only on the seed and
  * the points (weights included), so the pixel path, the histogram path and every backend start alike.
  */
-import { planesOf, type Points } from '../kernel/kernel.js';
+import { copyPoint, dimsOf, type Points } from '../kernel/kernel.js';
 import type { Random } from './random.js';
 
 /**
@@ -29,8 +29,8 @@ export function initRandom(points: Points, k: number, rng: Random): Float32Array
   for (let i = 0; i < n; i++) remaining += w[i]!;
   let top = 1;
   while (top * 2 <= n) top *= 2;
-  const planes = planesOf(points);
-  const out = new Float32Array(k * planes.length);
+  const dims = dimsOf(points);
+  const out = new Float32Array(k * dims);
   for (let j = 0; j < k; j++) {
     // An integer target in [0, remaining): exact and unbiased while it fits in 32 bits.
     let target = remaining <= 4294967296 ? rng.nextInt(remaining) : Math.floor(rng.nextFloat() * remaining);
@@ -42,7 +42,7 @@ export function initRandom(points: Points, k: number, rng: Random): Float32Array
     const weight = w[pos]!;
     for (let i = pos + 1; i <= n; i += i & -i) tree[i]! -= weight;
     remaining -= weight;
-    copyPoint(planes, pos, out, j);
+    copyPoint(points, pos, out, j * dims);
   }
   return out;
 }
@@ -54,17 +54,13 @@ export function initRandom(points: Points, k: number, rng: Random): Float32Array
  */
 export function initRandomColours(points: Points, k: number, rng: Random): Float32Array {
   const swapped = new Map<number, number>();
-  const planes = planesOf(points);
-  const out = new Float32Array(k * planes.length);
+  const dims = dimsOf(points);
+  const out = new Float32Array(k * dims);
   for (let j = 0; j < k; j++) {
     const r = j + rng.nextInt(points.n - j);
     const pick = swapped.get(r) ?? r;
     swapped.set(r, swapped.get(j) ?? j);
-    copyPoint(planes, pick, out, j);
+    copyPoint(points, pick, out, j * dims);
   }
   return out;
-}
-
-function copyPoint(planes: Float32Array[], i: number, out: Float32Array, j: number): void {
-  for (let q = 0; q < planes.length; q++) out[j * planes.length + q] = planes[q]![i]!;
 }

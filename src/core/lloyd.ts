@@ -3,7 +3,7 @@
  * labels returned are always the nearest-centroid labels of the centroids returned.
  */
 import { distN } from '../kernel/f32.js';
-import { planesOf, type KernelSession, type Points } from '../kernel/kernel.js';
+import { dimsOf, planesOf, type KernelSession, type Points } from '../kernel/kernel.js';
 
 export interface LloydResult {
   centroids: Float32Array;
@@ -27,7 +27,7 @@ export function lloyd(
   onPass?: (iteration: number, inertia: number, changed: number) => void,
 ): LloydResult {
   let centroids: Float32Array = Float32Array.from(initial);
-  const dims = planesOf(points).length;
+  const dims = dimsOf(points);
   const history: number[] = [];
   let converged = false;
   let finalPass = false;
@@ -77,17 +77,19 @@ function means(sums: Float64Array, previous: Float32Array, k: number, dims: numb
 export function relocateEmptyClusters(session: KernelSession, points: Points, centroids: Float32Array, k: number): void {
   const { sums } = session;
   const { n } = points;
-  const planes = planesOf(points);
-  const dims = planes.length;
+  const dims = dimsOf(points);
   const stride = dims + 1;
+  // Read only when a cluster is empty: a session may have to gather its labels into the caller's
+  // order, and histogram points build their planes on first access (core/points.ts).
+  let planes: Float32Array[] = [];
   const same = (i: number, j: number): boolean => planes.every((p) => p[i] === p[j]);
   let dist: Float64Array | undefined;
-  // Read only when a cluster is empty: a session may have to gather its labels into the caller's order.
   let labels: Uint16Array | undefined;
   for (let e = 0; e < k; e++) {
     if (sums[e * stride + dims]! !== 0) continue;
     labels ??= session.labels;
     if (!dist) {
+      planes = planesOf(points);
       dist = new Float64Array(n);
       for (let i = 0; i < n; i++) dist[i] = distN(planes, i, centroids, labels[i]! * dims);
     }

@@ -4,21 +4,19 @@
  */
 import { linearToLab, linearToOklab, pointOf, srgbToLinear, type ColorSpace } from './colorspace.js';
 import { pixelWords, slotOf, type Histogram } from './histogram.js';
-import type { Points } from '../kernel/kernel.js';
+import { rgbPlanesOf, type Points } from '../kernel/kernel.js';
 import type { RGBAImage } from '../types.js';
 
-/** The histogram as weighted points for the kernel, in the clustering space (pointOf of each colour). */
+/**
+ * The histogram as weighted points for the kernel, in the clustering space (pointOf of each colour).
+ * In RGB the points carry their keys (Points.rgb) and build x, y, z on first access only: the wasm
+ * kernel writes its planes from the keys, so on the default path 12 bytes a colour never exist in JS.
+ */
 export function histogramPoints(h: Histogram, space: ColorSpace): Points {
+  if (space === 'rgb') return rgbPoints(h);
   const { keys, n } = h;
   const x = new Float32Array(n), y = new Float32Array(n), z = new Float32Array(n);
-  if (space === 'rgb' && h.engine?.rgbPlanes) {
-    h.engine.rgbPlanes(keys.subarray(0, n), x, y, z); // the same loop in wasm: the same values
-  } else if (space === 'rgb') {
-    for (let i = 0; i < n; i++) {
-      const key = keys[i]!;
-      x[i] = key & 255; y[i] = (key >>> 8) & 255; z[i] = key >>> 16;
-    }
-  } else if (space === 'linear-rgb') {
+  if (space === 'linear-rgb') {
     // Each coordinate depends on one channel only: 256 values, looked up.
     const [tx, ty, tz] = channelTables(space);
     for (let i = 0; i < n; i++) {
@@ -37,6 +35,25 @@ export function histogramPoints(h: Histogram, space: ColorSpace): Points {
     }
   }
   return { x, y, z, w: h.counts, n };
+}
+
+/** RGB points over the histogram's keys, their planes built once, when first read (the same values either loop gives). */
+function rgbPoints(h: Histogram): Points {
+  const { n, engine } = h;
+  const rgb = h.keys.subarray(0, n);
+  let planes: [Float32Array, Float32Array, Float32Array] | undefined;
+  const build = (): [Float32Array, Float32Array, Float32Array] => {
+    if (planes) return planes;
+    const p: [Float32Array, Float32Array, Float32Array] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    if (engine?.rgbPlanes) engine.rgbPlanes(rgb, ...p); else rgbPlanesOf(rgb, ...p);
+    return (planes = p);
+  };
+  return {
+    get x() { return build()[0]; },
+    get y() { return build()[1]; },
+    get z() { return build()[2]; },
+    w: h.counts, n, rgb,
+  };
 }
 
 let linearTable: Float64Array | undefined;

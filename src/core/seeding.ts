@@ -3,12 +3,8 @@
  * only on the seed and the points, so the pixel path and the histogram path seed alike on every backend.
  */
 import { jsSeeding } from '../kernel/js.js';
-import { planesOf, type Points, type Seeding } from '../kernel/kernel.js';
+import { copyPoint, dimsOf, type Points, type Seeding } from '../kernel/kernel.js';
 import type { Random } from './random.js';
-
-function copyPoint(planes: Float32Array[], i: number, out: Float32Array, j: number): void {
-  for (let q = 0; q < planes.length; q++) out[j * planes.length + q] = planes[q]![i]!;
-}
 
 /**
  * Greedy k-means++ as scikit-learn does it (sklearn.cluster._kmeans._kmeans_plusplus): the first
@@ -19,13 +15,14 @@ function copyPoint(planes: Float32Array[], i: number, out: Float32Array, j: numb
  * when the points are in wasm memory); every backend draws the same points.
  */
 export function initKMeansPlusPlus(points: Points, k: number, rng: Random, seeding: Seeding = jsSeeding(points)): Float32Array {
-  const planes = planesOf(points);
-  const out = new Float32Array(k * planes.length);
+  // Coordinates by copyPoint: from the colour keys where the points carry them (their planes may never be built).
+  const dims = dimsOf(points);
+  const out = new Float32Array(k * dims);
   const trials = 2 + Math.floor(Math.log(k));
   seeding.reset();
   const first = seeding.draw(rng.nextFloat() * seeding.total());
   seeding.add(first);
-  copyPoint(planes, first, out, 0);
+  copyPoint(points, first, out, 0);
   for (let c = 1; c < k; c++) {
     const total = seeding.total();
     let bestPotential = Infinity;
@@ -38,7 +35,7 @@ export function initKMeansPlusPlus(points: Points, k: number, rng: Random, seedi
       if (potentials[t]! < bestPotential) { bestPotential = potentials[t]!; bestId = ids[t]!; }
     }
     seeding.add(bestId);
-    copyPoint(planes, bestId, out, c);
+    copyPoint(points, bestId, out, c * dims);
   }
   return out;
 }

@@ -24,11 +24,36 @@ export interface Points {
   /** Integer weights (pixel counts), or null for weight 1 each. */
   w: Uint32Array | null;
   n: number;
+  /**
+   * The colour keys (r | g << 8 | b << 16) the points are, when x, y, z are r, g, b of these keys:
+   * a backend may write its planes from them (the wasm kernel does, in its memory) and never read
+   * x, y, z, which core/points.ts then builds only on first access.
+   */
+  rgb?: Uint32Array;
 }
 
 /** The coordinate planes: x, y, z, and u, v for spatial points. */
 export function planesOf(p: Points): Float32Array[] {
   return p.u && p.v ? [p.x, p.y, p.z, p.u, p.v] : [p.x, p.y, p.z];
+}
+
+/** How many coordinates a point has (planesOf's length), without touching the planes. */
+export const dimsOf = (p: Points): number => (p.u && p.v ? 5 : 3);
+
+/** Point i's coordinates into out[at, at + dims): from its key when the points carry keys (x, y, z unread), else from the planes. */
+export function copyPoint(p: Points, i: number, out: Float32Array | Float64Array | number[], at = 0): void {
+  if (!p.rgb) { planesOf(p).forEach((plane, q) => { out[at + q] = plane[i]!; }); return; }
+  const key = p.rgb[i]!;
+  out[at] = key & 255; out[at + 1] = (key >>> 8) & 255; out[at + 2] = key >>> 16;
+  if (p.u && p.v) { out[at + 3] = p.u[i]!; out[at + 4] = p.v[i]!; }
+}
+
+/** The r, g, b planes of colour keys, the values Points.rgb stands for (integers below 256: exact in f32). */
+export function rgbPlanesOf(keys: Uint32Array, x: Float32Array, y: Float32Array, z: Float32Array): void {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    x[i] = key & 255; y[i] = (key >>> 8) & 255; z[i] = key >>> 16;
+  }
 }
 
 export interface AssignOutcome {

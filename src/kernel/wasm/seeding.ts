@@ -4,7 +4,7 @@
  * jsSeeding), whose running sum is the reference: the block sums are used only while they are exact.
  */
 import type { Points, Seeding } from '../kernel.js';
-import { planesOf } from '../kernel.js';
+import { copyPoint, dimsOf } from '../kernel.js';
 import type { WasmExports } from './module.js';
 import { GRID_BYTE, type SessionLayout } from './memory.js';
 
@@ -19,7 +19,7 @@ export interface SeedingParts {
   /** scanPoints' limit and weight total. */
   limit: number;
   weightTotal: number;
-  /** The points as the caller passed them: a candidate's coordinates. */
+  /** The points as the caller passed them: a candidate's coordinates, by copyPoint (from their keys when they carry them). */
   points: Points;
   closest: Float32Array;
   /** A pass over flat points for candidate c in a mode, on the session's threads; null for the tree. */
@@ -55,11 +55,12 @@ export function scanPoints(calls: Required<Pick<WasmExports, 'gridOf' | 'weightB
 /** The Seeding of a wasm session. */
 export function wasmSeeding(parts: SeedingParts): Seeding {
   const { exports, header, points, closest, flat } = parts;
-  const planes = planesOf(points);
+  const dims = dimsOf(points);
   const { limit, weightTotal } = parts;
   let centres = 0, exact = false, mode = BY_WEIGHT;
   const pass = (c: number, m: number): number => {
-    const centre = planes.map((p) => p[c]!);
+    const centre = new Array<number>(dims);
+    copyPoint(points, c, centre); // from the keys when the points carry them: their planes may never be built
     return flat ? flat(centre, m) : exports.seedTree!(header, centre[0]!, centre[1]!, centre[2]!, m);
   };
   return {
@@ -87,7 +88,7 @@ export function wasmSeeding(parts: SeedingParts): Seeding {
       // Each seedTree walk reads the same state and writes none: the candidates can run side by side.
       if (!trials || centres === 0 || ids.length < 2 || ids.length * 4 > trials.table.length) return ids.map((c) => this.potential(c));
       const { table } = trials;
-      ids.forEach((c, q) => { table[q * 4] = planes[0]![c]!; table[q * 4 + 1] = planes[1]![c]!; table[q * 4 + 2] = planes[2]![c]!; });
+      ids.forEach((c, q) => copyPoint(points, c, table, q * 4));
       trials.run(ids.length);
       return ids.map((_, q) => table[q * 4 + 3]!);
     },

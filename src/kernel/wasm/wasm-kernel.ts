@@ -4,7 +4,7 @@
  */
 import { PARALLEL_MIN_WORK } from '../../limits.js';
 import type { AssignOutcome, Kernel, KernelSession, Points } from '../kernel.js';
-import { UNASSIGNED, planesOf } from '../kernel.js';
+import { UNASSIGNED, dimsOf } from '../kernel.js';
 import { runChunks } from '../pool/chunks.js';
 import { JOB_FIELDS, type Job, type ThreadPool } from '../pool/thread-pool.js';
 import { BoundsTracker } from './bounds.js';
@@ -17,7 +17,7 @@ import { instantiateOwnMemory, type WasmExports } from './module.js';
 import { scanPoints, wasmSeeding } from './seeding.js';
 import { H, TREE_THREADS_MIN_POINTS, bitsFor, cellCountBytes, levelBases, sortIntoCells, unitsOf, writeTreeRecords, type TreePlan } from './tree.js';
 import { CentroidVersions, TreeLabels } from './tree-session.js';
-import { splatCentroids, zero } from './pass-host.js';
+import { splatCentroids, writePoints, zero } from './pass-host.js';
 
 /**
  * One memory and one instance on this thread, plus an optional pool of workers over the same
@@ -116,11 +116,11 @@ export class WasmKernel implements Kernel {
     if (this.busy) throw new Error('kmeans-seg: wasm kernel session already open');
     if (points.u && points.w) throw new Error('kmeans-seg: spatial points take no weights');
     const { n } = points;
-    const planes = planesOf(points);
+    const dims = dimsOf(points);
     const e = this.exports;
-    const useTree = (tree ?? (bounds && n >= TREE_MIN_POINTS)) && planes.length === 3 && !!points.w && n > 0 && !!e.filterPass;
+    const useTree = (tree ?? (bounds && n >= TREE_MIN_POINTS)) && dims === 3 && !!points.w && n > 0 && !!e.filterPass;
     const t = useTree && n < this.treeThreadsMinPoints ? 1 : this.threadsFor(n, k, threads);
-    const { layout, plan, scan } = this.place(points, planes, k, t, useTree);
+    const { layout, plan, scan } = this.place(points, dims, k, t, useTree);
     const buf = this.memory.buffer;
     const units = plan ? unitsOf(plan, t) : null;
     writeHeader(buf, layout, { n, k, plan, ...(units ? { unitLevel: units.level, unitFirst: units.first } : {}) });
@@ -146,7 +146,7 @@ export class WasmKernel implements Kernel {
       get settled() { return settled; },
       seeding,
       assign(centroids: Float32Array): AssignOutcome {
-        splatCentroids(splat, centroids, k, planes.length, layout.centroidFloats);
+        splatCentroids(splat, centroids, k, dims, layout.centroidFloats);
         tracker?.beforePass(centroids);
         versions?.update(centroids);
         zero(allSums);
@@ -172,13 +172,13 @@ export class WasmKernel implements Kernel {
    * the tree's order with its records. The memory grows here, twice for a tree (its records' size is
    * known once its points are sorted).
    */
-  private place(points: Points, planes: Float32Array[], k: number, t: number, useTree: boolean): { layout: SessionLayout; plan: TreePlan | null; scan: PointScan } {
+  private place(points: Points, dims: number, k: number, t: number, useTree: boolean): { layout: SessionLayout; plan: TreePlan | null; scan: PointScan } {
     const e = this.exports;
-    const base = { n: points.n, k, threads: t, dims: planes.length, weighted: !!points.w };
+    const base = { n: points.n, k, threads: t, dims, weighted: !!points.w };
     const levels = bitsFor(points.n, k) + 1;
     let layout = layoutSession(useTree ? { ...base, tree: { nodes: 0, leaves: 0, levels } } : base, this.dataStart);
     ensureBytes(this.memory, useTree ? Math.max(layout.end, layout.nodes + cellCountBytes(levels - 1)) : layout.end);
-    writePoints(this.memory.buffer, layout, planes, points);
+    writePoints(this.memory.buffer, layout, points, e.rgbPlanes);
     // The scalar build (benchmarks only) has none of these loops, and no k-means++.
     const scan = e.gridOf && e.weightBlocks ? scanPoints({ gridOf: e.gridOf, weightBlocks: e.weightBlocks }, this.memory.buffer, layout, points.n) : { bounds: [], limit: 0, weightTotal: 0 };
     if (!useTree) return { layout, plan: null, scan };
@@ -260,13 +260,6 @@ function writeHeader(buf: ArrayBufferLike, layout: SessionLayout, s: { n: number
   });
   const list = new Uint16Array(buf, layout.list, s.k);
   for (let j = 0; j < s.k; j++) list[j] = j;
-}
-
-/** Copy the points' planes and weights into the session's memory, in the caller's order. */
-function writePoints(buf: ArrayBufferLike, layout: SessionLayout, planes: Float32Array[], points: Points): void {
-  const { n } = points;
-  planes.forEach((plane, q) => new Float32Array(buf, layout.planes[q]!, n).set(plane.subarray(0, n)));
-  if (points.w) new Uint32Array(buf, layout.weights, n).set(points.w.subarray(0, n));
 }
 
 /**
