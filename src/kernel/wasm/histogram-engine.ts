@@ -4,6 +4,7 @@
  */
 import { clearColours, clearKeys, collectColours, slotOf, type Colours, type Coverage, type HistogramEngine } from '../../core/histogram.js';
 import type { Job } from '../pool/thread-pool.js';
+import { collect } from './histogram-collect.js';
 import { HISTOGRAM, HIST_COUNT_JOB, HIST_LABEL_JOB, HIST_MERGE_JOB, INPUT_BYTE, OUT_BYTE, OUT_STRIDE, ensureBytes } from './memory.js';
 import type { WasmExports } from './module.js';
 
@@ -23,6 +24,8 @@ export interface EngineRunner {
    * that feed the next slice).
    */
   run(jobs: Job[], first?: () => void): void;
+  /** Whether no session is open, so that the memory past the engine's end holds nothing live (see mapAt). */
+  idle?(): boolean;
 }
 
 /** Below this many pixels an image's loops run on one thread: waking the others costs more. */
@@ -39,8 +42,6 @@ function histJob(fields: Partial<Job> & Pick<Job, 'kind' | 'x' | 'n' | 'chunk' |
   return { y: 0, z: 0, w: 0, u: 0, v: 0, sums: 0, dims: 0, bounds: 0, pass: 0, closest: 0, blocks: 0, ...fields };
 }
 
-/** Flag groups collected a call: at most 16 colours each, so 2^20 keys and counts, what HISTOGRAM.seen holds. */
-const COLLECT_GROUPS = 1 << 16;
 
 /**
  * The engine over `memory`'s histogram region, or null when the memory cannot grow to hold it.
@@ -64,10 +65,10 @@ export function openHistogramEngine(memory: WebAssembly.Memory, loops: Histogram
     return null;
   }
   if (dirty > 0) new Uint8Array(memory.buffer, table, dirty).fill(0);
-  const state: EngineState = { memory, loops, runner, split: false, tableDirty: false, input: 0, buffers: new WeakSet() };
+  const state: EngineState = { memory, loops, runner, split: false, tableDirty: false, mapAway: false, input: 0, buffers: new WeakSet() };
   return {
     inputArea: (bytes: number) => inputArea(state, bytes),
-    get end() { return state.input > 0 ? INPUT_BYTE + state.input : HISTOGRAM.end; },
+    get end() { return endOf(state); },
     table: () => tableView(memory),
     indexTable: (keys: Uint32Array): Uint32Array => {
       const view = tableView(memory);
@@ -87,20 +88,38 @@ export function openHistogramEngine(memory: WebAssembly.Memory, loops: Histogram
       return colours;
     },
     label: (words: Uint32Array, keys: Uint32Array, colourLabels: Uint16Array, k: number, out: Uint8Array | Uint16Array): void => {
-      fillMap(memory, loops, keys, colourLabels, out.BYTES_PER_ELEMENT);
-      labelSlices(state, words, k, out);
+      const map = mapAt(state, out.BYTES_PER_ELEMENT);
+      fillMap(memory, loops, keys, colourLabels, out.BYTES_PER_ELEMENT, map);
+      labelSlices(state, words, k, out, map);
     },
     ...(loops.rgbPlanes ? { rgbPlanes: (keys: Uint32Array, x: Float32Array, y: Float32Array, z: Float32Array) => rgbPlanes(memory, loops.rgbPlanes!, keys, x, y, z) } : {}),
     clear: (width: 0 | 1 | 2 | 4, keys?: Uint32Array): void => {
       const { flags, table2 } = HISTOGRAM;
       // A split count always has the wasm loops (countPixels checks): its second table is cleared here too.
-      if (loops.clearColours) loops.clearColours(table, flags, width, state.split ? table2 : 0, state.tableDirty || width === 4 ? 1 : 0);
+      const mapWidth = state.mapAway ? 0 : width; // a map laid past the end (mapAt) is left there: nothing reads it
+      if (loops.clearColours) loops.clearColours(table, flags, mapWidth, state.split ? table2 : 0, state.tableDirty || width === 4 ? 1 : 0);
       else if (keys) clearKeys(tableView(memory), keys, width, flagView(memory)); // sparse colours: far fewer stores than whole groups
       else clearColours(tableView(memory), flagView(memory), width);
       state.split = false;
       state.tableDirty = false;
+      state.mapAway = false;
     },
   };
+}
+
+/**
+ * Where the label map of `width` bytes an entry goes: over the table, or, when no session is open and
+ * the memory already reaches past the engine's end by the map's size (a session lay there), over
+ * that dead session's pages, which are resident already: over the table, the map's 16 MiB (u8) made
+ * 4 MiB more resident at the 12 MP file-to-file peak (2026-12-02), since the count had touched only
+ * some of the table's pages. Only the present colours' entries are written and read, so stale bytes
+ * there do no harm; the wasm fill and clear are needed (the TS ones work over the table).
+ */
+function mapAt(state: EngineState, width: number): number {
+  const start = endOf(state);
+  state.mapAway = !!state.loops.fillLabelMap && !!state.loops.clearColours && state.runner?.idle?.() === true
+    && state.memory.buffer.byteLength >= start + (1 << 24) * width;
+  return state.mapAway ? start : HISTOGRAM.table;
 }
 
 /**
@@ -111,6 +130,8 @@ export function openHistogramEngine(memory: WebAssembly.Memory, loops: Histogram
  */
 interface EngineState {
   memory: WebAssembly.Memory; loops: HistogramLoops; runner: EngineRunner | undefined; split: boolean; tableDirty: boolean;
+  /** The label map lies past the engine's end (mapAt), not over the table. */
+  mapAway: boolean;
   input: number; buffers: WeakSet<ArrayBufferLike>;
 }
 
@@ -126,6 +147,9 @@ export interface WasmHistogramEngine extends HistogramEngine {
   /** The first byte past the histogram's region and the input area: where sessions start. */
   readonly end: number;
 }
+
+/** The first byte past the histogram's region and the input area: where sessions start. */
+const endOf = (state: EngineState): number => (state.input > 0 ? INPUT_BYTE + state.input : HISTOGRAM.end);
 
 function inputArea(state: EngineState, bytes: number): Uint8Array | null {
   const want = Math.ceil(bytes / 4096) * 4096;
@@ -225,52 +249,26 @@ function countPixels(state: EngineState, words: Uint32Array): Coverage {
 }
 
 /** Each pixel's label through the map (filled already), slice by slice, on this thread or shared by chunks. */
-function labelSlices(state: EngineState, words: Uint32Array, k: number, out: Uint8Array | Uint16Array): void {
+function labelSlices(state: EngineState, words: Uint32Array, k: number, out: Uint8Array | Uint16Array, map: number): void {
   const { memory, loops, runner } = state;
-  const { table, labelSlice } = HISTOGRAM;
+  const { labelSlice } = HISTOGRAM;
   const width = out.BYTES_PER_ELEMENT;
   const { t, size } = threadsFor(runner, words.length);
   if (t === 1) {
     const labels = width === 1 ? new Uint8Array(memory.buffer, labelSlice, size) : new Uint16Array(memory.buffer, labelSlice, size);
     sliced(memory, words, size, inPlace(state, words), (s, m, at) => {
-      loops.labelColours(at, m, table, width, k, labelSlice);
+      loops.labelColours(at, m, map, width, k, labelSlice);
       out.set(labels.subarray(0, m), s);
     });
     return;
   }
   const half = HISTOGRAM.threadedSlicePixels / 2;
   const jobs = [0, 1].map((b) => Array.from({ length: t }, () => histJob({
-    kind: HIST_LABEL_JOB, x: 0, n: 0, chunk: LABEL_CHUNK, c: table, dims: width, k, labels: labelSlice + b * half * width, out: 0,
+    kind: HIST_LABEL_JOB, x: 0, n: 0, chunk: LABEL_CHUNK, c: map, dims: width, k, labels: labelSlice + b * half * width, out: 0,
   })));
   const labels = [0, 1].map((b) => width === 1 ? new Uint8Array(memory.buffer, labelSlice + b * half, half) : new Uint16Array(memory.buffer, labelSlice + b * half * 2, half));
   pipelined(state, words, (b, m, at) => { for (const j of jobs[b]!) { j.n = m; j.x = at; } return jobs[b]!; },
     (s, m, b) => out.set(labels[b]!.subarray(0, m), s));
-}
-
-/**
- * collectColours through HISTOGRAM.seen, COLLECT_GROUPS at a time: each part is copied out, then
- * the parts are joined (how many colours there are is known only at the end). Collecting a photo
- * in one piece, in a region 4x larger, was 2-5 ms faster but kept 10 MiB more resident (measured
- * 2026-12-01): not worth it while the 12 MP file-to-file peak is above target.
- */
-function collect(memory: WebAssembly.Memory, run: NonNullable<HistogramLoops['collectColours']>, table2: number, zeroed: number): Colours {
-  const { table, flags, seen, seenColours: room } = HISTOGRAM;
-  const keysOut = new Uint32Array(memory.buffer, seen, room);
-  const countsOut = new Uint32Array(memory.buffer, seen + room * 4, room);
-  const parts: Colours[] = [];
-  let n = 0;
-  for (let g = 0; g < 1 << 20; g += COLLECT_GROUPS) {
-    const m = run(table, flags, g, g + COLLECT_GROUPS, n, seen, seen + room * 4, table2, zeroed);
-    if (m > 0) parts.push({ keys: keysOut.slice(0, m), counts: countsOut.slice(0, m) });
-    n += m;
-  }
-  if (parts.length === 1) return parts[0]!;
-  const keys = new Uint32Array(n), counts = new Uint32Array(n);
-  for (let i = 0, at = 0; i < parts.length; at += parts[i]!.keys.length, i++) {
-    keys.set(parts[i]!.keys, at);
-    counts.set(parts[i]!.counts, at);
-  }
-  return { keys, counts };
 }
 
 /** Flag groups a thread merges at a time (64 KiB of flags' worth of table lines at most). */
@@ -306,13 +304,13 @@ function rgbPlanes(memory: WebAssembly.Memory, run: NonNullable<HistogramLoops['
   }
 }
 
-/** Lay the colours' labels over the table as a u8 or u16 map at slotOf(key), through the slices. */
-function fillMap(memory: WebAssembly.Memory, loops: HistogramLoops, keys: Uint32Array, colourLabels: Uint16Array, width: number): void {
-  const { table, slice, labelSlice, slicePixels: SLICE } = HISTOGRAM;
+/** Lay the colours' labels at `map` (the table, or mapAt's) as a u8 or u16 map at slotOf(key), through the slices. */
+function fillMap(memory: WebAssembly.Memory, loops: HistogramLoops, keys: Uint32Array, colourLabels: Uint16Array, width: number, map: number): void {
+  const { slice, labelSlice, slicePixels: SLICE } = HISTOGRAM;
   const run = loops.fillLabelMap;
   if (!run) {
-    const map = width === 1 ? new Uint8Array(memory.buffer, table, 1 << 24) : new Uint16Array(memory.buffer, table, 1 << 24);
-    for (let i = 0; i < keys.length; i++) map[slotOf(keys[i]!)] = colourLabels[i]!;
+    const view = width === 1 ? new Uint8Array(memory.buffer, map, 1 << 24) : new Uint16Array(memory.buffer, map, 1 << 24);
+    for (let i = 0; i < keys.length; i++) view[slotOf(keys[i]!)] = colourLabels[i]!;
     return;
   }
   const keysIn = new Uint32Array(memory.buffer, slice, SLICE), labelsIn = new Uint16Array(memory.buffer, labelSlice, SLICE);
@@ -320,6 +318,6 @@ function fillMap(memory: WebAssembly.Memory, loops: HistogramLoops, keys: Uint32
     const m = Math.min(SLICE, keys.length - s);
     keysIn.set(keys.subarray(s, s + m));
     labelsIn.set(colourLabels.subarray(s, s + m));
-    run(slice, labelSlice, m, table, width);
+    run(slice, labelSlice, m, map, width);
   }
 }

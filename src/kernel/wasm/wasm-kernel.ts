@@ -92,6 +92,7 @@ export class WasmKernel implements Kernel {
   /** The histogram engine's way to the threads: jobs over the pool, or here alone. */
   private readonly runner: EngineRunner = {
     threads: 1,
+    idle: () => !this.busy,
     run: (jobs: Job[], first?: () => void): void => {
       const buf = this.memory.buffer;
       const control = new Int32Array(buf, CONTROL_BYTE, JOBS);
