@@ -26,6 +26,7 @@ import { jpegAlphaWarnings } from './jpeg-alpha.js';
 import { RunProgressView } from './run-progress.js';
 import { checkRegionMapFits, checkRegionPaths, REGION_FLAGS, REGION_HELP, regionLines, regionsWanted, regionSummary, stageRegionOutputs } from './region-outputs.js';
 import { ms, oneInput, paletteLines, paletteJSON, plural, qualityJSON, qualityLine, UsageError, warn, writeOut } from './report.js';
+import { releaseKernelMemory } from './release-memory.js';
 import { searchJSON, searchLines, strictMiss, TARGET_FLAGS, TARGET_HELP, targetOptionsFrom } from './quality-target.js';
 import { inputSource, parseStdio, STDIO_FLAGS, STDIO_HELP, writeStdout, type Stdio } from './stdio.js';
 import { keptOutside, ROI_DITHER_OPTIONS, roiDitherJSON, roiDitherLines, roiQualityImage, withRoiMask } from './roi-dither.js';
@@ -214,13 +215,10 @@ async function cluster(cmd: SegmentCommand, checked: Checked, progress: RunProgr
   const decoded = performance.now();
   checkSizes(cmd, image, checked.resolved);
   const { limitInputPixels: _limit, pngColors: _png, ...kmeansOptions } = cmd.options;
-  let result;
-  try {
-    wantColours(image); // the quality figures then need no pass over the pixels (see qualityOfColours)
-    result = await kmeans(image, progress.enabled ? { ...kmeansOptions, onProgress: (p) => progress.update(p) } : kmeansOptions);
-  } catch (error) {
-    throw nameInput(error, source); // as segment() does: the core's image errors name the file
-  }
+  wantColours(image); // the quality figures then need no pass over the pixels (see qualityOfColours)
+  const result = await kmeans(image, progress.enabled ? { ...kmeansOptions, onProgress: (p) => progress.update(p) } : kmeansOptions)
+    .catch((error: unknown) => { throw nameInput(error, source); }); // as segment() does: the core's image errors name the file
+  await releaseKernelMemory(image.width * image.height); // nothing after this clusters: its memory goes before the encode's peak
   const toStdout = cmd.stdio.stdout === 'output' ? `stdout.${cmd.stdio.format}` : cmd.outputs.output;
   const flattened = jpegAlphaWarnings({ '-o': toStdout, '--overlay': cmd.outputs.overlay }, result.hasAlpha);
   return { image, result, warnings: [...image.warnings, ...result.warnings, ...flattened], decoded };
