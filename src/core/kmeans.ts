@@ -145,7 +145,8 @@ export function bestOfAttempts(session: KernelSession, points: Points, seedPoint
         throw new KMeansSegError('ERR_ABORTED', `Aborted after pass ${iteration} of attempt ${attempt + 1}: the signal passed as options.signal was aborted`, { cause: opts.signal.reason });
       }
     });
-    if (!best || fit.inertia < best.fit.inertia) best = { fit, labels: session.labels.slice(), attempt };
+    // The last attempt runs no more passes: its labels are taken, not copied.
+    if (!best || fit.inertia < best.fit.inertia) best = { fit, labels: attempt === opts.attempts - 1 ? session.takeLabels() : session.labels.slice(), attempt };
   }
   return { ...best!, initTime };
 }

@@ -58,7 +58,7 @@ export function assignAll(session: KernelSession, centroids: Float32Array, k: nu
   const { inertiaQ } = session.assign(centroids);
   const counts = new Float64Array(k);
   for (let j = 0; j < k; j++) counts[j] = session.sums[j * (dims + 1) + dims]!;
-  return { labels: session.labels.slice(), counts, inertia: inertiaQ / 256 };
+  return { labels: session.takeLabels(), counts, inertia: inertiaQ / 256 }; // the session runs no more passes
 }
 
 /** The warning a sampled run always carries, so a sample is never silent. */

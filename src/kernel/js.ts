@@ -140,6 +140,7 @@ export const jsKernel: Kernel = {
       settled: 0,
       seeding: jsSeeding(points),
       assign: (centroids) => assignJS(points, centroids, k, labels, sums),
+      takeLabels: () => labels,
       reset() { labels.fill(UNASSIGNED); sums.fill(0); },
       labelsChanged() {},
       dispose() {},

@@ -215,13 +215,13 @@ function assignPixels(image: RGBAImage, centroids: Float32Array, k: number, colo
   try {
     const points = histogramPoints(hist, colorSpace);
     const t1 = performance.now();
-    let pointLabels = new Uint16Array(0);
+    let pointLabels: Uint16Array = new Uint16Array(0);
     if (hist.n > 0) { // an image with no opaque pixel has nothing to assign: every label is k
       const session = kernel.open(points, k, threads);
       try {
         inertiaQ = session.assign(centroids).inertiaQ;
-        pointLabels = session.labels.slice(); // the wasm view belongs to the kernel's memory
         for (let j = 0; j < k; j++) counts[j] = session.sums[j * 4 + 3]!;
+        pointLabels = session.takeLabels(); // a copy where the labels live in the kernel's memory
       } finally {
         session.dispose();
       }

@@ -67,6 +67,7 @@ function checked(points: Points, k: number, threads: number, seen: Seen, what: s
     },
     reset() { session.reset(); labels.fill(0xffff); },
     labelsChanged() { session.labelsChanged(); labels.set(session.labels); },
+    takeLabels: () => session.takeLabels(),
     dispose() { session.dispose(); },
   };
 }

@@ -142,6 +142,8 @@ export class WasmKernel implements Kernel {
     this.busy = true;
     return {
       get labels() { return labelsOf ? labelsOf.labels : flatLabels!; },
+      // A tree's caller-order labels are a JS array of its own; a flat session's live in wasm memory.
+      takeLabels: () => (labelsOf ? labelsOf.labels : flatLabels!.slice()),
       sums,
       threads: t,
       get settled() { return settled; },
